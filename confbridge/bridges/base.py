@@ -1,0 +1,176 @@
+"""The bridge driver interface every driver implements (Cisco MCU, emulator, later Janus).
+
+Callers (the launch engine, the monitor, the UI) only see these types.  Drivers are synchronous and
+thread-safe: the launch engine calls one driver from several worker threads, and each driver bounds its
+own in-flight requests (``max_concurrent_requests``).
+
+Idempotency contract: ``ensure_*`` create the object if missing and return it if it already exists and is
+ours; ``destroy_conference``/``remove``/``hangup`` on something already gone succeed silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol, runtime_checkable
+
+ParticipantState = Literal["dialling", "connected", "disconnected", "failed"]
+DisconnectReason = Literal[
+    "busy", "no_answer", "rejected", "unreachable", "remote_hangup", "operator", "ended", "other"
+]
+PacketLoss = Literal["none", "warning", "critical"]
+
+
+# ---- normalised errors -------------------------------------------------------------------------------
+class BridgeError(Exception):
+    """Base of every driver error.  ``fault_code`` keeps the bridge's own code when it had one."""
+
+    retryable = False
+
+    def __init__(self, message: str, *, fault_code: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fault_code = fault_code
+
+
+class AuthError(BridgeError):
+    """Credentials refused: never retried."""
+
+
+class NotFound(BridgeError):
+    """The named conference or participant does not exist on the bridge."""
+
+
+class AlreadyExists(BridgeError):
+    """The name is taken on the bridge by an object that is *not* ours."""
+
+
+class CapacityExceeded(BridgeError):
+    """Out of ports / conferences / participants: retrying at once only makes a storm."""
+
+
+class InvalidRequest(BridgeError):
+    """The bridge rejected the parameters (a bug on our side or bad data)."""
+
+
+class Unsupported(BridgeError):
+    """This bridge cannot do that (see ``capabilities()``)."""
+
+
+class TransientError(BridgeError):
+    """Nothing happened on the bridge; safe to retry (after backoff)."""
+
+    retryable = True
+
+
+class OutcomeUnknown(BridgeError):
+    """The request may or may not have taken effect (timeout after sending): re-read state first."""
+
+    retryable = True
+
+
+# ---- value types -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DialTarget:
+    """What to dial: an endpoint as the directory knows it."""
+
+    participant_name: str  # deterministic, <= 31 chars, unique within the conference
+    protocol: Literal["sip", "h323"]
+    address: str
+    display_name: str = ""
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    model: str
+    software_version: str
+    api_version: str
+    video_ports: int | None
+    audio_ports: int | None
+    clock: datetime | None
+    serial: str = ""
+    uptime_seconds: int | None = None
+
+
+@dataclass(frozen=True)
+class Health:
+    ok: bool
+    detail: str = ""
+    status_flags: dict[str, bool] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    dial_out: bool = True
+    mute_audio: bool = True
+    mute_video: bool = True
+    layouts: bool = False
+    lock: bool = False
+    statistics: bool = False
+    push_events: bool = False
+    delta_enumeration: bool = False
+
+
+@dataclass(frozen=True)
+class ConferenceInfo:
+    name: str
+    active: bool
+    pin_set: bool = False
+    participant_count: int = 0
+    duration_seconds: int | None = None
+    start_time: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ParticipantInfo:
+    conference: str
+    participant_name: str
+    protocol: str
+    address: str
+    state: ParticipantState
+    reason: DisconnectReason | None = None
+    display_name: str = ""
+    audio_muted: bool = False
+    video_muted: bool = False
+    packet_loss: PacketLoss = "none"
+    ours: bool = True  # added by_address through the API (False: ad_hoc dial-ins)
+
+
+# ---- the interface -----------------------------------------------------------------------------------
+@runtime_checkable
+class BridgeDriver(Protocol):
+    name: str
+
+    def probe(self) -> ProbeResult: ...
+
+    def health(self) -> Health: ...
+
+    def capabilities(self) -> Capabilities: ...
+
+    def ensure_conference(
+        self, name: str, *, pin: str | None = None, duration_seconds: int | None = None,
+        ports: int | None = None, description: str = "",
+    ) -> ConferenceInfo: ...
+
+    def destroy_conference(self, name: str) -> None: ...
+
+    def list_conferences(self) -> list[ConferenceInfo]: ...
+
+    def ensure_participant(self, conference: str, target: DialTarget) -> ParticipantInfo: ...
+
+    def hangup(self, conference: str, participant_name: str, protocol: str) -> None: ...
+
+    def redial(self, conference: str, participant_name: str, protocol: str) -> None: ...
+
+    def remove(self, conference: str, participant_name: str, protocol: str) -> None: ...
+
+    def set_mute(
+        self, conference: str, participant_name: str, protocol: str, *,
+        audio: bool | None = None, video: bool | None = None,
+    ) -> None: ...
+
+    def set_layout(self, conference: str, layout: int) -> None: ...
+
+    def list_participants(self, conference: str | None = None) -> list[ParticipantInfo]: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,59 @@
+"""The ``confbridge`` command.
+
+Thin: parse arguments, load settings, call one service, print.  Feature packages contribute their own
+click commands (``confbridge/<feature>/cli.py``), registered at the bottom of this file.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from confbridge.settings import Settings, SettingsError, load_settings
+
+
+def get_settings(ctx: click.Context) -> Settings:
+    """Settings for this invocation, loaded once; a bad setting ends the command with its message."""
+    obj = ctx.ensure_object(dict)
+    if "settings" not in obj:
+        try:
+            obj["settings"] = load_settings(obj.get("config"))
+        except SettingsError as exc:
+            raise click.ClickException(str(exc)) from None
+    settings: Settings = obj["settings"]
+    return settings
+
+
+@click.group()
+@click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
+              help="Settings file (default: $CONFBRIDGE_CONFIG or config/confbridge.toml).")
+@click.pass_context
+def main(ctx: click.Context, config: str | None) -> None:
+    """confbridge — lịch và điều khiển hội nghị truyền hình / video-conference scheduler."""
+    ctx.ensure_object(dict)["config"] = config
+
+
+def _register() -> None:
+    from confbridge.core_cli import register as register_core
+
+    register_core(main)
+    for module_name in (
+        "confbridge.bridges.cli",
+        "confbridge.scheduler.cli",
+        "confbridge.live.cli",
+        "confbridge.invites.cli",
+    ):
+        try:
+            module = __import__(module_name, fromlist=["register"])
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        module.register(main)
+
+
+_register()
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,285 @@
+"""Typed settings: ``config/confbridge.toml`` (or ``$CONFBRIDGE_CONFIG``) plus ``CONFBRIDGE_*`` overrides.
+
+Rules:
+- unknown keys and invalid values stop start-up with a message naming the key (``SettingsError``);
+- ``CONFBRIDGE_<SECTION>_<KEY>`` overrides one key of a section, ``CONFBRIDGE_<KEY>`` a top-level key
+  (``CONFBRIDGE_DATABASE_URL``, ``CONFBRIDGE_WEB_PORT``, ``CONFBRIDGE_TIMEZONE``);
+- secrets are never values here: only the *name* of an environment variable or of a file holding them.
+
+Settings are loaded explicitly (``load_settings()``), never at import time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+PACKAGE_ROOT = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_ROOT.parent
+DEFAULT_CONFIG = PROJECT_ROOT / "config" / "confbridge.toml"
+ENV_PREFIX = "CONFBRIDGE_"
+# Environment variables with our prefix that are not setting overrides.
+_NOT_OVERRIDES = {"CONFBRIDGE_CONFIG", "CONFBRIDGE_CLOCK_OFFSET_SECONDS"}
+
+
+class SettingsError(Exception):
+    """Settings cannot be used; the message names the offending key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite:///data/confbridge.db"
+    echo: bool = False
+
+
+class WebSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    # File holding the Flask secret key; created (0600) with a random key when missing.
+    secret_key_file: str = "data/secret_key"
+    # Set when served behind TLS (cookies Secure, HSTS).
+    tls: bool = False
+    api_token_hours: int = Field(12, ge=1, le=24 * 30)
+    login_attempts_per_minute: int = Field(5, ge=1, le=1000)
+
+
+class BookingSettings(_Section):
+    default_setup_minutes: int = Field(15, ge=0, le=240)
+    max_duration_hours: float = Field(12, gt=0, le=72)
+    horizon_days: int = Field(365, ge=1, le=3660)
+    max_occurrences: int = Field(400, ge=1, le=5000)
+
+
+class BridgeSettings(_Section):
+    name: str = Field(min_length=1, max_length=64)
+    driver: Literal["cisco-mcu", "emulator"] = "cisco-mcu"
+    url: str = ""
+    username: str = ""
+    password_env: str | None = None
+    password_file: str | None = None
+    max_concurrent_requests: int = Field(4, ge=1, le=64)
+    timeout_seconds: float = Field(10.0, gt=0, le=300)
+    video_ports: int | None = Field(None, ge=1, le=100000)
+    default: bool = False
+
+    def password(self) -> str:
+        """The bridge password, read from the environment or a file at call time (never stored)."""
+        if self.password_env:
+            value = os.environ.get(self.password_env)
+            if value is None:
+                raise SettingsError(
+                    f"bridges[{self.name}].password_env: environment variable {self.password_env} is not set"
+                )
+            return value
+        if self.password_file:
+            try:
+                return Path(self.password_file).read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise SettingsError(
+                    f"bridges[{self.name}].password_file: cannot read {self.password_file}: {exc.strerror}"
+                ) from None
+        return ""
+
+
+class EmulatorSettings(_Section):
+    """The built-in MCU emulator that `confbridge run` starts (embedded default only)."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(8091, ge=1, le=65535)
+    control_port: int = Field(8092, ge=1, le=65535)
+    username: str = "admin"
+    password_env: str | None = None
+    password_file: str | None = None
+    latency_ms: int = Field(0, ge=0, le=60000)
+    scenario: str = "demo"
+
+
+class LaunchSettings(_Section):
+    dial_attempts: int = Field(3, ge=1, le=20)
+    dial_backoff_seconds: float = Field(20.0, ge=0, le=3600)
+    reconcile_interval_seconds: float = Field(15.0, gt=0, le=3600)
+    lease_seconds: float = Field(10.0, gt=0, le=600)
+    lookahead_minutes: int = Field(60, ge=1, le=24 * 60)
+
+
+class MailSettings(_Section):
+    host: str = ""
+    port: int = Field(25, ge=1, le=65535)
+    starttls: bool = False
+    username: str | None = None
+    password_env: str | None = None
+    sender: str = "confbridge@localhost"
+    # Embedded default: no SMTP server; messages are written as .eml files into this folder.
+    outbox_dir: str = "data/mail"
+    helpdesk: str = ""
+    max_attempts: int = Field(8, ge=1, le=100)
+
+
+class LiveSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8765, ge=1, le=65535)
+    allowed_origins: list[str] = Field(default_factory=lambda: ["http://127.0.0.1:8080", "http://localhost:8080"])
+    bus: Literal["memory", "redis"] = "memory"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    token_seconds: int = Field(60, ge=5, le=3600)
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+
+class MonitorSettings(_Section):
+    poll_seconds: float = Field(5.0, gt=0, le=3600)
+    probe_seconds: float = Field(60.0, gt=0, le=86400)
+    offline_alarm_minutes: int = Field(30, ge=0, le=24 * 60)
+
+
+class Settings(_Section):
+    timezone: str = "Asia/Ho_Chi_Minh"
+    data_dir: str = "data"
+    endpoints_file: str | None = None
+    database: DatabaseSettings = DatabaseSettings()
+    web: WebSettings = WebSettings()
+    booking: BookingSettings = BookingSettings()
+    bridges: list[BridgeSettings] = Field(default_factory=list)
+    emulator: EmulatorSettings = EmulatorSettings()
+    launch: LaunchSettings = LaunchSettings()
+    mail: MailSettings = MailSettings()
+    live: LiveSettings = LiveSettings()
+    monitor: MonitorSettings = MonitorSettings()
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _unique_bridges(self) -> Settings:
+        names = [b.name for b in self.bridges]
+        if len(names) != len(set(names)):
+            raise ValueError("bridges: names must be unique")
+        if sum(1 for b in self.bridges if b.default) > 1:
+            raise ValueError("bridges: at most one bridge may set default = true")
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def default_bridge(self) -> BridgeSettings | None:
+        for bridge in self.bridges:
+            if bridge.default:
+                return bridge
+        return self.bridges[0] if self.bridges else None
+
+    def bridge(self, name: str | None) -> BridgeSettings | None:
+        if name is None:
+            return self.default_bridge()
+        return next((b for b in self.bridges if b.name == name), None)
+
+    def path(self, value: str) -> Path:
+        """Resolve a path setting relative to the config file's project (data folders)."""
+        p = Path(value)
+        return p if p.is_absolute() else (self._base_dir() / p)
+
+    def _base_dir(self) -> Path:
+        return Path(os.environ.get("CONFBRIDGE_BASE_DIR", os.getcwd()))
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with top-level or dotted keys replaced (tests): ``with_overrides(**{"web.port": 1})``."""
+        raw = self.model_dump()
+        for dotted, value in changes.items():
+            _set_dotted(raw, dotted.split("."), value)
+        return _validate(raw)
+
+
+def _set_dotted(raw: dict[str, Any], parts: list[str], value: Any) -> None:
+    target = raw
+    for part in parts[:-1]:
+        target = target.setdefault(part, {})
+    target[parts[-1]] = value
+
+
+def _parse_env_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _sections() -> dict[str, type[BaseModel]]:
+    out: dict[str, type[BaseModel]] = {}
+    for name, field in Settings.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            out[name] = annotation
+    return out
+
+
+def apply_env_overrides(raw: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
+    """Fold ``CONFBRIDGE_*`` variables into *raw*; an unknown key is an error naming the variable."""
+    sections = _sections()
+    top_level = {n for n in Settings.model_fields if n not in sections and n != "bridges"}
+    for var, text in sorted(environ.items()):
+        if not var.startswith(ENV_PREFIX) or var in _NOT_OVERRIDES:
+            continue
+        rest = var[len(ENV_PREFIX):].lower()
+        if rest in top_level:
+            raw[rest] = text
+            continue
+        for section, model in sections.items():
+            if rest.startswith(section + "_"):
+                key = rest[len(section) + 1:]
+                if key not in model.model_fields:
+                    raise SettingsError(f"{var}: unknown setting {section}.{key}")
+                raw.setdefault(section, {})[key] = _parse_env_value(text)
+                break
+        else:
+            raise SettingsError(f"{var}: unknown setting (no section or key named by it)")
+    return raw
+
+
+def _validate(raw: dict[str, Any]) -> Settings:
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+            problems.append(f"{loc}: {msg}")
+        raise SettingsError("invalid settings — " + "; ".join(problems)) from None
+
+
+def load_settings(
+    path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Load settings from *path* (default ``$CONFBRIDGE_CONFIG`` or the embedded default) and the env."""
+    env = os.environ if environ is None else environ
+    config_path = Path(path or env.get("CONFBRIDGE_CONFIG") or DEFAULT_CONFIG)
+    try:
+        raw: dict[str, Any] = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SettingsError(f"CONFBRIDGE_CONFIG: file not found: {config_path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{config_path}: not valid TOML: {exc}") from None
+    raw = apply_env_overrides(raw, env)
+    return _validate(raw)
