@@ -1,0 +1,76 @@
+"""Raise, acknowledge and clear alarms; every change is published as an ``alarm`` event after commit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from confbridge import clock
+from confbridge.alarms.models import ALARM_KINDS, Alarm
+from confbridge.errors import NotFound
+from confbridge.events import queue_event
+
+
+def _open(session: Session, key: str) -> Alarm | None:
+    return session.scalars(
+        select(Alarm).where(Alarm.key == key, Alarm.cleared_at.is_(None)).order_by(Alarm.id.desc())
+    ).first()
+
+
+def raise_alarm(
+    session: Session, kind: str, key: str, message: str, *, severity: str = "major",
+    endpoint_id: int | None = None, meeting_id: int | None = None, conference_id: int | None = None,
+    bridge_name: str | None = None, **details: Any,
+) -> Alarm:
+    """Open an alarm, or refresh the open one with the same key (no duplicates)."""
+    if kind not in ALARM_KINDS:
+        raise ValueError(f"unknown alarm kind {kind!r}")
+    now = clock.now()
+    alarm = _open(session, key)
+    if alarm is None:
+        alarm = Alarm(
+            key=key, kind=kind, severity=severity, message=message, endpoint_id=endpoint_id,
+            meeting_id=meeting_id, conference_id=conference_id, bridge_name=bridge_name,
+            details=details, raised_at=now, last_seen_at=now, count=1,
+        )
+        session.add(alarm)
+    else:
+        alarm.message = message
+        alarm.severity = severity
+        alarm.last_seen_at = now
+        alarm.count += 1
+        alarm.details = {**alarm.details, **details}
+    session.flush()
+    queue_event(session, "alarm", action="raised", alarm=alarm.as_dict())
+    return alarm
+
+
+def clear_alarm(session: Session, key: str) -> Alarm | None:
+    alarm = _open(session, key)
+    if alarm is None:
+        return None
+    alarm.cleared_at = clock.now()
+    session.flush()
+    queue_event(session, "alarm", action="cleared", alarm=alarm.as_dict())
+    return alarm
+
+
+def acknowledge(session: Session, alarm_id: int, user_id: int) -> Alarm:
+    alarm = session.get(Alarm, alarm_id)
+    if alarm is None:
+        raise NotFound(f"alarm {alarm_id} not found")
+    if alarm.acknowledged_at is None:
+        alarm.acknowledged_at = clock.now()
+        alarm.acknowledged_by = user_id
+        session.flush()
+        queue_event(session, "alarm", action="acknowledged", alarm=alarm.as_dict())
+    return alarm
+
+
+def list_alarms(session: Session, *, open_only: bool = False, limit: int = 500) -> list[Alarm]:
+    query = select(Alarm).order_by(Alarm.raised_at.desc(), Alarm.id.desc()).limit(limit)
+    if open_only:
+        query = query.where(Alarm.cleared_at.is_(None))
+    return list(session.scalars(query))

@@ -1,0 +1,1 @@
+"""Meetings, recurrence, occurrences, conflicts and availability."""

@@ -1,0 +1,1 @@
+"""Sites and endpoints (the records; drivers live in confbridge.bridges)."""

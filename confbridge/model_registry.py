@@ -1,0 +1,10 @@
+"""Imports every feature's models so that ``Base.metadata`` knows every table (Alembic, tests).
+
+Add one line per feature models module.
+"""
+
+from confbridge.alarms import models as alarms_models  # noqa: F401
+from confbridge.audit import models as audit_models  # noqa: F401
+from confbridge.auth import models as auth_models  # noqa: F401
+from confbridge.booking import models as booking_models  # noqa: F401
+from confbridge.directory import models as directory_models  # noqa: F401
