@@ -1,1 +1,1 @@
-"""api."""
+"""REST API plumbing shared by the feature blueprints (``/api/v1``)."""

@@ -1,0 +1,219 @@
+"""What every REST view needs: the request's database session, the caller, role checks, error bodies.
+
+Views are thin: parse (marshmallow schema), call one service function, ``commit()``, serialise.
+Events queued by services are published by the commit (see ``confbridge.events``).
+
+Authentication: ``Authorization: Bearer <token>`` (API tokens), or the signed-in browser session (the
+web pages' own JavaScript); session-authenticated unsafe requests must carry the CSRF token
+(``X-CSRFToken`` header), bearer requests need none (no ambient credential).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+from flask import Flask, current_app, g, jsonify, request, session
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException, UnprocessableEntity
+
+from confbridge.auth.models import User
+from confbridge.errors import DomainError, Forbidden, Unauthorized
+from confbridge.settings import Settings
+
+log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
+csrf = CSRFProtect()
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def get_settings() -> Settings:
+    settings: Settings = current_app.extensions["confbridge"].settings
+    return settings
+
+
+def db() -> Session:
+    """The request's session (one unit of work per request); closed at teardown."""
+    if "db" not in g:
+        g.db = current_app.extensions["confbridge"].session_factory()
+    session: Session = g.db
+    return session
+
+
+def commit() -> None:
+    db().commit()
+
+
+def _bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+def _load_user() -> User | None:
+    if "user" in g:
+        return cast(User | None, g.user)
+    from confbridge.auth.service import resolve_token
+
+    user: User | None = None
+    token = _bearer_token()
+    if token is not None:
+        user, _row = resolve_token(db(), token, "api")
+        g.auth_via = "token"
+    else:
+        user_id = session.get("user_id")
+        if user_id is not None:
+            candidate = db().get(User, user_id)
+            if (
+                candidate is not None and candidate.active
+                and session.get("cv") == candidate.credentials_version
+            ):
+                user = candidate
+                g.auth_via = "session"
+    g.user = user
+    return user
+
+
+def current_user() -> User:
+    user = _load_user()
+    if user is None:
+        raise Unauthorized("authentication required")
+    return user
+
+
+def optional_user() -> User | None:
+    try:
+        return _load_user()
+    except DomainError:
+        return None
+
+
+def roles_required(*roles: str) -> Callable[[F], F]:
+    """Allow the view to callers holding one of *roles* (any signed-in user when none given)."""
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            user = current_user()
+            if roles and user.role not in roles:
+                raise Forbidden(f"this action needs the role {' or '.join(roles)}")
+            return view(*args, **kwargs)
+
+        return cast(F, wrapper)
+
+    return decorate
+
+
+def _error_response(exc: DomainError) -> ResponseReturnValue:
+    response = jsonify(exc.as_dict())
+    response.status_code = exc.status
+    if exc.status == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+def _flatten_messages(messages: Any, prefix: str = "") -> dict[str, str]:
+    out: dict[str, str] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(value, dict):
+                out.update(_flatten_messages(value, name))
+            elif isinstance(value, list):
+                if value and all(isinstance(v, str) for v in value):
+                    out[name] = " ".join(value)
+                else:
+                    out.update(_flatten_messages(dict(enumerate(value)), name))
+            else:
+                out[name] = str(value)
+    return out
+
+
+def _is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def install_request_handling(app: Flask) -> None:
+    csrf.init_app(app)
+
+    @app.before_request
+    def _csrf_for_sessions() -> None:
+        if request.method in UNSAFE_METHODS and _bearer_token() is None:
+            csrf.protect()
+
+    @app.teardown_request
+    def _close_session(_exc: BaseException | None) -> None:
+        session_ = g.pop("db", None)
+        if session_ is not None:
+            session_.rollback()
+            session_.close()
+
+    @app.errorhandler(DomainError)
+    def _domain_error(exc: DomainError) -> ResponseReturnValue:
+        if not _is_api_request():
+            from flask import render_template
+
+            try:
+                return render_template("error.html", error=exc), exc.status
+            except Exception:  # noqa: BLE001 - pages may not exist in API-only use
+                pass
+        return _error_response(exc)
+
+    @app.errorhandler(UnprocessableEntity)
+    def _unprocessable(exc: UnprocessableEntity) -> ResponseReturnValue:
+        # webargs/marshmallow validation failures: {"json": {"field": ["message"]}, "query": {...}}
+        data = getattr(exc, "data", None) or {}
+        messages = data.get("messages", {}) if isinstance(data, dict) else {}
+        fields: dict[str, str] = {}
+        for _location, per_field in messages.items():
+            fields.update(_flatten_messages(per_field))
+        body = {"error": "invalid", "message": "invalid input: " + ", ".join(sorted(fields)) if fields
+                else "invalid input", "fields": fields}
+        return jsonify(body), 422
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc: CSRFError) -> ResponseReturnValue:
+        if _is_api_request():
+            return jsonify({"error": "csrf", "message": exc.description}), 400
+        return exc.description or "CSRF token missing", 400
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> ResponseReturnValue:
+        if _is_api_request():
+            return jsonify({"error": (exc.name or "error").lower().replace(" ", "_"),
+                            "message": exc.description}), exc.code or 500
+        return exc
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> ResponseReturnValue:
+        if isinstance(exc, HTTPException):
+            return _http_error(exc)
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if _is_api_request():
+            return jsonify({"error": "internal", "message": "internal error; it has been logged"}), 500
+        return "Internal error", 500
+
+    @app.after_request
+    def _security_headers(response: Any) -> Any:
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        live = get_settings().live
+        connect = " ".join(
+            {f"ws://{live.host}:{live.port}", f"ws://127.0.0.1:{live.port}", f"ws://localhost:{live.port}"}
+        )
+        headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            f"connect-src 'self' {connect}; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        )
+        if get_settings().web.tls:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        return response

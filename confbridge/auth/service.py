@@ -1,0 +1,137 @@
+"""Accounts: create users, check passwords, issue and resolve tokens."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from confbridge import clock
+from confbridge.audit.models import record
+from confbridge.auth.models import ApiToken, Role, User
+from confbridge.auth.passwords import (
+    DUMMY_HASH,
+    MIN_PASSWORD_LENGTH,
+    hash_password,
+    needs_rehash,
+    new_token,
+    token_digest,
+    verify_password,
+)
+from confbridge.errors import Conflict, InvalidInput, NotFound, Unauthorized
+
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
+EMAIL_RE = re.compile(r"^[^@\s\x00-\x1f]+@[^@\s\x00-\x1f]+\.[^@\s\x00-\x1f]+$")
+
+
+def validate_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"password must have at least {MIN_PASSWORD_LENGTH} characters",
+            {"password": f"at least {MIN_PASSWORD_LENGTH} characters"},
+        )
+
+
+def create_user(
+    session: Session, username: str, password: str, role: str, *, email: str | None = None,
+    display_name: str = "", actor_id: int | None = None, locale: str = "vi",
+) -> User:
+    fields: dict[str, str] = {}
+    if not USERNAME_RE.match(username):
+        fields["username"] = "2–63 lowercase letters, digits, '.', '_' or '-'"
+    if role not in {r.value for r in Role}:
+        fields["role"] = "one of admin, secretary, technician"
+    if email is not None and not EMAIL_RE.match(email):
+        fields["email"] = "not a valid e-mail address"
+    if fields:
+        raise InvalidInput("invalid user", fields)
+    validate_password(password)
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict(f"user {username!r} already exists")
+    user = User(
+        username=username, email=email, display_name=display_name or username, role=role,
+        password_hash=hash_password(password), locale=locale,
+    )
+    session.add(user)
+    session.flush()
+    record(session, actor_id, "user.create", "user", user.id, username=username, role=role)
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User:
+    """The user with these credentials, or Unauthorized (same answer and timing for both failures)."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active:
+        verify_password(DUMMY_HASH, password)
+        raise Unauthorized("wrong username or password")
+    if not verify_password(user.password_hash, password):
+        raise Unauthorized("wrong username or password")
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def change_password(session: Session, user: User, old: str, new: str) -> None:
+    if not verify_password(user.password_hash, old):
+        raise InvalidInput("current password is wrong", {"old_password": "wrong password"})
+    validate_password(new)
+    user.password_hash = hash_password(new)
+    user.credentials_version += 1
+    for token in user.tokens:
+        token.revoked = True
+    record(session, user.id, "user.password", "user", user.id)
+
+
+def set_password(session: Session, user: User, new: str, actor_id: int | None) -> None:
+    validate_password(new)
+    user.password_hash = hash_password(new)
+    user.credentials_version += 1
+    for token in user.tokens:
+        token.revoked = True
+    record(session, actor_id, "user.password_reset", "user", user.id)
+
+
+def issue_token(
+    session: Session, user: User, *, hours: float, purpose: str = "api", scope: str | None = None,
+) -> tuple[str, ApiToken]:
+    token, digest = new_token()
+    expires = clock.now() + timedelta(hours=hours) if hours else None
+    row = ApiToken(user_id=user.id, token_hash=digest, purpose=purpose, expires_at=expires, scope=scope,
+                   created_at=clock.now())
+    session.add(row)
+    session.flush()
+    return token, row
+
+
+def resolve_token(session: Session, token: str, purpose: str = "api") -> tuple[User, ApiToken]:
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
+    now = clock.now()
+    if (
+        row is None or row.revoked or row.purpose != purpose
+        or (row.expires_at is not None and row.expires_at <= now)
+        or not row.user.active
+    ):
+        raise Unauthorized("invalid or expired token")
+    return row.user, row
+
+
+def consume_token(session: Session, token: str, purpose: str) -> User:
+    """Resolve a single-use token and mark it used (a second use fails)."""
+    user, row = resolve_token(session, token, purpose)
+    if row.used_at is not None:
+        raise Unauthorized("token already used")
+    row.used_at = clock.now()
+    return user
+
+
+def get_user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"user {username!r} not found")
+    return user
+
+
+def expires_at(row: ApiToken) -> datetime | None:
+    return row.expires_at
