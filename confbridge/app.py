@@ -59,7 +59,7 @@ def _optional_module(name: str) -> Any | None:
     try:
         return importlib.import_module(name)
     except ModuleNotFoundError as exc:
-        if exc.name != name:
+        if not exc.name or not name.startswith(exc.name):
             raise
         return None
 

@@ -25,7 +25,27 @@ def get_settings(ctx: click.Context) -> Settings:
     return settings
 
 
-@click.group()
+class _LazyGroup(click.Group):
+    """Feature commands are registered on first use, after this module is fully imported (they import
+    ``get_settings`` from here)."""
+
+    _registered = False
+
+    def _ensure(self) -> None:
+        if not _LazyGroup._registered:
+            _LazyGroup._registered = True
+            _register(self)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._ensure()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._ensure()
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_LazyGroup)
 @click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
               help="Settings file (default: $CONFBRIDGE_CONFIG or config/confbridge.toml).")
 @click.pass_context
@@ -34,10 +54,10 @@ def main(ctx: click.Context, config: str | None) -> None:
     ctx.ensure_object(dict)["config"] = config
 
 
-def _register() -> None:
+def _register(group: click.Group) -> None:
     from confbridge.core_cli import register as register_core
 
-    register_core(main)
+    register_core(group)
     for module_name in (
         "confbridge.bridges.cli",
         "confbridge.scheduler.cli",
@@ -47,13 +67,10 @@ def _register() -> None:
         try:
             module = __import__(module_name, fromlist=["register"])
         except ModuleNotFoundError as exc:
-            if exc.name != module_name:
+            if not exc.name or not module_name.startswith(exc.name):
                 raise
             continue
-        module.register(main)
-
-
-_register()
+        module.register(group)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
