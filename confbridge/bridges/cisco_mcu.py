@@ -166,7 +166,8 @@ class CiscoMcuDriver:
 
     def health(self) -> Health:
         reply = self.call("device.health.query")
-        flags = {k: v == "ok" for k, v in reply.items() if k.endswith("Status") and isinstance(v, str)}
+        flags = {k: v == "ok" for k, v in reply.items()
+                 if k.endswith("Status") and k != "operationalStatus" and isinstance(v, str)}
         operational = reply.get("operationalStatus", "active")
         flags["operational"] = operational == "active"
         bad = sorted(k for k, ok in flags.items() if not ok)
