@@ -111,6 +111,17 @@ class LaunchSettings(_Section):
     reconcile_interval_seconds: float = Field(15.0, gt=0, le=3600)
     lease_seconds: float = Field(10.0, gt=0, le=600)
     lookahead_minutes: int = Field(60, ge=1, le=24 * 60)
+    # Occurrences that ended up to this long ago without a launch are recorded as missed (with an alarm).
+    missed_lookback_hours: int = Field(24, ge=1, le=24 * 30)
+    # A launch starting later than this after its planned instant is flagged late (timeline + alarm).
+    late_after_seconds: float = Field(60.0, ge=0, le=3600)
+    # How often the bridge's participant list is read while legs are dialling or live.
+    poll_seconds: float = Field(2.0, gt=0, le=600)
+    # Pause before re-trying a bridge-level step after "unreachable"/"timeout" / after "capacity exceeded".
+    unreachable_retry_seconds: float = Field(5.0, ge=0, le=3600)
+    capacity_retry_seconds: float = Field(60.0, ge=0, le=3600)
+    # Worker threads for bridge calls (0: twice the sum of the bridges' max_concurrent_requests, min 4).
+    workers: int = Field(0, ge=0, le=256)
 
 
 class MailSettings(_Section):
@@ -124,6 +135,16 @@ class MailSettings(_Section):
     outbox_dir: str = "data/mail"
     helpdesk: str = ""
     max_attempts: int = Field(8, ge=1, le=100)
+    # Dial-in address printed in invitations (e.g. "sip:hoinghi@mcu.example"); empty: not shown.
+    dial_in: str = ""
+    # Minutes before the start at which calendars remind the attendee (VALARM).
+    reminder_minutes: int = Field(15, ge=0, le=7 * 24 * 60)
+    # Retries back off exponentially from retry_base_seconds, capped at retry_max_seconds.
+    retry_base_seconds: float = Field(30.0, gt=0, le=86400)
+    retry_max_seconds: float = Field(3600.0, gt=0, le=7 * 86400)
+    timeout_seconds: float = Field(30.0, gt=0, le=600)
+    # How often the outbox worker looks for due messages.
+    poll_seconds: float = Field(5.0, gt=0, le=3600)
 
 
 class LiveSettings(_Section):

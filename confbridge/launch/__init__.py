@@ -1,0 +1,1 @@
+"""The launch engine: conference runs per occurrence, their state machine, dialling, reconcile, timeline."""

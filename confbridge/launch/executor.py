@@ -1,0 +1,194 @@
+"""The launch engine: each ``tick`` plans runs from the booking, then hands due steps to worker threads.
+
+Plain and clock-driven: ``tick(now)`` reads what is due from our tables at *now* and submits the steps
+(``confbridge.launch.steps``) to a thread pool, so the bridge's request slots stay busy during a storm.
+A step for one run or leg is never submitted twice at once.  Tests step a ``FrozenClock`` and call
+``tick(wait=True)``; the scheduler process calls ``tick()`` every second and at planned instants.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from datetime import datetime, timedelta
+from functools import partial
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from confbridge import clock
+from confbridge.bridges.base import BridgeDriver
+from confbridge.launch import reconcile as reconcile_mod
+from confbridge.launch import steps
+from confbridge.launch.fence import Fence, LostLease, NoFence
+from confbridge.launch.models import ConferenceRun, LegState, RunState
+from confbridge.launch.planner import plan
+from confbridge.launch.state import transition
+from confbridge.settings import Settings
+
+log = logging.getLogger(__name__)
+
+TaskKey = tuple[str, int | str]
+
+
+class LaunchEngine:
+    def __init__(
+        self, session_factory: sessionmaker[Session], settings: Settings,
+        drivers: Mapping[str, BridgeDriver], *, fence: Fence | None = None, workers: int | None = None,
+    ) -> None:
+        self.session_factory = session_factory
+        self.settings = settings
+        self.drivers = dict(drivers)
+        self.fence = fence or NoFence()
+        size = workers or settings.launch.workers or max(
+            4, 2 * sum(b.max_concurrent_requests for b in settings.bridges if b.name in self.drivers))
+        self._pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="launch")
+        self._lock = threading.Lock()
+        self._inflight: dict[TaskKey, Future[None]] = {}
+        self._last_poll: dict[str, datetime] = {}
+        self.ctx = steps.StepContext(session_factory, settings, self.fence, {}, self._inflight_keys)
+
+    # ---- task plumbing -------------------------------------------------------------------------------
+    def _inflight_keys(self) -> set[TaskKey]:
+        with self._lock:
+            return set(self._inflight)
+
+    def _run_legs_busy(self, run: ConferenceRun) -> bool:
+        busy = self._inflight_keys()
+        return any(("dial", leg.id) in busy or ("drop", leg.id) in busy for leg in run.legs)
+
+    def _submit(self, key: TaskKey, fn: Callable[[], None]) -> bool:
+        with self._lock:
+            if key in self._inflight:
+                return False
+
+            def job() -> None:
+                try:
+                    fn()
+                except LostLease:
+                    log.warning("lost the scheduler lease during %s; stopping that step", key)
+                except Exception:
+                    log.exception("launch step %s failed", key)
+                finally:
+                    self.ctx.done_at[key] = time.monotonic()
+                    with self._lock:
+                        self._inflight.pop(key, None)
+
+            self._inflight[key] = self._pool.submit(job)
+            return True
+
+    def wait(self, timeout: float = 60.0) -> None:
+        """Block until every submitted step has finished (tests, shutdown)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                pending = list(self._inflight.values())
+            if not pending:
+                return
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"{len(pending)} launch steps still running")
+            wait(pending, timeout=left)
+
+    def busy(self) -> bool:
+        with self._lock:
+            return bool(self._inflight)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    # ---- the tick ------------------------------------------------------------------------------------
+    def tick(self, now: datetime | None = None, *, wait: bool = False) -> None:
+        """Plan, advance states that need no bridge call, and submit every due bridge step."""
+        now = now or clock.now()
+        with self.ctx.write() as s:
+            plan(s, self.settings, now)
+            self._advance(s, now)
+        with self.session_factory() as s:
+            self._dispatch(s, now)
+        if wait:
+            self.wait()
+
+    def _advance(self, s: Session, now: datetime) -> None:
+        runs = s.scalars(select(ConferenceRun).where(
+            ConferenceRun.state.in_([RunState.STARTING, RunState.LIVE, RunState.SCHEDULED]),
+            ConferenceRun.planned_start <= now,
+        )).all()
+        for run in runs:
+            if run.bridge_name not in self.drivers:
+                if run.state == RunState.SCHEDULED:
+                    transition(s, run, RunState.STARTING)
+                if run.state == RunState.STARTING:
+                    transition(s, run, RunState.FAILED, f"không có MCU '{run.bridge_name}' / no such bridge "
+                               "configured")
+                    from confbridge.alarms.service import raise_alarm
+
+                    raise_alarm(s, "launch_missed", f"launch_failed:run={run.id}",
+                                f"Hội nghị {run.conference_name}: không có MCU '{run.bridge_name}' / "
+                                "no such bridge configured", severity="critical", meeting_id=run.meeting_id,
+                                conference_id=run.id)
+                continue
+            if run.state in (RunState.STARTING, RunState.LIVE) and run.planned_end <= now:
+                transition(s, run, RunState.ENDING, "hết giờ / end of the meeting")
+            elif run.state == RunState.STARTING and run.conference_ready and all(
+                leg.attempts >= 1 and (leg.on_bridge or leg.state == LegState.FAILED)
+                for leg in run.legs if leg.wanted
+            ):
+                transition(s, run, RunState.LIVE)
+
+    def _dispatch(self, s: Session, now: datetime) -> None:
+        runs = s.scalars(select(ConferenceRun).where(
+            ConferenceRun.state.in_([RunState.SCHEDULED, RunState.STARTING, RunState.LIVE, RunState.ENDING]),
+            ConferenceRun.planned_start <= now,
+        ).order_by(ConferenceRun.planned_start, ConferenceRun.id)).all()
+        poll: set[str] = set()
+        ctx = self.ctx
+        for run in runs:
+            driver = self.drivers.get(run.bridge_name)
+            if driver is None:
+                continue
+            rid = run.id
+            if run.state == RunState.ENDING:
+                if not self._run_legs_busy(run) and (run.retry_at is None or run.retry_at <= now):
+                    self._submit(("run", rid), partial(steps.teardown, ctx, driver, rid))
+                continue
+            if not run.conference_ready:
+                if run.retry_at is None or run.retry_at <= now:
+                    self._submit(("run", rid), partial(steps.start_run, ctx, driver, rid))
+                continue
+            for leg in run.legs:
+                lid = leg.id
+                if leg.wanted and leg.state == LegState.PENDING and (
+                        leg.next_attempt_at is None or leg.next_attempt_at <= now):
+                    self._submit(("dial", lid), partial(steps.dial_leg, ctx, driver, lid))
+                elif not leg.wanted and leg.on_bridge and leg.state != LegState.REMOVED:
+                    self._submit(("drop", lid), partial(steps.drop_leg, ctx, driver, lid))
+                if leg.state in (LegState.DIALLING, LegState.CONNECTED) or (leg.on_bridge and leg.wanted):
+                    poll.add(run.bridge_name)
+        interval = timedelta(seconds=self.settings.launch.poll_seconds)
+        for bridge in poll:
+            last = self._last_poll.get(bridge)
+            if last is None or now - last >= interval or now < last:
+                self._last_poll[bridge] = now
+                self._submit(("poll", bridge), partial(steps.poll_bridge, ctx, self.drivers[bridge], bridge))
+
+    def reconcile(self, now: datetime | None = None, *, wait: bool = True) -> None:
+        """Compare every bridge with our runs and converge (start-up and every reconcile interval)."""
+        now = now or clock.now()
+        for name, driver in self.drivers.items():
+            self._submit(("reconcile", name), partial(reconcile_mod.reconcile_bridge, self.ctx, driver, name))
+        if wait:
+            self.wait()
+
+    def next_wakeups(self, now: datetime, horizon: timedelta) -> list[datetime]:
+        """Planned instants (setup starts, ends) within *horizon*: the scheduler adds precise wake-ups."""
+        with self.session_factory() as s:
+            rows = s.execute(select(ConferenceRun.planned_start, ConferenceRun.planned_end).where(
+                ConferenceRun.state.in_([RunState.SCHEDULED, RunState.STARTING, RunState.LIVE]),
+                ConferenceRun.planned_start <= now + horizon,
+            )).all()
+        out = {t for row in rows for t in row if now < t <= now + horizon}
+        return sorted(out)

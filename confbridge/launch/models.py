@@ -1,0 +1,162 @@
+"""Durable launch state: one ``ConferenceRun`` per occurrence, one ``CallLeg`` per endpoint, a timeline.
+
+These rows — not APScheduler's job store — are the record of what must happen and what happened: the
+scheduler reads them every tick, so a crash, a restart or a clock jump loses nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from confbridge import clock
+from confbridge.db import Base, UTCDateTime
+
+
+class RunState(StrEnum):
+    SCHEDULED = "scheduled"
+    STARTING = "starting"
+    LIVE = "live"
+    ENDING = "ending"
+    ENDED = "ended"
+    FAILED = "failed"
+    MISSED = "missed"
+    CANCELLED = "cancelled"
+
+
+TERMINAL_STATES = frozenset({RunState.ENDED, RunState.FAILED, RunState.MISSED, RunState.CANCELLED})
+ACTIVE_STATES = frozenset({RunState.STARTING, RunState.LIVE, RunState.ENDING})
+
+
+class LegState(StrEnum):
+    PENDING = "pending"  # to be dialled (first time, or again at next_attempt_at)
+    DIALLING = "dialling"  # a dial was decided (committed) and maybe sent; the bridge tells the rest
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"  # hung up (operator or end of the conference)
+    FAILED = "failed"  # attempts exhausted or a fault that must not be retried
+    REMOVED = "removed"  # endpoint taken out of the meeting while live; hung up and removed
+
+
+class ConferenceRun(Base):
+    __tablename__ = "conference_runs"
+    __table_args__ = (Index("ix_conference_runs_state_planned_start", "state", "planned_start"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # SET NULL: the run (and its timeline) outlives a deleted occurrence; the planner then ends/cancels it.
+    occurrence_id: Mapped[int | None] = mapped_column(
+        ForeignKey("occurrences.id", ondelete="SET NULL"), unique=True
+    )
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"), index=True)
+    bridge_name: Mapped[str] = mapped_column(String(64))
+    conference_name: Mapped[str] = mapped_column(String(31))
+    state: Mapped[str] = mapped_column(String(20), default=RunState.SCHEDULED)
+    planned_start: Mapped[datetime] = mapped_column(UTCDateTime)  # occurrence start - setup
+    planned_end: Mapped[datetime] = mapped_column(UTCDateTime)  # occurrence end + extension
+    # True once the bridge confirmed the conference exists (created or adopted).
+    conference_ready: Mapped[bool] = mapped_column(Boolean, default=False)
+    first_call_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lateness_ms: Mapped[int | None] = mapped_column(Integer)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Next instant the executor should retry a bridge-level step (create/teardown) after a fault.
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_reason: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    live_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
+
+    legs: Mapped[list[CallLeg]] = relationship(
+        back_populates="run", cascade="all, delete-orphan", lazy="selectin", order_by="CallLeg.endpoint_id"
+    )
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.state in TERMINAL_STATES
+
+    def leg_for(self, endpoint_id: int) -> CallLeg | None:
+        return next((leg for leg in self.legs if leg.endpoint_id == endpoint_id), None)
+
+
+class CallLeg(Base):
+    __tablename__ = "call_legs"
+    __table_args__ = (UniqueConstraint("run_id", "endpoint_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("conference_runs.id", ondelete="CASCADE"))
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("endpoints.id"))
+    participant_name: Mapped[str] = mapped_column(String(31))
+    protocol: Mapped[str] = mapped_column(String(8))
+    address: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    state: Mapped[str] = mapped_column(String(20), default=LegState.PENDING)
+    # False once the endpoint left the meeting or an operator disconnected it: never dialled again.
+    wanted: Mapped[bool] = mapped_column(Boolean, default=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_reason: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # True once this leg's participant exists on the bridge (participant.add succeeded or was adopted).
+    on_bridge: Mapped[bool] = mapped_column(Boolean, default=False)
+    audio_muted: Mapped[bool] = mapped_column(Boolean, default=False)
+    video_muted: Mapped[bool] = mapped_column(Boolean, default=False)
+    connected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
+
+    run: Mapped[ConferenceRun] = relationship(back_populates="legs")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "endpoint_id": self.endpoint_id, "participant_name": self.participant_name,
+            "display_name": self.display_name, "state": self.state, "attempts": self.attempts,
+            "reason": self.last_reason, "audio_muted": self.audio_muted, "video_muted": self.video_muted,
+            "connected_at": self.connected_at.isoformat() if self.connected_at else None,
+            "next_attempt_at": self.next_attempt_at.isoformat() if self.next_attempt_at else None,
+        }
+
+
+class TimelineKind(StrEnum):
+    STATE = "state"
+    BRIDGE_CALL = "bridge_call"
+    OPERATOR = "operator"
+    NOTE = "note"
+
+
+class TimelineEntry(Base):
+    """The flight recorder: every state change and every bridge call with its outcome."""
+
+    __tablename__ = "conference_timeline"
+    __table_args__ = (Index("ix_conference_timeline_run_id_at", "run_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("conference_runs.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    kind: Mapped[str] = mapped_column(String(20))
+    message: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(String(40))
+    endpoint_id: Mapped[int | None] = mapped_column(Integer)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "at": self.at.isoformat(), "kind": self.kind, "message": self.message,
+            "outcome": self.outcome, "endpoint_id": self.endpoint_id, "user_id": self.user_id,
+            "details": self.details,
+        }
+
+
+class SchedulerLease(Base):
+    """Leader lease: one row per lease name; ``token`` only ever grows (the fencing token)."""
+
+    __tablename__ = "scheduler_lease"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(120))
+    token: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    renewed_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,181 @@
+"""Materialise and refresh conference runs from ``Occurrence`` rows (the booking is the desired state).
+
+Runs are created for planned occurrences whose setup window opens within ``launch.lookahead_minutes``;
+every tick re-reads the occurrences behind the open runs, so moves, cancellations, extensions and
+endpoint changes are followed whether or not any booking hook fired.  Occurrences whose end passed
+while nobody was launching (downtime) become ``missed`` runs with an alarm: nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from confbridge.alarms.service import raise_alarm
+from confbridge.booking.models import Meeting, MeetingStatus, Occurrence, OccurrenceStatus
+from confbridge.bridges import naming
+from confbridge.directory.models import Endpoint
+from confbridge.launch.models import (
+    ACTIVE_STATES,
+    TERMINAL_STATES,
+    CallLeg,
+    ConferenceRun,
+    LegState,
+    RunState,
+    TimelineKind,
+)
+from confbridge.launch.state import leg_event, note, transition
+from confbridge.settings import Settings
+
+
+def desired_bridge(settings: Settings, meeting: Meeting) -> str:
+    bridge = settings.bridge(meeting.bridge_name)
+    if bridge is not None:
+        return bridge.name
+    return meeting.bridge_name or ""
+
+
+def desired_endpoints(session: Session, occurrence: Occurrence) -> list[Endpoint]:
+    ids = occurrence.endpoint_ids or occurrence.meeting.endpoint_ids
+    if not ids:
+        return []
+    return list(session.scalars(select(Endpoint).where(Endpoint.id.in_(ids)).order_by(Endpoint.id)))
+
+
+def _is_live_occurrence(occ: Occurrence | None) -> bool:
+    return (
+        occ is not None and occ.status == OccurrenceStatus.PLANNED
+        and occ.meeting.status == MeetingStatus.PLANNED
+    )
+
+
+def _new_leg(run: ConferenceRun, endpoint: Endpoint) -> CallLeg:
+    return CallLeg(
+        run_id=run.id, endpoint_id=endpoint.id, participant_name=naming.participant_name(endpoint.id),
+        protocol=endpoint.protocol, address=endpoint.address, display_name=endpoint.name,
+        state=LegState.PENDING, wanted=True, attempts=0,
+    )
+
+
+def create_run(session: Session, settings: Settings, occ: Occurrence) -> ConferenceRun:
+    meeting = occ.meeting
+    run = ConferenceRun(
+        occurrence_id=occ.id, meeting_id=meeting.id, bridge_name=desired_bridge(settings, meeting),
+        conference_name=naming.conference_name(meeting.id, occ.original_start),
+        state=RunState.SCHEDULED, planned_start=occ.window_start, planned_end=occ.effective_end,
+    )
+    session.add(run)
+    session.flush()
+    for endpoint in desired_endpoints(session, occ):
+        session.add(_new_leg(run, endpoint))
+    note(session, run, TimelineKind.STATE,
+         f"Đã lên lịch / scheduled: khởi tạo lúc {run.planned_start.isoformat()}, "
+         f"kết thúc lúc {run.planned_end.isoformat()} trên {run.bridge_name or '(không có MCU)'}",
+         outcome=RunState.SCHEDULED, planned_start=run.planned_start.isoformat(),
+         planned_end=run.planned_end.isoformat())
+    session.flush()
+    session.refresh(run)
+    return run
+
+
+def _sync_legs(session: Session, run: ConferenceRun, occ: Occurrence) -> None:
+    wanted = {e.id: e for e in desired_endpoints(session, occ)}
+    for leg in run.legs:
+        if leg.endpoint_id not in wanted and leg.wanted:
+            leg.wanted = False
+            if run.state == RunState.SCHEDULED or not leg.on_bridge:
+                leg.state = LegState.REMOVED
+            note(session, run, TimelineKind.NOTE, "Điểm cầu bị bỏ khỏi cuộc họp / endpoint removed",
+                 endpoint_id=leg.endpoint_id)
+            leg_event(session, leg)
+        elif leg.endpoint_id in wanted and not leg.wanted and leg.state == LegState.REMOVED:
+            # Re-added after removal: dial it again with a fresh attempt budget.
+            leg.wanted, leg.state, leg.attempts, leg.next_attempt_at = True, LegState.PENDING, 0, None
+            note(session, run, TimelineKind.NOTE, "Điểm cầu được thêm lại / endpoint re-added",
+                 endpoint_id=leg.endpoint_id)
+            leg_event(session, leg)
+    present = {leg.endpoint_id for leg in run.legs}
+    for endpoint_id, endpoint in wanted.items():
+        if endpoint_id not in present:
+            leg = _new_leg(run, endpoint)
+            session.add(leg)
+            run.legs.append(leg)
+            note(session, run, TimelineKind.NOTE, "Điểm cầu được thêm / endpoint added",
+                 endpoint_id=endpoint_id)
+            session.flush()
+            leg_event(session, leg)
+
+
+def _refresh(session: Session, settings: Settings, run: ConferenceRun, now: datetime) -> None:
+    occ = session.get(Occurrence, run.occurrence_id) if run.occurrence_id is not None else None
+    if not _is_live_occurrence(occ):
+        if run.state == RunState.SCHEDULED:
+            transition(session, run, RunState.CANCELLED, "lịch họp bị huỷ / occurrence cancelled")
+        elif run.state in (RunState.STARTING, RunState.LIVE):
+            transition(session, run, RunState.ENDING, "lịch họp bị huỷ / occurrence cancelled")
+        return
+    assert occ is not None
+    start, end = occ.window_start, occ.effective_end
+    if run.state == RunState.SCHEDULED and start != run.planned_start:
+        note(session, run, TimelineKind.NOTE, "Dời lịch / re-planned", previous=run.planned_start.isoformat(),
+             planned_start=start.isoformat())
+        run.planned_start = start
+    if end != run.planned_end and run.state in (RunState.SCHEDULED, RunState.STARTING, RunState.LIVE):
+        note(session, run, TimelineKind.NOTE, "Đổi giờ kết thúc / end changed",
+             previous=run.planned_end.isoformat(), planned_end=end.isoformat())
+        run.planned_end = end
+    if run.state == RunState.SCHEDULED:
+        bridge = desired_bridge(settings, occ.meeting)
+        if bridge != run.bridge_name:
+            note(session, run, TimelineKind.NOTE, "Đổi MCU / bridge changed", previous=run.bridge_name,
+                 bridge=bridge)
+            run.bridge_name = bridge
+    if run.state in (RunState.SCHEDULED, RunState.STARTING, RunState.LIVE):
+        _sync_legs(session, run, occ)
+    if run.state == RunState.SCHEDULED and run.planned_end <= now:
+        mark_missed(session, run)
+
+
+def mark_missed(session: Session, run: ConferenceRun) -> None:
+    transition(session, run, RunState.MISSED,
+               "đã quá giờ kết thúc khi chưa khởi tạo / end passed before launch")
+    raise_alarm(
+        session, "launch_missed", f"launch_missed:run={run.id}",
+        f"Hội nghị {run.conference_name} không được khởi tạo (đã quá giờ kết thúc) / "
+        f"conference was never launched: its end passed during scheduler downtime",
+        severity="critical", meeting_id=run.meeting_id, conference_id=run.id, bridge_name=run.bridge_name,
+    )
+
+
+def plan(session: Session, settings: Settings, now: datetime) -> None:
+    """Create runs for occurrences entering the lookahead window and refresh every open run."""
+    horizon = now + timedelta(minutes=settings.launch.lookahead_minutes)
+    lookback = now - timedelta(hours=settings.launch.missed_lookback_hours)
+    # Generous SQL bounds (setup ≤ 240 min); exact window checks in Python.
+    candidates = session.scalars(
+        select(Occurrence)
+        .join(Meeting, Meeting.id == Occurrence.meeting_id)
+        .outerjoin(ConferenceRun, ConferenceRun.occurrence_id == Occurrence.id)
+        .where(
+            ConferenceRun.id.is_(None),
+            Occurrence.status == OccurrenceStatus.PLANNED,
+            Meeting.status == MeetingStatus.PLANNED,
+            Occurrence.start <= horizon + timedelta(hours=4),
+            Occurrence.end >= lookback,
+        )
+        .order_by(Occurrence.start)
+    ).all()
+    for occ in candidates:
+        if occ.window_start <= horizon and occ.effective_end > lookback:
+            run = create_run(session, settings, occ)
+            if run.planned_end <= now:
+                mark_missed(session, run)
+    open_runs = session.scalars(
+        select(ConferenceRun).where(ConferenceRun.state.notin_([str(s) for s in TERMINAL_STATES]))
+    ).all()
+    for run in open_runs:
+        if run.state in ACTIVE_STATES or run.state == RunState.SCHEDULED:
+            _refresh(session, settings, run, now)
+    session.flush()

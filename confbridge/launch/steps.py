@@ -1,0 +1,370 @@
+"""The side-effecting steps: create the conference, dial a leg, drop a leg, tear down, poll.
+
+Each step: decide and record in a short write transaction (fenced), commit, THEN call the bridge, then
+record the outcome in another short transaction.  A crash between the two leaves a row that says what
+was decided; reconcile/poll compare it with what the bridge reports and converge without repeating a
+dial that reached the bridge (names are deterministic, so "did it happen?" is always answerable).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from confbridge import clock
+from confbridge.alarms.service import raise_alarm
+from confbridge.booking.models import Meeting
+from confbridge.bridges.base import BridgeDriver, DialTarget, ParticipantInfo
+from confbridge.db import unit_of_work
+from confbridge.launch.faults import FaultKind, bridge_alarm, bridge_ok, classify, describe
+from confbridge.launch.fence import Fence
+from confbridge.launch.legs import apply_report, dial_failed, mark_connected
+from confbridge.launch.models import CallLeg, ConferenceRun, LegState, RunState, TimelineKind
+from confbridge.launch.state import leg_event, note, transition
+from confbridge.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StepContext:
+    session_factory: sessionmaker[Session]
+    settings: Settings
+    fence: Fence
+    # Real-time instants (monotonic) at which a step for a run/leg last finished (key: ("dial", leg id),
+    # ("run", run id)…): a bridge listing taken before that is stale for that object.
+    done_at: dict[tuple[str, int | str], float]
+    inflight: Callable[[], set[tuple[str, int | str]]]
+
+    def leg_settled(self, leg_id: int, listed_at: float, busy: set[tuple[str, int | str]]) -> bool:
+        """True when no step for the leg runs now or finished after the listing at *listed_at*."""
+        return all((kind, leg_id) not in busy and self.done_at.get((kind, leg_id), 0.0) < listed_at
+                   for kind in ("dial", "drop"))
+
+    def run_settled(self, run_id: int, listed_at: float, busy: set[tuple[str, int | str]]) -> bool:
+        return ("run", run_id) not in busy and self.done_at.get(("run", run_id), 0.0) < listed_at
+
+    def write(self) -> Any:
+        return _FencedUnit(self)
+
+
+class _FencedUnit:
+    def __init__(self, ctx: StepContext) -> None:
+        self._ctx = ctx
+        self._cm: Any = None
+
+    def __enter__(self) -> Session:
+        self._cm = unit_of_work(self._ctx.session_factory)
+        session: Session = self._cm.__enter__()
+        try:
+            self._ctx.fence.check(session)
+        except BaseException as exc:
+            self._cm.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        return session
+
+    def __exit__(self, *exc: Any) -> Any:
+        return self._cm.__exit__(*exc)
+
+
+def _record_first_call(run: ConferenceRun, at: datetime) -> None:
+    if run.first_call_at is None:
+        run.first_call_at = at
+        run.lateness_ms = int((at - run.planned_start).total_seconds() * 1000)
+
+
+def _retry_or_fail(session: Session, ctx: StepContext, run: ConferenceRun, kind: FaultKind, reason: str,
+                   now: datetime, what: str) -> None:
+    """A run-level bridge step failed: retry later within the deadline, or fail the run."""
+    bridge_alarm(session, kind, run.bridge_name, reason, run_id=run.id, meeting_id=run.meeting_id)
+    delay = {FaultKind.CAPACITY: ctx.settings.launch.capacity_retry_seconds,
+             FaultKind.UNREACHABLE: ctx.settings.launch.unreachable_retry_seconds,
+             FaultKind.UNKNOWN_OUTCOME: ctx.settings.launch.unreachable_retry_seconds}.get(kind)
+    run.last_reason = reason
+    ending = run.state == RunState.ENDING
+    if delay is not None and (ending or now + timedelta(seconds=delay) < run.planned_end):
+        run.retry_at = now + timedelta(seconds=delay)
+        note(session, run, TimelineKind.NOTE, f"{what}: thử lại lúc {run.retry_at.isoformat()} / retry "
+             "scheduled", outcome="retry", reason=reason, fault=str(kind))
+        return
+    run.retry_at = None
+    transition(session, run, RunState.FAILED, f"{what}: {reason}", fault=str(kind))
+    if kind not in (FaultKind.AUTH, FaultKind.CAPACITY, FaultKind.UNREACHABLE, FaultKind.UNKNOWN_OUTCOME):
+        raise_alarm(session, "launch_missed", f"launch_failed:run={run.id}",
+                    f"Không khởi tạo được hội nghị {run.conference_name}: {reason} / launch failed",
+                    severity="critical", meeting_id=run.meeting_id, conference_id=run.id,
+                    bridge_name=run.bridge_name)
+
+
+# ---- create -----------------------------------------------------------------------------------------
+def start_run(ctx: StepContext, driver: BridgeDriver, run_id: int) -> None:
+    """scheduled → starting (flag lateness), then make sure the conference exists on the bridge."""
+    with ctx.write() as s:
+        run = s.get(ConferenceRun, run_id)
+        if run is None or run.state not in (RunState.SCHEDULED, RunState.STARTING, RunState.LIVE):
+            return
+        now = clock.now()
+        if run.state == RunState.SCHEDULED:
+            delay = (now - run.planned_start).total_seconds()
+            if delay > ctx.settings.launch.late_after_seconds:
+                run.late = True
+                note(s, run, TimelineKind.NOTE, f"Khởi tạo muộn {int(delay)} giây (máy lập lịch gián đoạn) / "
+                     "launched late after scheduler downtime", outcome="late", delay_seconds=int(delay))
+                raise_alarm(s, "launch_late", f"launch_late:run={run.id}",
+                            f"Hội nghị {run.conference_name} khởi tạo muộn {int(delay)} giây / launched late",
+                            severity="minor", meeting_id=run.meeting_id, conference_id=run.id,
+                            bridge_name=run.bridge_name, delay_seconds=int(delay))
+            transition(s, run, RunState.STARTING)
+        if run.conference_ready or (run.retry_at is not None and run.retry_at > now):
+            return
+        run.retry_at = None
+        name, meeting_id = run.conference_name, run.meeting_id
+        meeting = s.get(Meeting, meeting_id) if meeting_id is not None else None
+        pin = meeting.pin if meeting is not None and meeting.pin else None
+    if not ctx.fence.valid_locally():
+        return
+    sent_at = clock.now()
+    try:
+        driver.ensure_conference(name, pin=pin, description=f"run {run_id}")
+    except Exception as exc:
+        reason, kind = describe(exc), classify(exc)
+        with ctx.write() as s:
+            run = s.get(ConferenceRun, run_id)
+            if run is None:
+                return
+            _record_first_call(run, sent_at)
+            note(s, run, TimelineKind.BRIDGE_CALL, f"conference.create {name}", outcome="error",
+                 reason=reason, fault=str(kind))
+            if run.state in (RunState.STARTING, RunState.LIVE):
+                _retry_or_fail(s, ctx, run, kind, reason, clock.now(), "Tạo hội nghị / create conference")
+        return
+    with ctx.write() as s:
+        run = s.get(ConferenceRun, run_id)
+        if run is None:
+            return
+        _record_first_call(run, sent_at)
+        run.conference_ready = True
+        run.last_reason = None
+        note(s, run, TimelineKind.BRIDGE_CALL, f"conference.create {name}", outcome="ok",
+             lateness_ms=run.lateness_ms)
+        bridge_ok(s, run.bridge_name)
+
+
+# ---- dial ------------------------------------------------------------------------------------------
+def dial_leg(ctx: StepContext, driver: BridgeDriver, leg_id: int) -> None:
+    with ctx.write() as s:
+        leg = s.get(CallLeg, leg_id)
+        if leg is None:
+            return
+        run = leg.run
+        now = clock.now()
+        if (run.state not in (RunState.STARTING, RunState.LIVE) or not run.conference_ready
+                or not leg.wanted or leg.state != LegState.PENDING
+                or (leg.next_attempt_at is not None and leg.next_attempt_at > now)):
+            return
+        leg.attempts += 1
+        leg.state = LegState.DIALLING
+        leg.next_attempt_at = None
+        redial = leg.on_bridge
+        conference, target = run.conference_name, DialTarget(
+            participant_name=leg.participant_name, protocol=leg.protocol,
+            address=leg.address, display_name=leg.display_name)
+        attempt = leg.attempts
+        leg_event(s, leg)
+    if not ctx.fence.valid_locally():
+        return
+    sent_at = clock.now()
+    info: ParticipantInfo | None = None
+    error: Exception | None = None
+    try:
+        if redial:
+            driver.redial(conference, target.participant_name, target.protocol)
+        else:
+            info = driver.ensure_participant(conference, target)
+    except Exception as exc:
+        error = exc
+    method = "participant.connect" if redial else "participant.add"
+    with ctx.write() as s:
+        leg = s.get(CallLeg, leg_id)
+        if leg is None:
+            return
+        run = leg.run
+        now = clock.now()
+        _record_first_call(run, sent_at)
+        if error is None:
+            leg.on_bridge = True
+            note(s, run, TimelineKind.BRIDGE_CALL, f"{method} {leg.display_name} ({leg.address}) "
+                 f"lần {attempt}", outcome="ok", endpoint_id=leg.endpoint_id, attempt=attempt)
+            bridge_ok(s, run.bridge_name)
+            if info is not None and info.state == "connected" and leg.state == LegState.DIALLING:
+                mark_connected(s, run, leg, now)
+            elif info is not None and info.state in ("failed", "disconnected") \
+                    and leg.state == LegState.DIALLING:
+                dial_failed(s, ctx.settings, run, leg, info.reason or "other", now)
+            return
+        reason, kind = describe(error), classify(error)
+        note(s, run, TimelineKind.BRIDGE_CALL, f"{method} {leg.display_name} ({leg.address}) lần {attempt}",
+             outcome="error", endpoint_id=leg.endpoint_id, attempt=attempt, reason=reason, fault=str(kind))
+        if leg.state != LegState.DIALLING:
+            return
+        if kind == FaultKind.UNKNOWN_OUTCOME:
+            # It may have reached the bridge: stay "dialling"; the next poll adopts it or re-sends it.
+            leg.last_reason = reason
+            bridge_alarm(s, kind, run.bridge_name, reason, run_id=run.id, meeting_id=run.meeting_id)
+        elif kind in (FaultKind.UNREACHABLE, FaultKind.CAPACITY):
+            # Nothing happened on the bridge: the attempt is given back; wait (no storm) and try again.
+            leg.attempts -= 1
+            leg.state = LegState.PENDING
+            leg.last_reason = reason
+            delay = (ctx.settings.launch.capacity_retry_seconds if kind == FaultKind.CAPACITY
+                     else ctx.settings.launch.unreachable_retry_seconds)
+            leg.next_attempt_at = now + timedelta(seconds=delay)
+            bridge_alarm(s, kind, run.bridge_name, reason, run_id=run.id, meeting_id=run.meeting_id)
+            leg_event(s, leg)
+        elif kind == FaultKind.NOT_FOUND and not redial:
+            # The conference vanished under us: re-create it, then dial again as the same attempt.
+            leg.attempts -= 1
+            leg.state = LegState.PENDING
+            run.conference_ready = False
+            note(s, run, TimelineKind.NOTE, "Hội nghị không còn trên MCU; tạo lại / conference vanished; "
+                 "re-creating")
+        elif kind == FaultKind.NOT_FOUND:
+            leg.on_bridge = False
+            leg.state = LegState.PENDING
+            leg.attempts -= 1
+        elif kind == FaultKind.AUTH:
+            bridge_alarm(s, kind, run.bridge_name, reason, run_id=run.id, meeting_id=run.meeting_id)
+            dial_failed(s, ctx.settings, run, leg, reason, now, retry=False)
+        else:
+            dial_failed(s, ctx.settings, run, leg, reason, now, retry=False)
+
+
+def drop_leg(ctx: StepContext, driver: BridgeDriver, leg_id: int) -> None:
+    """An endpoint left the meeting while live: hang it up and remove it from the conference."""
+    with ctx.write() as s:
+        leg = s.get(CallLeg, leg_id)
+        if leg is None or leg.wanted or not leg.on_bridge:
+            return
+        conference, pname, proto = leg.run.conference_name, leg.participant_name, leg.protocol
+    if not ctx.fence.valid_locally():
+        return
+    error: Exception | None = None
+    try:
+        driver.remove(conference, pname, proto)
+    except Exception as exc:
+        error = exc
+    with ctx.write() as s:
+        leg = s.get(CallLeg, leg_id)
+        if leg is None:
+            return
+        run = leg.run
+        if error is not None:
+            note(s, run, TimelineKind.BRIDGE_CALL, f"participant.remove {leg.display_name}", outcome="error",
+                 endpoint_id=leg.endpoint_id, reason=describe(error))
+            return
+        note(s, run, TimelineKind.BRIDGE_CALL, f"participant.remove {leg.display_name}", outcome="ok",
+             endpoint_id=leg.endpoint_id)
+        leg.on_bridge = False
+        if leg.state != LegState.DISCONNECTED:
+            leg.state = LegState.REMOVED
+        leg_event(s, leg)
+
+
+# ---- teardown --------------------------------------------------------------------------------------
+def teardown(ctx: StepContext, driver: BridgeDriver, run_id: int) -> None:
+    """ending → ended: hang up every leg, destroy the conference (each call idempotent, each recorded)."""
+    with ctx.write() as s:
+        run = s.get(ConferenceRun, run_id)
+        if run is None or run.state != RunState.ENDING:
+            return
+        if run.retry_at is not None and run.retry_at > clock.now():
+            return
+        run.retry_at = None
+        name, ready = run.conference_name, run.conference_ready
+        legs = [(leg.id, leg.participant_name, leg.protocol) for leg in run.legs
+                if leg.on_bridge and leg.state not in (LegState.DISCONNECTED, LegState.REMOVED)]
+    for leg_id, pname, proto in legs:
+        if not ctx.fence.valid_locally():
+            return
+        try:
+            driver.hangup(name, pname, proto)
+        except Exception as exc:
+            _teardown_failed(ctx, run_id, f"participant.disconnect {pname}", exc)
+            return
+        with ctx.write() as s:
+            leg = s.get(CallLeg, leg_id)
+            if leg is not None:
+                leg.state, leg.last_reason = LegState.DISCONNECTED, "ended"
+                note(s, leg.run, TimelineKind.BRIDGE_CALL, f"participant.disconnect {leg.display_name}",
+                     outcome="ok", endpoint_id=leg.endpoint_id)
+                leg_event(s, leg)
+    if not ctx.fence.valid_locally():
+        return
+    try:
+        # Destroy even when we never saw it created: a create that timed out may have happened.
+        driver.destroy_conference(name)
+    except Exception as exc:
+        _teardown_failed(ctx, run_id, f"conference.destroy {name}", exc)
+        return
+    with ctx.write() as s:
+        run = s.get(ConferenceRun, run_id)
+        if run is None or run.state != RunState.ENDING:
+            return
+        note(s, run, TimelineKind.BRIDGE_CALL, f"conference.destroy {name}", outcome="ok", was_ready=ready)
+        for leg in run.legs:
+            if leg.state in (LegState.PENDING, LegState.DIALLING, LegState.CONNECTED):
+                leg.state, leg.last_reason = LegState.DISCONNECTED, "ended"
+                leg_event(s, leg)
+            leg.on_bridge = False
+        run.conference_ready = False
+        transition(s, run, RunState.ENDED)
+
+
+def _teardown_failed(ctx: StepContext, run_id: int, what: str, exc: Exception) -> None:
+    reason, kind = describe(exc), classify(exc)
+    with ctx.write() as s:
+        run = s.get(ConferenceRun, run_id)
+        if run is None:
+            return
+        note(s, run, TimelineKind.BRIDGE_CALL, what, outcome="error", reason=reason, fault=str(kind))
+        if kind == FaultKind.AUTH:
+            bridge_alarm(s, kind, run.bridge_name, reason, run_id=run.id, meeting_id=run.meeting_id)
+            transition(s, run, RunState.FAILED, f"{what}: {reason}")
+        else:
+            _retry_or_fail(s, ctx, run, kind if kind != FaultKind.FATAL else FaultKind.UNREACHABLE, reason,
+                           clock.now(), "Kết thúc hội nghị / teardown")
+
+
+# ---- poll ------------------------------------------------------------------------------------------
+def poll_bridge(ctx: StepContext, driver: BridgeDriver, bridge: str) -> None:
+    """Read the bridge's participants once and fold them into every open run on that bridge."""
+    if not ctx.fence.valid_locally():
+        return
+    listed_at = time.monotonic()
+    try:
+        reported = driver.list_participants()
+    except Exception as exc:
+        log.warning("bridge %s: participant poll failed: %s", bridge, describe(exc))
+        return
+    by_key = {(p.conference, p.participant_name): p for p in reported}
+    now = clock.now()
+    with ctx.write() as s:
+        runs = s.scalars(select(ConferenceRun).where(
+            ConferenceRun.bridge_name == bridge,
+            ConferenceRun.state.in_([RunState.STARTING, RunState.LIVE]),
+            ConferenceRun.conference_ready.is_(True),
+        )).all()
+        busy = ctx.inflight()
+        for run in runs:
+            for leg in run.legs:
+                if not ctx.leg_settled(leg.id, listed_at, busy):
+                    continue  # a dial is in flight or finished after this snapshot: it is stale
+                key = (run.conference_name, leg.participant_name)
+                apply_report(s, ctx.settings, run, leg, by_key.get(key), now)

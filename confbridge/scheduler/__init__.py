@@ -1,0 +1,1 @@
+"""The scheduler process: one leader (a fenced lease in the database) driving the launch engine."""
