@@ -1,0 +1,1 @@
+"""HTML pages for secretaries, technicians and admins (server-rendered Jinja, no build step)."""

@@ -1,0 +1,129 @@
+"""Sign-in, sign-out, password change, language switch."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from confbridge.api.common import commit, current_user, db, optional_user
+from confbridge.auth.service import authenticate, change_password
+from confbridge.errors import InvalidInput, Unauthorized
+from confbridge.ui.i18n import LOCALES
+from confbridge.ui.ratelimit import LoginLimiter
+from confbridge.ui.roles import ANY_ROLE, page_roles, safe_next
+
+bp = Blueprint("auth", __name__)
+
+
+def _limiter() -> LoginLimiter:
+    limiter: LoginLimiter = current_app.extensions["confbridge.login_limiter"]
+    return limiter
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    next_url = safe_next(request.values.get("next"))
+    if request.method == "GET":
+        return render_template("auth/login.html", next_url=next_url, username="")
+    username = request.form.get("username", "").strip().lower()
+    password = request.form.get("password", "")
+    address = request.remote_addr or "?"
+    limiter = _limiter()
+    wait = limiter.blocked_for(username, address)
+    if wait:
+        message = _("Quá nhiều lần đăng nhập sai. Vui lòng thử lại sau %(seconds)d giây.", seconds=wait)
+        return render_template("auth/login.html", next_url=next_url, username=username, error=message), 429
+    if not username or not password:
+        limiter.hit(username, address)
+        message = _("Vui lòng nhập tên đăng nhập và mật khẩu.")
+        return render_template("auth/login.html", next_url=next_url, username=username, error=message), 422
+    try:
+        user = authenticate(db(), username, password)
+    except Unauthorized:
+        limiter.hit(username, address)
+        message = _("Sai tên đăng nhập hoặc mật khẩu.")
+        return render_template("auth/login.html", next_url=next_url, username=username, error=message), 401
+    commit()  # a rehashed password
+    limiter.reset(username, address)
+    chosen_locale = session.get("locale")
+    session.clear()  # a new session on sign-in: no fixation
+    session.permanent = True
+    session["user_id"] = user.id
+    session["cv"] = user.credentials_version
+    if chosen_locale in LOCALES:
+        session["locale"] = chosen_locale
+    return redirect(next_url or url_for("home"))
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    locale = session.get("locale")
+    session.clear()
+    if locale in LOCALES:
+        session["locale"] = locale
+    flash(_("Bạn đã đăng xuất."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@page_roles(*ANY_ROLE)
+def password() -> ResponseReturnValue:
+    if request.method == "GET":
+        return render_template("auth/password.html", errors={})
+    user = current_user()
+    old = request.form.get("old_password", "")
+    new = request.form.get("new_password", "")
+    repeat = request.form.get("new_password_repeat", "")
+    errors: dict[str, str] = {}
+    if new != repeat:
+        errors["new_password_repeat"] = _("Hai mật khẩu mới không khớp.")
+    else:
+        try:
+            change_password(db(), user, old, new)
+        except InvalidInput as exc:
+            if "old_password" in exc.fields:
+                errors["old_password"] = _("Mật khẩu hiện tại không đúng.")
+            else:
+                errors["new_password"] = _("Mật khẩu mới cần ít nhất 10 ký tự.")
+    if errors:
+        return render_template("auth/password.html", errors=errors), 422
+    commit()
+    session["cv"] = user.credentials_version  # this browser stays signed in; every other one is out
+    flash(_("Đã đổi mật khẩu. Các phiên đăng nhập khác đã bị đăng xuất."), "success")
+    return redirect(url_for("home"))
+
+
+@bp.post("/language")
+def language() -> ResponseReturnValue:
+    """Switch the interface language; remembered on the account when signed in."""
+    code = request.form.get("locale", "")
+    if code in LOCALES:
+        session["locale"] = code
+        user = optional_user()
+        if user is not None:
+            user.locale = code
+            commit()
+    target = safe_next(request.form.get("next")) or url_for("home")
+    return redirect(target)
+
+
+@bp.route("/account/timezone", methods=["POST"])
+@page_roles(*ANY_ROLE)
+def timezone() -> ResponseReturnValue:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    zone = request.form.get("timezone", "").strip()
+    user = current_user()
+    if zone == "":
+        user.timezone = None
+    else:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            flash(_("Múi giờ không hợp lệ: %(zone)s", zone=zone), "error")
+            return redirect(url_for("auth.password"))
+        user.timezone = zone
+    commit()
+    flash(_("Đã lưu múi giờ."), "success")
+    return redirect(url_for("auth.password"))

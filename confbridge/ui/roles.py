@@ -1,0 +1,46 @@
+"""Page access: anonymous visitors are sent to sign-in, the wrong role gets the 403 page."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+from flask import redirect, request, url_for
+from flask_babel import gettext as _
+
+from confbridge.api.common import optional_user
+from confbridge.errors import Forbidden
+
+F = TypeVar("F", bound=Callable[..., Any])
+SECRETARY_ROLES = ("secretary", "admin")
+ANY_ROLE = ("secretary", "admin", "technician")
+
+
+def role_label(role: str) -> str:
+    labels = {"secretary": _("Thư ký"), "admin": _("Quản trị viên"), "technician": _("Kỹ thuật viên")}
+    return labels.get(role, role)
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only same-site paths ("/calendar"), never "//evil" or "https://evil"."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+def page_roles(*roles: str) -> Callable[[F], F]:
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            user = optional_user()
+            if user is None:
+                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            if roles and user.role not in roles:
+                names = ", ".join(role_label(r) for r in roles)
+                raise Forbidden(_("Trang này chỉ dành cho: %(roles)s.", roles=names))
+            return view(*args, **kwargs)
+
+        return cast(F, wrapper)
+
+    return decorate

@@ -1,0 +1,81 @@
+"""Wire the pages into the app: Flask-Babel (vi default, en), template helpers, the page blueprints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, redirect, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import Babel
+
+from confbridge.api.common import get_settings, optional_user
+from confbridge.app import WEB_ROOT
+from confbridge.ui import format as fmt
+from confbridge.ui.i18n import LOCALE_NAMES, compile_catalogues, select_locale, select_timezone
+from confbridge.ui.ratelimit import LoginLimiter
+from confbridge.ui.roles import role_label
+
+TRANSLATIONS = WEB_ROOT / "translations"
+
+
+def _nav_items(role: str | None) -> list[tuple[str, str, str]]:
+    """(endpoint or path, label msgid, key) for the signed-in role, in the order shown."""
+    from flask_babel import gettext as _
+
+    items: list[tuple[str, str, str]] = []
+    if role in ("secretary", "admin", "technician"):
+        items.append((url_for("calendar.week"), _("Lịch"), "calendar"))
+    if role in ("secretary", "admin"):
+        items.append((url_for("booking.new"), _("Đặt lịch"), "booking"))
+        items.append((url_for("calendar.availability"), _("Tình trạng điểm cầu"), "availability"))
+    if role in ("technician", "admin"):
+        items.append(("/console", _("Bảng điều khiển"), "console"))
+    if role == "admin":
+        items.append((url_for("admin.endpoints"), _("Quản trị"), "admin"))
+    return items
+
+
+def init_app(app: Flask) -> None:
+    compile_catalogues(TRANSLATIONS)
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", "vi")
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+    Babel(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.jinja_env.add_extension("jinja2.ext.i18n")  # {% trans %} blocks (Flask-Babel installs gettext)
+    app.extensions["confbridge.login_limiter"] = LoginLimiter(get_settings_for(app).web.login_attempts_per_minute)
+
+    app.jinja_env.filters.update(
+        date=fmt.fmt_date, time=fmt.fmt_time, datetime=fmt.fmt_datetime, weekday=fmt.fmt_weekday,
+    )
+    app.jinja_env.globals.update(fmt_range=fmt.fmt_range, role_label=role_label)
+
+    @app.context_processor
+    def _page_context() -> dict[str, Any]:
+        user = optional_user()
+        return {
+            "current_user": user,
+            "nav_items": _nav_items(user.role if user else None),
+            "locale_code": select_locale(),
+            "locale_names": LOCALE_NAMES,
+            "zone_name": select_timezone(),
+            "settings": get_settings(),
+        }
+
+    from confbridge.ui import admin_views, auth_views, booking_views, calendar_views
+
+    app.register_blueprint(auth_views.bp)
+    app.register_blueprint(calendar_views.bp)
+    app.register_blueprint(booking_views.bp)
+    app.register_blueprint(admin_views.bp)
+
+    @app.get("/")
+    def home() -> ResponseReturnValue:
+        user = optional_user()
+        if user is None:
+            return redirect(url_for("auth.login"))
+        if user.role == "technician" and "console" in {r.endpoint.split(".")[0] for r in app.url_map.iter_rules()}:
+            return redirect("/console")
+        return redirect(url_for("calendar.week"))
+
+
+def get_settings_for(app: Flask) -> Any:
+    return app.extensions["confbridge"].settings
