@@ -1,0 +1,307 @@
+"""iCalendar objects for meetings (RFC 5545 / RFC 5546 iTIP), built with the icalendar library.
+
+One meeting is one UID for its whole life.  A series is one VEVENT with RRULE and EXDATE; an occurrence
+that was moved on its own gets a second VEVENT carrying RECURRENCE-ID = its original start (the key
+``Occurrence.original_start`` exists for exactly this).  Every TZID used gets a VTIMEZONE, so clients
+that do not know IANA names (Outlook) still place 07:30 Hà Nội at 07:30 Hà Nội.
+
+SEQUENCE: the series VEVENT carries ``meeting.sequence`` (bumped by the booking service on every
+significant change); a RECURRENCE-ID VEVENT carries ``meeting.sequence + occurrence.sequence`` so it
+rises whenever either the series or that occurrence changes, and never falls.
+
+Cancelled occurrences are EXDATEs in REQUESTs and feeds, moved or not: an EXDATE on the original start
+removes the instance in every client, whereas a cancelled RECURRENCE-ID instance next to a live series is
+shown struck-through by some clients and as a live event by others.  A CANCEL for one occurrence uses
+its RECURRENCE-ID, as RFC 5546 §3.2.5 prescribes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from icalendar import Alarm, Calendar, Event, vCalAddress, vRecur, vText
+
+from confbridge import clock
+from confbridge.booking.models import Meeting, MeetingStatus, Occurrence, OccurrenceStatus
+from confbridge.invites.text import multi_line, one_line, valid_email
+from confbridge.settings import MailSettings
+
+PRODID = "-//confbridge//Hoi nghi truyen hinh 0.1//VI"
+Participant = tuple[str, str]  # (email, display name)
+
+
+# ---- helpers -------------------------------------------------------------------------------------------
+def zone_of(meeting: Meeting) -> ZoneInfo:
+    return ZoneInfo(meeting.timezone)
+
+
+def _local(instant: datetime, zone: ZoneInfo) -> datetime:
+    return instant.astimezone(zone)
+
+
+def sequence_of(meeting: Meeting, occurrence: Occurrence | None = None) -> int:
+    return meeting.sequence + (occurrence.sequence if occurrence is not None else 0)
+
+
+def attendees_of(meeting: Meeting) -> list[Participant]:
+    return [(a.email, a.name) for a in meeting.attendees]
+
+
+def location_of(meeting: Meeting) -> str:
+    host = meeting.host_endpoint
+    if host is None:
+        return "Hội nghị truyền hình / Video conference"
+    return one_line(f"{host.name} — {host.site_name}")
+
+
+def description_of(meeting: Meeting, mail: MailSettings) -> str:
+    """Agenda, endpoints, dial-in and help — Vietnamese first, English second."""
+    lines: list[str] = []
+    agenda = multi_line(meeting.description)
+    if agenda:
+        lines += ["Nội dung / Agenda:", agenda, ""]
+    if meeting.endpoints:
+        lines.append("Điểm cầu / Endpoints:")
+        host_id = meeting.host_endpoint_id
+        for endpoint in meeting.endpoints:
+            mark = " (điểm cầu chính / host)" if endpoint.id == host_id else ""
+            lines.append(f"- {one_line(endpoint.name)} — {one_line(endpoint.site_name)}{mark}")
+        lines.append("")
+    if mail.dial_in:
+        lines.append(f"Quay số / Dial-in: {one_line(mail.dial_in)}")
+    if meeting.pin:
+        lines.append(f"Mã PIN / PIN: {one_line(meeting.pin)}")
+    if mail.helpdesk:
+        lines.append(f"Hỗ trợ kỹ thuật / Technical help: {one_line(mail.helpdesk)}")
+    return "\n".join(lines).strip()
+
+
+def _organizer(meeting: Meeting, mail: MailSettings) -> vCalAddress:
+    organiser = meeting.organiser
+    email = organiser.email if organiser is not None and valid_email(organiser.email) else mail.sender
+    address = vCalAddress(f"mailto:{one_line(email)}")
+    name = one_line(organiser.display_name if organiser is not None else "") or "confbridge"
+    address.params["CN"] = name
+    return address
+
+
+def _attendee(email: str, name: str) -> vCalAddress:
+    address = vCalAddress(f"mailto:{one_line(email)}")
+    if one_line(name):
+        address.params["CN"] = one_line(name)
+    address.params["CUTYPE"] = "INDIVIDUAL"
+    address.params["ROLE"] = "REQ-PARTICIPANT"
+    address.params["PARTSTAT"] = "NEEDS-ACTION"
+    address.params["RSVP"] = "TRUE"
+    return address
+
+
+def _occurrences(meeting: Meeting) -> list[Occurrence]:
+    return sorted(meeting.occurrences, key=lambda o: o.original_start)
+
+
+def _single_times(meeting: Meeting) -> tuple[datetime, datetime]:
+    """A one-off meeting's times: its one materialised occurrence is the truth when it exists."""
+    occurrences = _occurrences(meeting)
+    if not meeting.is_series and len(occurrences) == 1:
+        return occurrences[0].start, occurrences[0].end
+    return meeting.start, meeting.end
+
+
+def exdates_of(meeting: Meeting) -> list[datetime]:
+    """Excluded instants (aware UTC): cancelled occurrences plus the meeting's own EXDATE list."""
+    out = {o.original_start for o in meeting.occurrences if o.status == OccurrenceStatus.CANCELLED}
+    for text in meeting.exdates or []:
+        instant = datetime.fromisoformat(text)
+        out.add(instant if instant.tzinfo else instant.replace(tzinfo=UTC))
+    return sorted(i.astimezone(UTC) for i in out)
+
+
+def _common(
+    event: Event, meeting: Meeting, mail: MailSettings, stamp: datetime,
+    attendees: Sequence[Participant], *, with_description: bool = True,
+) -> None:
+    event.add("uid", meeting.uid)
+    event.add("dtstamp", stamp.astimezone(UTC))
+    event.add("summary", one_line(meeting.title, 200))
+    event.add("location", location_of(meeting))
+    if with_description:
+        description = description_of(meeting, mail)
+        if description:
+            event.add("description", vText(description))
+    event.add("organizer", _organizer(meeting, mail))
+    for email, name in attendees:
+        event.add("attendee", _attendee(email, name))
+    event.add("last-modified", meeting.updated_at.astimezone(UTC))
+    event.add("transp", "OPAQUE")
+
+
+def _alarm(meeting: Meeting, mail: MailSettings) -> Alarm | None:
+    if mail.reminder_minutes <= 0:
+        return None
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", f"Nhắc lịch / Reminder: {one_line(meeting.title, 200)}")
+    alarm.add("trigger", timedelta(minutes=-mail.reminder_minutes))
+    return alarm
+
+
+def _series_event(
+    meeting: Meeting, mail: MailSettings, stamp: datetime, attendees: Sequence[Participant],
+    *, status: str, with_alarm: bool,
+) -> Event:
+    zone = zone_of(meeting)
+    event = Event()
+    _common(event, meeting, mail, stamp, attendees)
+    start, end = _single_times(meeting)
+    event.add("dtstart", _local(start, zone))
+    event.add("dtend", _local(end, zone))
+    event.add("sequence", sequence_of(meeting))
+    event.add("status", status)
+    if meeting.is_series:
+        rule = meeting.rrule or ""
+        if rule.upper().startswith("RRULE:"):
+            rule = rule[6:]
+        event.add("rrule", vRecur.from_ical(rule))
+        excluded = exdates_of(meeting)
+        if excluded:
+            event.add("exdate", [_local(i, zone) for i in excluded])
+    if with_alarm:
+        alarm = _alarm(meeting, mail)
+        if alarm is not None:
+            event.add_component(alarm)
+    return event
+
+
+def _instance_event(
+    meeting: Meeting, occurrence: Occurrence, mail: MailSettings, stamp: datetime,
+    attendees: Sequence[Participant], *, status: str, with_alarm: bool,
+) -> Event:
+    zone = zone_of(meeting)
+    event = Event()
+    _common(event, meeting, mail, stamp, attendees)
+    event.add("recurrence-id", _local(occurrence.original_start, zone))
+    event.add("dtstart", _local(occurrence.start, zone))
+    event.add("dtend", _local(occurrence.end, zone))
+    event.add("sequence", sequence_of(meeting, occurrence))
+    event.add("status", status)
+    if with_alarm:
+        alarm = _alarm(meeting, mail)
+        if alarm is not None:
+            event.add_component(alarm)
+    return event
+
+
+def _new_calendar(method: str | None) -> Calendar:
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    if method:
+        cal.add("method", method)
+    return cal
+
+
+def _add_timezones(cal: Calendar, meetings: Iterable[Meeting]) -> None:
+    """A VTIMEZONE for every TZID used, covering every instant the events reach (plus a margin).
+
+    Every occurrence of a series is materialised (series must end inside the booking horizon), so the
+    stored rows bound the span the VTIMEZONE must describe.
+    """
+    firsts: list[datetime] = []
+    lasts: list[datetime] = []
+    for meeting in meetings:
+        firsts.append(meeting.start)
+        lasts.append(meeting.end)
+        for occ in meeting.occurrences:
+            firsts += [occ.start, occ.original_start]
+            lasts.append(occ.end)
+    if not firsts:
+        return
+    first = min(firsts).date() - timedelta(days=1)
+    last = max(lasts).date() + timedelta(days=2)
+    cal.add_missing_timezones(first_date=first, last_date=max(last, first + timedelta(days=1)))
+
+
+def _planned(meeting: Meeting) -> bool:
+    return meeting.status != MeetingStatus.CANCELLED
+
+
+# ---- public builders -----------------------------------------------------------------------------------
+def request_calendar(
+    meeting: Meeting, mail: MailSettings, *, attendees: Sequence[Participant] | None = None,
+    stamp: datetime | None = None,
+) -> Calendar:
+    """METHOD:REQUEST: the whole current state (series + moved occurrences), to be applied by UID."""
+    stamp = stamp or clock.now()
+    people = attendees_of(meeting) if attendees is None else list(attendees)
+    cal = _new_calendar("REQUEST")
+    cal.add_component(_series_event(meeting, mail, stamp, people, status="CONFIRMED", with_alarm=True))
+    if meeting.is_series:
+        for occ in _occurrences(meeting):
+            if occ.overridden and occ.status == OccurrenceStatus.PLANNED:
+                cal.add_component(
+                    _instance_event(meeting, occ, mail, stamp, people, status="CONFIRMED", with_alarm=True)
+                )
+    _add_timezones(cal, [meeting])
+    return cal
+
+
+def cancel_calendar(
+    meeting: Meeting, mail: MailSettings, *, attendees: Sequence[Participant] | None = None,
+    occurrence: Occurrence | None = None, stamp: datetime | None = None,
+) -> Calendar:
+    """METHOD:CANCEL for the whole meeting, or (``occurrence`` given, series only) one instance."""
+    stamp = stamp or clock.now()
+    people = attendees_of(meeting) if attendees is None else list(attendees)
+    cal = _new_calendar("CANCEL")
+    if occurrence is not None and meeting.is_series:
+        cal.add_component(
+            _instance_event(meeting, occurrence, mail, stamp, people, status="CANCELLED", with_alarm=False)
+        )
+    else:
+        cal.add_component(_series_event(meeting, mail, stamp, people, status="CANCELLED", with_alarm=False))
+    _add_timezones(cal, [meeting])
+    return cal
+
+
+def feed_calendar(meetings: Sequence[Meeting], mail: MailSettings, *, name: str,
+                  refresh_minutes: int = 15) -> Calendar:
+    """A subscribable calendar (no METHOD): live meetings only; cancelled occurrences are EXDATEs.
+
+    DTSTAMP is each meeting's last modification, so the body (and its ETag) only changes when the data
+    does and clients can revalidate cheaply.
+    """
+    cal = _new_calendar(None)
+    cal.add("x-wr-calname", one_line(name))
+    cal.add("name", one_line(name))
+    cal.add("refresh-interval", timedelta(minutes=refresh_minutes), parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", timedelta(minutes=refresh_minutes))
+    live = [m for m in meetings if _planned(m)]
+    for meeting in live:
+        stamp = meeting.updated_at
+        if not meeting.is_series:
+            occurrences = _occurrences(meeting)
+            if occurrences and all(o.status == OccurrenceStatus.CANCELLED for o in occurrences):
+                continue
+        cal.add_component(_series_event(meeting, mail, stamp, [], status="CONFIRMED", with_alarm=False))
+        if meeting.is_series:
+            for occ in _occurrences(meeting):
+                if occ.overridden and occ.status == OccurrenceStatus.PLANNED:
+                    cal.add_component(
+                        _instance_event(meeting, occ, mail, stamp, [], status="CONFIRMED", with_alarm=False)
+                    )
+    _add_timezones(cal, live)
+    return cal
+
+
+def to_bytes(cal: Calendar) -> bytes:
+    """RFC 5545 text: CRLF line ends, lines folded at 75 octets (the library does both)."""
+    data: bytes = cal.to_ical()
+    return data
+
+
+def max_sequence(cal: Calendar) -> int:
+    return max((int(e.get("sequence", 0)) for e in cal.walk("VEVENT")), default=0)
