@@ -135,3 +135,22 @@ def get_user(session: Session, username: str) -> User:
 
 def expires_at(row: ApiToken) -> datetime | None:
     return row.expires_at
+
+
+def update_user(session: Session, user: User, changes: dict[str, object], actor_id: int | None) -> User:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if "timezone" in changes and changes["timezone"]:
+        try:
+            ZoneInfo(str(changes["timezone"]))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise InvalidInput("unknown time zone", {"timezone": "unknown time zone"}) from None
+    for key in ("role", "email", "display_name", "active", "locale", "timezone"):
+        if key in changes:
+            setattr(user, key, changes[key])
+    if changes.get("active") is False or "role" in changes:
+        user.credentials_version += 1
+        for token in user.tokens:
+            token.revoked = True
+    record(session, actor_id, "user.update", "user", user.id, changes=sorted(changes))
+    return user

@@ -1,0 +1,101 @@
+"""REST: POST /api/v1/auth/token, users (admin)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request
+from flask.typing import ResponseReturnValue
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+
+from confbridge.api.common import commit, current_user, db, get_settings, roles_required
+from confbridge.auth import service
+from confbridge.auth.models import Role, User
+from confbridge.auth.ratelimit import login_limiter
+
+blp = Blueprint("api_auth", __name__, url_prefix="/api/v1", description="Tokens and users")
+
+
+class TokenRequestSchema(Schema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+
+
+class TokenSchema(Schema):
+    token = fields.String()
+    expires_at = fields.String()
+    role = fields.String()
+
+
+class UserCreateSchema(Schema):
+    username = fields.String(required=True)
+    password = fields.String(required=True, load_only=True)
+    role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
+    email = fields.Email(load_default=None, allow_none=True)
+    display_name = fields.String(load_default="", validate=validate.Length(max=200))
+
+
+class UserPatchSchema(Schema):
+    role = fields.String(validate=validate.OneOf([r.value for r in Role]))
+    email = fields.Email(allow_none=True)
+    display_name = fields.String(validate=validate.Length(max=200))
+    active = fields.Boolean()
+    locale = fields.String(validate=validate.OneOf(["vi", "en"]))
+    timezone = fields.String(allow_none=True)
+
+
+def user_dict(user: User) -> dict[str, Any]:
+    return {"id": user.id, "username": user.username, "email": user.email, "display_name": user.display_name,
+            "role": user.role, "active": user.active, "locale": user.locale, "timezone": user.timezone}
+
+
+@blp.route("/auth/token", methods=["POST"])
+@blp.arguments(TokenRequestSchema)
+@blp.response(200, TokenSchema)
+def token(data: dict[str, Any]) -> Any:
+    """Exchange a username and password for a bearer token."""
+    login_limiter.check(data["username"], request.remote_addr or "")
+    session = db()
+    try:
+        user = service.authenticate(session, data["username"], data["password"])
+    except Exception:
+        login_limiter.failed(data["username"], request.remote_addr or "")
+        raise
+    raw, row = service.issue_token(session, user, hours=get_settings().web.api_token_hours)
+    commit()
+    return {"token": raw, "expires_at": row.expires_at.isoformat() if row.expires_at else None,
+            "role": user.role}
+
+
+@blp.route("/auth/me", methods=["GET"])
+@roles_required()
+def me() -> ResponseReturnValue:
+    return jsonify(user_dict(current_user()))
+
+
+@blp.route("/users", methods=["GET"])
+@roles_required(Role.ADMIN)
+def list_users() -> ResponseReturnValue:
+    return jsonify([user_dict(u) for u in db().scalars(select(User).order_by(User.username))])
+
+
+@blp.route("/users", methods=["POST"])
+@roles_required(Role.ADMIN)
+@blp.arguments(UserCreateSchema)
+def create_user(data: dict[str, Any]) -> ResponseReturnValue:
+    user = service.create_user(db(), data["username"], data["password"], data["role"], email=data["email"],
+                               display_name=data["display_name"], actor_id=current_user().id)
+    commit()
+    return jsonify(user_dict(user)), 201
+
+
+@blp.route("/users/<username>", methods=["PATCH"])
+@roles_required(Role.ADMIN)
+@blp.arguments(UserPatchSchema)
+def patch_user(data: dict[str, Any], username: str) -> ResponseReturnValue:
+    session = db()
+    user = service.update_user(session, service.get_user(session, username), data, current_user().id)
+    commit()
+    return jsonify(user_dict(user))

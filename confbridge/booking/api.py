@@ -1,0 +1,202 @@
+"""REST: /api/v1/meetings, /api/v1/occurrences, /api/v1/availability."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import jsonify
+from flask.typing import ResponseReturnValue
+from flask_smorest import Blueprint
+from sqlalchemy.exc import IntegrityError
+
+from confbridge.api.common import commit, current_user, db, get_settings, roles_required
+from confbridge.auth.models import Role
+from confbridge.booking import service
+from confbridge.booking.conflicts import busy_intervals
+from confbridge.booking.schemas import (
+    AvailabilityQuerySchema,
+    MeetingCheckSchema,
+    MeetingCreateSchema,
+    MeetingPatchSchema,
+    MeetingSchema,
+    OccurrencePatchSchema,
+    OccurrenceSchema,
+    RangeQuerySchema,
+    ScopeQuerySchema,
+)
+from confbridge.booking.serialise import meeting_dict, occurrence_dict
+from confbridge.booking.validation import MeetingInput
+from confbridge.errors import Conflict, InvalidInput
+
+blp = Blueprint("api_meetings", __name__, url_prefix="/api/v1", description="Meetings and occurrences")
+ANY_ROLE = (Role.ADMIN, Role.SECRETARY, Role.TECHNICIAN)
+
+
+def _input(data: dict[str, Any]) -> MeetingInput:
+    data = dict(data)
+    data["attendees"] = [(a["email"], a.get("name", "")) for a in data.get("attendees", [])]
+    return MeetingInput(**data)
+
+
+def _changes(data: dict[str, Any]) -> dict[str, Any]:
+    if "attendees" in data:
+        data = {**data, "attendees": [(a["email"], a.get("name", "")) for a in data["attendees"]]}
+    return data
+
+
+def _commit_booking() -> None:
+    """Commit; the PostgreSQL exclusion constraint is the last guard against a racing double booking."""
+    try:
+        commit()
+    except IntegrityError as exc:
+        db().rollback()
+        if "ex_endpoint_slots_no_overlap" in str(exc.orig):
+            raise Conflict("an endpoint was booked by someone else at the same moment; try again",
+                           conflicts=[]) from None
+        raise
+
+
+def _parse_occurrence(value: str) -> datetime:
+    try:
+        instant = datetime.fromisoformat(value.replace(" ", "+"))
+    except ValueError:
+        raise InvalidInput("invalid occurrence start", {"occurrence_start": "RFC 3339 date-time"}) from None
+    if instant.tzinfo is None:
+        raise InvalidInput("invalid occurrence start", {"occurrence_start": "needs a UTC offset"})
+    return instant
+
+
+@blp.route("/meetings", methods=["POST"])
+@roles_required(Role.ADMIN, Role.SECRETARY)
+@blp.arguments(MeetingCreateSchema)
+@blp.response(201, MeetingSchema)
+def create_meeting(data: dict[str, Any]) -> Any:
+    """Book a meeting (one-off or series). 409 names every conflict."""
+    meeting = service.create_meeting(db(), get_settings(), current_user(), _input(data))
+    _commit_booking()
+    return meeting_dict(meeting)
+
+
+@blp.route("/meetings/check", methods=["POST"])
+@roles_required(Role.ADMIN, Role.SECRETARY)
+@blp.arguments(MeetingCheckSchema)
+def check_meeting(data: dict[str, Any]) -> ResponseReturnValue:
+    """Dry run: conflicts and capacity problems of a prospective booking, and the next free start."""
+    exclude = data.pop("exclude_meeting_id", None)
+    conflicts, capacity, suggestion = service.check_booking(db(), get_settings(), _input(data),
+                                                            exclude_meeting_id=exclude)
+    return jsonify({
+        "ok": not conflicts and not capacity,
+        "conflicts": [c.as_dict() for c in conflicts],
+        "capacity": [{"bridge_name": p.bridge_name, "in_use": p.in_use, "requested": p.requested,
+                      "ports": p.ports, "window_start": p.window.start.isoformat()} for p in capacity],
+        "next_free_start": suggestion.isoformat() if suggestion else None,
+    })
+
+
+@blp.route("/meetings", methods=["GET"])
+@roles_required(*ANY_ROLE)
+@blp.arguments(RangeQuerySchema, location="query")
+def list_meetings(query: dict[str, Any]) -> ResponseReturnValue:
+    """Meetings with an occurrence in [from, to)."""
+    occurrences = service.list_occurrences(db(), query["from_"], query["to"], endpoint_id=query["endpoint_id"])
+    seen: dict[int, Any] = {}
+    for occ in occurrences:
+        seen.setdefault(occ.meeting_id, occ.meeting)
+    return jsonify([meeting_dict(m) for m in seen.values()])
+
+
+@blp.route("/meetings/<int:meeting_id>", methods=["GET"])
+@roles_required(*ANY_ROLE)
+@blp.response(200, MeetingSchema)
+def get_meeting(meeting_id: int) -> Any:
+    return meeting_dict(service.get_meeting(db(), meeting_id), with_occurrences=True)
+
+
+@blp.route("/meetings/<int:meeting_id>", methods=["PATCH"])
+@roles_required(Role.ADMIN, Role.SECRETARY)
+@blp.arguments(MeetingPatchSchema)
+@blp.response(200, MeetingSchema)
+def patch_meeting(data: dict[str, Any], meeting_id: int) -> Any:
+    """Change the whole series."""
+    session = db()
+    meeting = service.update_meeting(session, get_settings(), current_user(),
+                                     service.get_meeting(session, meeting_id), _changes(data))
+    _commit_booking()
+    return meeting_dict(meeting)
+
+
+@blp.route("/meetings/<int:meeting_id>", methods=["DELETE"])
+@roles_required(Role.ADMIN, Role.SECRETARY)
+@blp.response(200, MeetingSchema)
+def delete_meeting(meeting_id: int) -> Any:
+    """Cancel the meeting (the record is kept, status `cancelled`)."""
+    session = db()
+    meeting = service.cancel_meeting(session, get_settings(), current_user(), service.get_meeting(session, meeting_id))
+    commit()
+    return meeting_dict(meeting)
+
+
+@blp.route("/meetings/<int:meeting_id>/occurrences/<occurrence_start>", methods=["PATCH"])
+@roles_required(Role.ADMIN, Role.SECRETARY)
+@blp.arguments(OccurrencePatchSchema)
+@blp.response(200, MeetingSchema)
+def patch_occurrence(data: dict[str, Any], meeting_id: int, occurrence_start: str) -> Any:
+    """Move one occurrence (`scope=this`) or this and every following one (`scope=following`)."""
+    session = db()
+    meeting = service.update_occurrence(
+        session, get_settings(), current_user(), service.get_meeting(session, meeting_id),
+        _parse_occurrence(occurrence_start),
+        service.OccurrenceChange(start=data.get("start"), end=data.get("end")), data["scope"],
+    )
+    _commit_booking()
+    return meeting_dict(meeting)
+
+
+@blp.route("/meetings/<int:meeting_id>/occurrences/<occurrence_start>", methods=["DELETE"])
+@roles_required(Role.ADMIN, Role.SECRETARY)
+@blp.arguments(ScopeQuerySchema, location="query")
+@blp.response(200, MeetingSchema)
+def delete_occurrence(query: dict[str, Any], meeting_id: int, occurrence_start: str) -> Any:
+    """Cancel one occurrence (`scope=this`) or this and every following one (`scope=following`)."""
+    session = db()
+    meeting = service.cancel_occurrence(
+        session, get_settings(), current_user(), service.get_meeting(session, meeting_id),
+        _parse_occurrence(occurrence_start), query["scope"],
+    )
+    commit()
+    return meeting_dict(meeting)
+
+
+@blp.route("/occurrences", methods=["GET"])
+@roles_required(*ANY_ROLE)
+@blp.arguments(RangeQuerySchema, location="query")
+@blp.response(200, OccurrenceSchema(many=True))
+def list_occurrences(query: dict[str, Any]) -> Any:
+    """Expanded occurrences overlapping [from, to), optionally on one endpoint or site."""
+    occurrences = service.list_occurrences(
+        db(), query["from_"], query["to"], endpoint_id=query["endpoint_id"], site_id=query["site_id"],
+        include_cancelled=query["include_cancelled"],
+    )
+    return [occurrence_dict(o) for o in occurrences]
+
+
+@blp.route("/availability", methods=["GET"])
+@roles_required(*ANY_ROLE)
+@blp.arguments(AvailabilityQuerySchema, location="query")
+def availability(query: dict[str, Any]) -> ResponseReturnValue:
+    """Busy intervals (setup window included) per endpoint in [from, to)."""
+    busy = busy_intervals(db(), get_settings(), query["ids"], query["from_"], query["to"])
+    return jsonify({
+        "from": query["from_"].isoformat(), "to": query["to"].isoformat(),
+        "endpoints": [
+            {"endpoint_id": eid, "busy": [
+                {"window_start": b.window_start.isoformat(), "start": b.start.isoformat(),
+                 "end": b.end.isoformat(), "meeting_id": b.meeting_id, "title": b.meeting_title,
+                 "occurrence_start": b.occurrence_start.isoformat()}
+                for b in items
+            ]}
+            for eid, items in busy.items()
+        ],
+    })

@@ -1,0 +1,276 @@
+"""Conflict, capacity and availability queries over ``endpoint_slots``.
+
+A booking window is ``[start - setup, end)``.  Overlap is checked in SQL: the candidate windows are a
+``VALUES`` list joined to the slots of the requested endpoints through the
+``(endpoint_id, window_start, window_end)`` index, with a lower bound on ``window_start`` (no stored
+window is longer than the longest possible meeting plus setup) so each probe is an index range seek.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Integer, and_, column, select, values
+from sqlalchemy.orm import Session
+
+from confbridge.booking.models import EndpointSlot, Meeting, Occurrence
+from confbridge.db import UTCDateTime
+from confbridge.directory.models import Endpoint
+from confbridge.settings import Settings
+
+MAX_SETUP = timedelta(minutes=240)
+
+
+@dataclass(frozen=True)
+class Window:
+    start: datetime  # window start (meeting start - setup)
+    end: datetime
+
+
+@dataclass(frozen=True)
+class ConflictItem:
+    endpoint_id: int
+    endpoint_name: str
+    meeting_id: int
+    meeting_title: str
+    occurrence_start: datetime  # the conflicting occurrence's RECURRENCE-ID
+    start: datetime
+    end: datetime
+    window_start: datetime
+    requested_start: datetime  # the window of ours that collides
+    zone: str
+
+    def describe(self) -> str:
+        zone = ZoneInfo(self.zone)
+        ws, end = self.window_start.astimezone(zone), self.end.astimezone(zone)
+        return (
+            f"{self.endpoint_name} is booked {ws:%H:%M}–{end:%H:%M} on {ws:%d/%m/%Y} "
+            f"by '{self.meeting_title}'"
+        )
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "endpoint_id": self.endpoint_id, "endpoint_name": self.endpoint_name,
+            "meeting_id": self.meeting_id, "meeting_title": self.meeting_title,
+            "occurrence_start": self.occurrence_start.isoformat(), "start": self.start.isoformat(),
+            "end": self.end.isoformat(), "window_start": self.window_start.isoformat(),
+            "message": self.describe(),
+        }
+
+
+def _max_window(settings: Settings) -> timedelta:
+    return timedelta(hours=settings.booking.max_duration_hours) + MAX_SETUP
+
+
+def _window_values(windows: Sequence[Window], settings: Settings):  # type: ignore[no-untyped-def]
+    span = _max_window(settings)
+    rows = [(i, w.start, w.end, w.start - span) for i, w in enumerate(windows)]
+    return values(
+        column("idx", Integer), column("ws", UTCDateTime()), column("we", UTCDateTime()),
+        column("lo", UTCDateTime()), name="w",
+    ).data(rows)
+
+
+def find_conflicts(
+    session: Session, settings: Settings, endpoint_ids: Iterable[int], windows: Sequence[Window], *,
+    exclude_meeting_ids: Iterable[int] = (), exclude_occurrence_ids: Iterable[int] = (),
+    limit: int = 1000,
+) -> list[ConflictItem]:
+    """Every stored slot of *endpoint_ids* overlapping one of *windows* (half-open intervals)."""
+    ids = list(endpoint_ids)
+    if not ids or not windows:
+        return []
+    w = _window_values(windows, settings)
+    query = (
+        select(
+            w.c.idx, EndpointSlot.endpoint_id, Endpoint.name, Meeting.id, Meeting.title, Meeting.timezone,
+            Occurrence.original_start, Occurrence.start, Occurrence.end, EndpointSlot.window_start,
+        )
+        .select_from(w)
+        .join(
+            EndpointSlot,
+            and_(
+                EndpointSlot.endpoint_id.in_(ids),
+                EndpointSlot.window_start < w.c.we,
+                EndpointSlot.window_start > w.c.lo,
+                EndpointSlot.window_end > w.c.ws,
+            ),
+        )
+        .join(Occurrence, Occurrence.id == EndpointSlot.occurrence_id)
+        .join(Meeting, Meeting.id == EndpointSlot.meeting_id)
+        .join(Endpoint, Endpoint.id == EndpointSlot.endpoint_id)
+        .order_by(EndpointSlot.window_start, Endpoint.name)
+        .limit(limit)
+    )
+    excluded_meetings = list(exclude_meeting_ids)
+    excluded_occurrences = list(exclude_occurrence_ids)
+    if excluded_meetings:
+        query = query.where(EndpointSlot.meeting_id.not_in(excluded_meetings))
+    if excluded_occurrences:
+        query = query.where(EndpointSlot.occurrence_id.not_in(excluded_occurrences))
+    out: list[ConflictItem] = []
+    seen: set[tuple[int, int, datetime]] = set()
+    for idx, ep_id, ep_name, m_id, m_title, zone, orig, start, end, wstart in session.execute(query):
+        key = (ep_id, m_id, orig)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(ConflictItem(
+            endpoint_id=ep_id, endpoint_name=ep_name, meeting_id=m_id, meeting_title=m_title,
+            occurrence_start=orig, start=start, end=end, window_start=wstart,
+            requested_start=windows[idx].start, zone=zone,
+        ))
+    return out
+
+
+@dataclass(frozen=True)
+class CapacityProblem:
+    bridge_name: str
+    window: Window
+    in_use: int
+    requested: int
+    ports: int
+
+    def describe(self, zone: ZoneInfo) -> str:
+        ws = self.window.start.astimezone(zone)
+        return (
+            f"bridge '{self.bridge_name}' has {self.ports} video ports; {self.in_use} are booked at "
+            f"{ws:%H:%M} on {ws:%d/%m/%Y} and {self.requested} more are requested"
+        )
+
+
+def check_capacity(
+    session: Session, settings: Settings, bridge_name: str | None, windows: Sequence[Window],
+    requested: int, *, exclude_meeting_ids: Iterable[int] = (), exclude_occurrence_ids: Iterable[int] = (),
+) -> list[CapacityProblem]:
+    """Windows in which the bridge would need more ports than it has (one port per endpoint)."""
+    bridge = settings.bridge(bridge_name)
+    if bridge is None or bridge.video_ports is None or not windows:
+        return []
+    w = _window_values(windows, settings)
+    query = (
+        select(w.c.idx, EndpointSlot.window_start, EndpointSlot.window_end)
+        .select_from(w)
+        .join(
+            EndpointSlot,
+            and_(
+                EndpointSlot.bridge_name == bridge.name,
+                EndpointSlot.window_start < w.c.we,
+                EndpointSlot.window_start > w.c.lo,
+                EndpointSlot.window_end > w.c.ws,
+            ),
+        )
+    )
+    excluded_meetings = list(exclude_meeting_ids)
+    excluded_occurrences = list(exclude_occurrence_ids)
+    if excluded_meetings:
+        query = query.where(EndpointSlot.meeting_id.not_in(excluded_meetings))
+    if excluded_occurrences:
+        query = query.where(EndpointSlot.occurrence_id.not_in(excluded_occurrences))
+    per_window: dict[int, list[tuple[datetime, datetime]]] = {}
+    for idx, ws, we in session.execute(query):
+        per_window.setdefault(idx, []).append((ws, we))
+    problems = []
+    for idx, intervals in per_window.items():
+        peak = peak_concurrency(intervals, windows[idx])
+        if peak + requested > bridge.video_ports:
+            problems.append(CapacityProblem(bridge.name, windows[idx], peak, requested, bridge.video_ports))
+    return problems
+
+
+def peak_concurrency(intervals: Iterable[tuple[datetime, datetime]], window: Window) -> int:
+    """Largest number of *intervals* open at one instant inside *window* (half-open)."""
+    events: list[tuple[datetime, int]] = []
+    for start, end in intervals:
+        s, e = max(start, window.start), min(end, window.end)
+        if s < e:
+            events.append((s, 1))
+            events.append((e, -1))
+    events.sort(key=lambda ev: (ev[0], ev[1]))  # ends (-1) before starts at the same instant
+    peak = current = 0
+    for _, delta in events:
+        current += delta
+        peak = max(peak, current)
+    return peak
+
+
+@dataclass(frozen=True)
+class BusyInterval:
+    endpoint_id: int
+    window_start: datetime
+    start: datetime
+    end: datetime
+    meeting_id: int
+    meeting_title: str
+    occurrence_start: datetime
+
+
+def busy_intervals(
+    session: Session, settings: Settings, endpoint_ids: Sequence[int], start: datetime, end: datetime,
+) -> dict[int, list[BusyInterval]]:
+    """Busy intervals per endpoint overlapping ``[start, end)``, ordered by time."""
+    out: dict[int, list[BusyInterval]] = {eid: [] for eid in endpoint_ids}
+    if not endpoint_ids:
+        return out
+    query = (
+        select(
+            EndpointSlot.endpoint_id, EndpointSlot.window_start, Occurrence.start, EndpointSlot.window_end,
+            Meeting.id, Meeting.title, Occurrence.original_start,
+        )
+        .join(Occurrence, Occurrence.id == EndpointSlot.occurrence_id)
+        .join(Meeting, Meeting.id == EndpointSlot.meeting_id)
+        .where(
+            EndpointSlot.endpoint_id.in_(list(endpoint_ids)),
+            EndpointSlot.window_start < end,
+            EndpointSlot.window_start > start - _max_window(settings),
+            EndpointSlot.window_end > start,
+        )
+        .order_by(EndpointSlot.endpoint_id, EndpointSlot.window_start)
+    )
+    for ep_id, ws, occ_start, we, m_id, title, orig in session.execute(query):
+        out[ep_id].append(BusyInterval(ep_id, ws, occ_start, we, m_id, title, orig))
+    return out
+
+
+def next_free_slot(
+    session: Session, settings: Settings, endpoint_ids: Sequence[int], *, after: datetime,
+    duration: timedelta, setup: timedelta, zone: ZoneInfo, day_start_hour: int = 7, day_end_hour: int = 18,
+    search_days: int = 14, step: timedelta = timedelta(minutes=15), exclude_meeting_ids: Iterable[int] = (),
+) -> datetime | None:
+    """Earliest meeting start ≥ *after* (working hours in *zone*) at which every endpoint is free."""
+    horizon = after + timedelta(days=search_days)
+    busy = busy_intervals(session, settings, endpoint_ids, after - setup, horizon)
+    excluded = set(exclude_meeting_ids)
+    intervals = sorted(
+        (b.window_start, b.end) for items in busy.values() for b in items if b.meeting_id not in excluded
+    )
+    candidate = _align(after, step, zone)
+    while candidate < horizon:
+        local = candidate.astimezone(zone)
+        day_open = local.replace(hour=day_start_hour, minute=0, second=0, microsecond=0)
+        day_close = local.replace(hour=day_end_hour, minute=0, second=0, microsecond=0)
+        if local < day_open:
+            candidate = day_open.astimezone(candidate.tzinfo)
+            continue
+        if local + duration > day_close:
+            candidate = (day_open + timedelta(days=1)).astimezone(candidate.tzinfo)
+            continue
+        ws, we = candidate - setup, candidate + duration
+        clash = next((iv for iv in intervals if iv[0] < we and iv[1] > ws), None)
+        if clash is None:
+            return candidate
+        candidate = _align(max(candidate + step, clash[1] + setup), step, zone)
+    return None
+
+
+def _align(instant: datetime, step: timedelta, zone: ZoneInfo) -> datetime:
+    local = instant.astimezone(zone)
+    minutes = int(step.total_seconds() // 60) or 1
+    extra = (local.minute % minutes, local.second, local.microsecond)
+    if extra == (0, 0, 0):
+        return instant
+    aligned = local.replace(second=0, microsecond=0) + timedelta(minutes=minutes - local.minute % minutes)
+    return aligned.astimezone(instant.tzinfo)

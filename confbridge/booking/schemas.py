@@ -1,0 +1,139 @@
+"""Request and response shapes of the booking API (marshmallow; also feed the OpenAPI document)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+
+class AttendeeSchema(Schema):
+    email = fields.String(required=True, validate=validate.Length(max=254))
+    name = fields.String(load_default="", validate=validate.Length(max=200))
+
+
+class MeetingCreateSchema(Schema):
+    title = fields.String(required=True)
+    description = fields.String(load_default="")
+    start = fields.AwareDateTime(required=True, metadata={"description": "RFC 3339 with offset"})
+    end = fields.AwareDateTime(required=True)
+    timezone = fields.String(load_default=None, allow_none=True, metadata={"description": "IANA zone"})
+    endpoint_ids = fields.List(fields.Integer(strict=True), required=True)
+    host_endpoint_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    attendees = fields.List(fields.Nested(AttendeeSchema), load_default=list)
+    rrule = fields.String(load_default=None, allow_none=True, metadata={"description": "RFC 5545 RRULE"})
+    exdates = fields.List(fields.AwareDateTime(), load_default=list)
+    setup_minutes = fields.Integer(load_default=None, allow_none=True, strict=True)
+    pin = fields.String(load_default=None, allow_none=True)
+    bridge_name = fields.String(load_default=None, allow_none=True)
+
+
+class MeetingCheckSchema(MeetingCreateSchema):
+    exclude_meeting_id = fields.Integer(load_default=None, allow_none=True,
+                                        metadata={"description": "ignore this meeting's own slots (editing)"})
+
+
+class MeetingPatchSchema(Schema):
+    title = fields.String()
+    description = fields.String()
+    start = fields.AwareDateTime()
+    end = fields.AwareDateTime()
+    timezone = fields.String()
+    endpoint_ids = fields.List(fields.Integer(strict=True))
+    host_endpoint_id = fields.Integer(allow_none=True, strict=True)
+    attendees = fields.List(fields.Nested(AttendeeSchema))
+    rrule = fields.String(allow_none=True)
+    exdates = fields.List(fields.AwareDateTime())
+    setup_minutes = fields.Integer(strict=True)
+    pin = fields.String(allow_none=True)
+    bridge_name = fields.String(allow_none=True)
+
+
+class OccurrencePatchSchema(Schema):
+    start = fields.AwareDateTime()
+    end = fields.AwareDateTime()
+    scope = fields.String(load_default="this", validate=validate.OneOf(["this", "following"]))
+
+    @validates_schema
+    def _something(self, data: dict[str, Any], **_: Any) -> None:
+        if "start" not in data and "end" not in data:
+            raise ValidationError("give start and/or end", "start")
+
+
+class ScopeQuerySchema(Schema):
+    scope = fields.String(load_default="this", validate=validate.OneOf(["this", "following"]))
+
+
+class RangeQuerySchema(Schema):
+    from_ = fields.AwareDateTime(required=True, data_key="from")
+    to = fields.AwareDateTime(required=True)
+    endpoint_id = fields.Integer(load_default=None)
+    site_id = fields.Integer(load_default=None)
+    include_cancelled = fields.Boolean(load_default=True)
+
+    @validates_schema
+    def _order(self, data: dict[str, Any], **_: Any) -> None:
+        if "from_" in data and "to" in data:
+            if data["to"] <= data["from_"]:
+                raise ValidationError("must be after from", "to")
+            if (data["to"] - data["from_"]).days > 400:
+                raise ValidationError("at most 400 days", "to")
+
+
+class AvailabilityQuerySchema(Schema):
+    endpoint_ids = fields.String(required=True, metadata={"description": "comma-separated ids"})
+    from_ = fields.AwareDateTime(required=True, data_key="from")
+    to = fields.AwareDateTime(required=True)
+
+    @validates_schema
+    def _check(self, data: dict[str, Any], **_: Any) -> None:
+        raw = data.get("endpoint_ids", "")
+        try:
+            ids = [int(x) for x in raw.split(",") if x.strip()]
+        except ValueError:
+            raise ValidationError("comma-separated endpoint ids", "endpoint_ids") from None
+        if not ids or len(ids) > 500:
+            raise ValidationError("between 1 and 500 endpoint ids", "endpoint_ids")
+        data["ids"] = ids
+        if "from_" in data and "to" in data:
+            if data["to"] <= data["from_"]:
+                raise ValidationError("must be after from", "to")
+            if (data["to"] - data["from_"]).days > 62:
+                raise ValidationError("at most 62 days", "to")
+
+
+class OccurrenceSchema(Schema):
+    meeting_id = fields.Integer()
+    occurrence_start = fields.String(metadata={"description": "RECURRENCE-ID (UTC)"})
+    start = fields.String()
+    end = fields.String()
+    window_start = fields.String()
+    setup_minutes = fields.Integer()
+    status = fields.String()
+    title = fields.String()
+    endpoint_ids = fields.List(fields.Integer())
+    overridden = fields.Boolean()
+    organiser = fields.String()
+
+
+class MeetingSchema(Schema):
+    id = fields.Integer()
+    uid = fields.String()
+    sequence = fields.Integer()
+    status = fields.String()
+    title = fields.String()
+    description = fields.String()
+    start = fields.String()
+    end = fields.String()
+    timezone = fields.String()
+    endpoint_ids = fields.List(fields.Integer())
+    host_endpoint_id = fields.Integer(allow_none=True)
+    attendees = fields.List(fields.Nested(AttendeeSchema))
+    rrule = fields.String(allow_none=True)
+    exdates = fields.List(fields.String())
+    setup_minutes = fields.Integer()
+    pin = fields.String(allow_none=True)
+    bridge_name = fields.String(allow_none=True)
+    organiser = fields.String()
+    parent_id = fields.Integer(allow_none=True)
+    occurrences = fields.List(fields.Nested(OccurrenceSchema))

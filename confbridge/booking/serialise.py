@@ -1,0 +1,43 @@
+"""Domain objects → JSON-ready dicts for the API (and pages' JavaScript)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from confbridge.booking.models import Meeting, Occurrence
+
+
+def occurrence_dict(occ: Occurrence, *, with_meeting: bool = True) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "meeting_id": occ.meeting_id,
+        "occurrence_start": occ.original_start.isoformat(),
+        "start": occ.start.isoformat(),
+        "end": occ.end.isoformat(),
+        "window_start": occ.window_start.isoformat(),
+        "setup_minutes": occ.setup_minutes,
+        "status": occ.status,
+        "overridden": occ.overridden,
+    }
+    if with_meeting:
+        out["title"] = occ.meeting.title
+        out["endpoint_ids"] = occ.meeting.endpoint_ids
+        out["organiser"] = occ.meeting.organiser.username
+        if occ.meeting.status == "cancelled":
+            out["status"] = "cancelled"
+    return out
+
+
+def meeting_dict(meeting: Meeting, *, with_occurrences: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": meeting.id, "uid": meeting.uid, "sequence": meeting.sequence, "status": meeting.status,
+        "title": meeting.title, "description": meeting.description,
+        "start": meeting.start.isoformat(), "end": meeting.end.isoformat(), "timezone": meeting.timezone,
+        "endpoint_ids": meeting.endpoint_ids, "host_endpoint_id": meeting.host_endpoint_id,
+        "attendees": [{"email": a.email, "name": a.name} for a in meeting.attendees],
+        "rrule": meeting.rrule, "exdates": list(meeting.exdates), "setup_minutes": meeting.setup_minutes,
+        "pin": meeting.pin, "bridge_name": meeting.bridge_name, "organiser": meeting.organiser.username,
+        "parent_id": meeting.parent_id,
+    }
+    if with_occurrences:
+        out["occurrences"] = [occurrence_dict(o, with_meeting=False) for o in meeting.occurrences]
+    return out

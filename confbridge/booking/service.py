@@ -1,0 +1,525 @@
+"""Booking operations: create, change and cancel meetings and single occurrences.
+
+Every operation runs in the caller's transaction: it validates, locks, checks conflicts and capacity,
+writes the meeting, (re)materialises its occurrences and endpoint slots, records an audit entry and tells
+the booking listeners (invitations, launch) — then the caller commits.  Nothing is half-written: any
+error raises before the caller's commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import delete, select, text
+from sqlalchemy.orm import Session
+
+from confbridge import clock
+from confbridge.audit.models import record
+from confbridge.auth.models import Role, User
+from confbridge.booking import hooks, recurrence
+from confbridge.booking.conflicts import (
+    CapacityProblem,
+    ConflictItem,
+    Window,
+    check_capacity,
+    find_conflicts,
+)
+from confbridge.booking.models import (
+    Attendee,
+    EndpointSlot,
+    Meeting,
+    MeetingStatus,
+    Occurrence,
+    OccurrenceStatus,
+)
+from confbridge.booking.validation import CheckedMeeting, MeetingInput, check_meeting
+from confbridge.errors import Conflict, Forbidden, InvalidInput, NotFound
+from confbridge.settings import Settings
+
+Scope = Literal["this", "following"]
+BOOKING_LOCK_ID = 727_001  # pg_advisory_xact_lock key serialising booking writes on PostgreSQL
+
+
+class BookingConflict(Conflict):
+    """Refused: every conflicting (endpoint, meeting, occurrence) and capacity problem is named."""
+
+    def __init__(self, conflicts: list[ConflictItem], capacity: list[CapacityProblem], zone: Any) -> None:
+        lines = [c.describe() for c in conflicts[:5]] + [p.describe(zone) for p in capacity[:3]]
+        more = len(conflicts) + len(capacity) - len(lines)
+        message = "; ".join(lines) + (f"; and {more} more" if more > 0 else "")
+        super().__init__(
+            message,
+            conflicts=[c.as_dict() for c in conflicts],
+            capacity=[
+                {"bridge_name": p.bridge_name, "window_start": p.window.start.isoformat(),
+                 "window_end": p.window.end.isoformat(), "in_use": p.in_use, "requested": p.requested,
+                 "ports": p.ports, "message": p.describe(zone)}
+                for p in capacity
+            ],
+        )
+        self.conflicts = conflicts
+        self.capacity = capacity
+
+
+# ---- permissions -------------------------------------------------------------------------------------
+def can_edit(user: User, meeting: Meeting) -> bool:
+    return user.role == Role.ADMIN or (user.role == Role.SECRETARY and meeting.organiser_id == user.id)
+
+
+def require_edit(user: User, meeting: Meeting) -> None:
+    if not can_edit(user, meeting):
+        raise Forbidden("only the organiser or an administrator may change this meeting")
+
+
+def require_booker(user: User) -> None:
+    if user.role not in (Role.ADMIN, Role.SECRETARY):
+        raise Forbidden("booking meetings needs the secretary or admin role")
+
+
+# ---- helpers -----------------------------------------------------------------------------------------
+def lock_bookings(session: Session) -> None:
+    """Serialise booking writes (PostgreSQL); SQLite transactions already begin IMMEDIATE."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": BOOKING_LOCK_ID})
+
+
+def get_meeting(session: Session, meeting_id: int) -> Meeting:
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None:
+        raise NotFound(f"meeting {meeting_id} not found")
+    return meeting
+
+
+def _windows(starts: list[datetime], duration: timedelta, setup: int) -> list[Window]:
+    return [Window(s - timedelta(minutes=setup), s + duration) for s in starts]
+
+
+def _check_free(
+    session: Session, settings: Settings, checked: CheckedMeeting, windows: list[Window], *,
+    exclude_meeting_ids: tuple[int, ...] = (), exclude_occurrence_ids: tuple[int, ...] = (),
+) -> None:
+    conflicts = find_conflicts(
+        session, settings, [e.id for e in checked.endpoints], windows,
+        exclude_meeting_ids=exclude_meeting_ids, exclude_occurrence_ids=exclude_occurrence_ids,
+    )
+    capacity = check_capacity(
+        session, settings, checked.bridge_name, windows, len(checked.endpoints),
+        exclude_meeting_ids=exclude_meeting_ids, exclude_occurrence_ids=exclude_occurrence_ids,
+    )
+    if conflicts or capacity:
+        raise BookingConflict(conflicts, capacity, checked.zone)
+
+
+def _resolved_bridge(settings: Settings, name: str | None) -> str | None:
+    bridge = settings.bridge(name)
+    return bridge.name if bridge is not None else None
+
+
+def _attendee_pairs(meeting: Meeting) -> list[tuple[str, str]]:
+    return [(a.email, a.name) for a in meeting.attendees]
+
+
+def _apply(meeting: Meeting, checked: CheckedMeeting) -> None:
+    meeting.title = checked.title
+    meeting.description = checked.description
+    meeting.start = checked.start.astimezone(UTC)
+    meeting.end = checked.end.astimezone(UTC)
+    meeting.timezone = checked.zone.key
+    meeting.setup_minutes = checked.setup_minutes
+    meeting.pin = checked.pin
+    meeting.rrule = checked.rrule
+    meeting.exdates = sorted({e.astimezone(UTC).isoformat() for e in checked.exdates})
+    meeting.host_endpoint_id = checked.host_endpoint_id
+    meeting.bridge_name = checked.bridge_name
+    meeting.endpoints = list(checked.endpoints)
+    existing = {a.email.lower(): a for a in meeting.attendees}
+    keep: list[Attendee] = []
+    for email, name in checked.attendees:
+        row = existing.get(email.lower())
+        if row is None:
+            row = Attendee(email=email, name=name)
+        else:
+            row.name = name
+        keep.append(row)
+    meeting.attendees = keep
+
+
+def materialise(session: Session, settings: Settings, meeting: Meeting, now: datetime) -> None:
+    """Bring the meeting's occurrences and endpoint slots in line with its definition.
+
+    Occurrences that ended are history and stay as they are.  Individually moved occurrences keep their
+    times; occurrences the definition no longer produces are cancelled (their launch is cancelled by the
+    launch engine, which reads the status).  Slots exist only for planned, future-or-running occurrences.
+    """
+    zone = recurrence.ZoneInfo(meeting.timezone)
+    exdates = [datetime.fromisoformat(e) for e in meeting.exdates]
+    expected = recurrence.expand(meeting.start, zone, meeting.rrule, exdates)
+    expected_set = set(expected)
+    duration = meeting.duration
+    existing = {o.original_start: o for o in meeting.occurrences}
+    bridge = _resolved_bridge(settings, meeting.bridge_name)
+    active = meeting.status == MeetingStatus.PLANNED
+    endpoint_ids = meeting.endpoint_ids
+
+    for original, occ in existing.items():
+        if occ.end <= now:
+            continue  # history
+        if original not in expected_set or not active:
+            if occ.status != OccurrenceStatus.CANCELLED:
+                occ.status = OccurrenceStatus.CANCELLED
+                occ.sequence += 1
+    for original in expected:
+        occ = existing.get(original)
+        if occ is None:
+            occ = Occurrence(
+                original_start=original, start=original, end=original + duration,
+                setup_minutes=meeting.setup_minutes, status=OccurrenceStatus.PLANNED,
+            )
+            meeting.occurrences.append(occ)
+            continue
+        if occ.end <= now and occ.start <= now:
+            continue
+        if not occ.overridden:
+            if (occ.start, occ.end, occ.setup_minutes) != (original, original + duration, meeting.setup_minutes):
+                occ.sequence += 1
+            occ.start, occ.end = original, original + duration
+            occ.setup_minutes = meeting.setup_minutes
+        if active and occ.status == OccurrenceStatus.CANCELLED and not occ.overridden:
+            occ.status = OccurrenceStatus.PLANNED
+    session.flush()
+    _rebuild_slots(session, meeting, endpoint_ids, bridge, now)
+
+
+def _rebuild_slots(
+    session: Session, meeting: Meeting, endpoint_ids: list[int], bridge: str | None, now: datetime,
+) -> None:
+    live_ids = [o.id for o in meeting.occurrences if o.end > now]
+    if live_ids:
+        session.execute(delete(EndpointSlot).where(EndpointSlot.occurrence_id.in_(live_ids)))
+    session.flush()
+    for occ in meeting.occurrences:
+        session.expire(occ, ["slots"])
+    rows = [
+        {
+            "occurrence_id": occ.id, "meeting_id": meeting.id, "endpoint_id": ep,
+            "bridge_name": bridge, "window_start": occ.window_start,
+            "window_end": occ.end + timedelta(minutes=occ.extension_minutes),
+        }
+        for occ in meeting.occurrences
+        if occ.end > now and occ.status == OccurrenceStatus.PLANNED
+        for ep in endpoint_ids
+    ]
+    if rows:
+        session.execute(EndpointSlot.__table__.insert(), rows)
+
+
+def _significant(meeting: Meeting, checked: CheckedMeeting) -> bool:
+    return (
+        meeting.start != checked.start.astimezone(UTC) or meeting.end != checked.end.astimezone(UTC)
+        or meeting.timezone != checked.zone.key or meeting.rrule != checked.rrule
+        or set(meeting.exdates) != {e.astimezone(UTC).isoformat() for e in checked.exdates}
+        or meeting.endpoint_ids != sorted(e.id for e in checked.endpoints)
+        or meeting.host_endpoint_id != checked.host_endpoint_id
+        or meeting.setup_minutes != checked.setup_minutes or meeting.pin != checked.pin
+    )
+
+
+# ---- operations --------------------------------------------------------------------------------------
+def create_meeting(session: Session, settings: Settings, actor: User, data: MeetingInput) -> Meeting:
+    require_booker(actor)
+    now = clock.now()
+    lock_bookings(session)
+    checked = check_meeting(session, settings, data, now)
+    windows = _windows(checked.starts, checked.duration, checked.setup_minutes)
+    _check_free(session, settings, checked, windows)
+    meeting = Meeting(
+        uid=f"{uuid.uuid4()}@confbridge", organiser_id=actor.id, status=MeetingStatus.PLANNED, sequence=0,
+        created_at=now, updated_at=now,
+    )
+    _apply(meeting, checked)
+    session.add(meeting)
+    session.flush()
+    materialise(session, settings, meeting, now)
+    record(session, actor.id, "meeting.create", "meeting", meeting.id, title=meeting.title,
+           start=meeting.start.isoformat(), rrule=meeting.rrule, endpoints=meeting.endpoint_ids)
+    hooks.notify(session, hooks.BookingChange("created", meeting, actor.id))
+    return meeting
+
+
+def _input_from(meeting: Meeting, changes: dict[str, Any]) -> MeetingInput:
+    """The meeting's current definition with *changes* applied (PATCH semantics)."""
+    exdates = [datetime.fromisoformat(e) for e in meeting.exdates]
+    base: dict[str, Any] = {
+        "title": meeting.title, "description": meeting.description, "start": meeting.start,
+        "end": meeting.end, "timezone": meeting.timezone, "endpoint_ids": meeting.endpoint_ids,
+        "host_endpoint_id": meeting.host_endpoint_id, "attendees": _attendee_pairs(meeting),
+        "rrule": meeting.rrule, "exdates": exdates, "setup_minutes": meeting.setup_minutes,
+        "pin": meeting.pin, "bridge_name": meeting.bridge_name,
+    }
+    unknown = set(changes) - set(base)
+    if unknown:
+        raise InvalidInput("unknown field(s)", {k: "unknown field" for k in unknown})
+    base.update(changes)
+    return MeetingInput(**base)
+
+
+def update_meeting(
+    session: Session, settings: Settings, actor: User, meeting: Meeting, changes: dict[str, Any],
+) -> Meeting:
+    """Change the whole series (PATCH semantics: only the given fields)."""
+    require_edit(actor, meeting)
+    if meeting.status == MeetingStatus.CANCELLED:
+        raise Conflict("this meeting is cancelled and cannot be changed")
+    now = clock.now()
+    lock_bookings(session)
+    checked = check_meeting(session, settings, _input_from(meeting, changes), now, allow_past=True)
+    starts = set(checked.starts)
+    overridden = [o for o in meeting.occurrences if o.overridden and o.end > now
+                  and o.status == OccurrenceStatus.PLANNED and o.original_start in starts]
+    moved = {o.original_start for o in overridden}
+    future = [s for s in checked.starts if s + checked.duration > now and s not in moved]
+    windows = _windows(future, checked.duration, checked.setup_minutes)
+    windows += [Window(o.window_start, o.end) for o in overridden]
+    _check_free(session, settings, checked, windows, exclude_meeting_ids=(meeting.id,))
+    previous = _attendee_pairs(meeting)
+    significant = _significant(meeting, checked)
+    _apply(meeting, checked)
+    if significant:
+        meeting.sequence += 1
+    meeting.updated_at = now
+    session.flush()
+    materialise(session, settings, meeting, now)
+    record(session, actor.id, "meeting.update", "meeting", meeting.id, changes=sorted(changes),
+           sequence=meeting.sequence)
+    hooks.notify(session, hooks.BookingChange("updated", meeting, actor.id, previous, None, significant))
+    return meeting
+
+
+def cancel_meeting(session: Session, settings: Settings, actor: User, meeting: Meeting) -> Meeting:
+    require_edit(actor, meeting)
+    if meeting.status == MeetingStatus.CANCELLED:
+        return meeting
+    now = clock.now()
+    lock_bookings(session)
+    meeting.status = MeetingStatus.CANCELLED
+    meeting.sequence += 1
+    meeting.updated_at = now
+    session.flush()
+    materialise(session, settings, meeting, now)
+    record(session, actor.id, "meeting.cancel", "meeting", meeting.id, title=meeting.title)
+    hooks.notify(session, hooks.BookingChange("cancelled", meeting, actor.id, _attendee_pairs(meeting)))
+    return meeting
+
+
+def get_occurrence(meeting: Meeting, original_start: datetime) -> Occurrence:
+    target = original_start.astimezone(UTC)
+    for occ in meeting.occurrences:
+        if occ.original_start == target:
+            return occ
+    raise NotFound(f"meeting {meeting.id} has no occurrence starting {target.isoformat()}")
+
+
+@dataclass
+class OccurrenceChange:
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+def update_occurrence(
+    session: Session, settings: Settings, actor: User, meeting: Meeting, original_start: datetime,
+    change: OccurrenceChange, scope: Scope = "this",
+) -> Meeting:
+    """Move one occurrence, or ("following") this and every later one by splitting the series."""
+    require_edit(actor, meeting)
+    if meeting.status == MeetingStatus.CANCELLED:
+        raise Conflict("this meeting is cancelled and cannot be changed")
+    occ = get_occurrence(meeting, original_start)
+    now = clock.now()
+    if scope == "following":
+        return _split(session, settings, actor, meeting, occ, change, now)
+    if occ.status == OccurrenceStatus.CANCELLED:
+        raise Conflict("this occurrence is cancelled")
+    if occ.end <= now:
+        raise Conflict("this occurrence is over and cannot be changed")
+    new_start = change.start or occ.start
+    new_end = change.end or (new_start + (occ.end - occ.start))
+    lock_bookings(session)
+    checked = check_meeting(session, settings, _input_from(meeting, {
+        "start": new_start, "end": new_end, "rrule": None, "exdates": [],
+    }), now)
+    window = Window(new_start - timedelta(minutes=occ.setup_minutes), new_end)
+    _check_free(session, settings, checked, [window], exclude_occurrence_ids=(occ.id,))
+    occ.start, occ.end = new_start.astimezone(UTC), new_end.astimezone(UTC)
+    occ.overridden = True
+    occ.sequence += 1
+    meeting.updated_at = now
+    session.flush()
+    _rebuild_slots(session, meeting, meeting.endpoint_ids, _resolved_bridge(settings, meeting.bridge_name), now)
+    record(session, actor.id, "occurrence.update", "meeting", meeting.id,
+           occurrence=occ.original_start.isoformat(), start=occ.start.isoformat(), end=occ.end.isoformat())
+    hooks.notify(session, hooks.BookingChange("occurrence_updated", meeting, actor.id,
+                                              _attendee_pairs(meeting), occ))
+    return meeting
+
+
+def cancel_occurrence(
+    session: Session, settings: Settings, actor: User, meeting: Meeting, original_start: datetime,
+    scope: Scope = "this",
+) -> Meeting:
+    require_edit(actor, meeting)
+    occ = get_occurrence(meeting, original_start)
+    now = clock.now()
+    lock_bookings(session)
+    if scope == "following":
+        return _truncate(session, settings, actor, meeting, occ, now)
+    if occ.status == OccurrenceStatus.CANCELLED:
+        return meeting
+    occ.status = OccurrenceStatus.CANCELLED
+    occ.sequence += 1
+    if meeting.rrule:
+        meeting.exdates = sorted({*meeting.exdates, occ.original_start.isoformat()})
+    else:
+        meeting.status = MeetingStatus.CANCELLED
+        meeting.sequence += 1
+    meeting.updated_at = now
+    session.flush()
+    _rebuild_slots(session, meeting, meeting.endpoint_ids, _resolved_bridge(settings, meeting.bridge_name), now)
+    record(session, actor.id, "occurrence.cancel", "meeting", meeting.id,
+           occurrence=occ.original_start.isoformat())
+    kind: hooks.ChangeKind = "occurrence_cancelled" if meeting.rrule else "cancelled"
+    hooks.notify(session, hooks.BookingChange(kind, meeting, actor.id, _attendee_pairs(meeting), occ))
+    return meeting
+
+
+def _until_before(instant: datetime) -> str:
+    return (instant - timedelta(seconds=1)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _rule_without_end(rule: str) -> str:
+    return ";".join(p for p in rule.split(";") if not p.startswith(("COUNT=", "UNTIL=")))
+
+
+def _truncate(
+    session: Session, settings: Settings, actor: User, meeting: Meeting, occ: Occurrence, now: datetime,
+) -> Meeting:
+    """End the series just before *occ* (cancel "this and following")."""
+    if not meeting.rrule or occ.original_start == meeting.start:
+        return cancel_meeting(session, settings, actor, meeting)
+    meeting.rrule = _rule_without_end(meeting.rrule) + ";UNTIL=" + _until_before(occ.original_start)
+    meeting.sequence += 1
+    meeting.updated_at = now
+    session.flush()
+    materialise(session, settings, meeting, now)
+    record(session, actor.id, "meeting.truncate", "meeting", meeting.id, before=occ.original_start.isoformat())
+    hooks.notify(session, hooks.BookingChange("updated", meeting, actor.id, _attendee_pairs(meeting)))
+    return meeting
+
+
+def _split(
+    session: Session, settings: Settings, actor: User, meeting: Meeting, occ: Occurrence,
+    change: OccurrenceChange, now: datetime,
+) -> Meeting:
+    """Change "this and following": the old series ends before *occ*, a new series takes over."""
+    if not meeting.rrule or occ.original_start == meeting.start:
+        changes: dict[str, Any] = {}
+        if change.start:
+            changes["start"] = change.start
+            changes["end"] = change.end or change.start + meeting.duration
+        elif change.end:
+            changes["end"] = change.end
+        return update_meeting(session, settings, actor, meeting, changes)
+    remaining = [o for o in meeting.occurrences if o.original_start >= occ.original_start]
+    new_start = change.start or occ.original_start
+    new_end = change.end or (new_start + meeting.duration)
+    rule = _rule_without_end(meeting.rrule)
+    last = max(o.original_start for o in remaining)
+    shift = new_start - occ.original_start
+    rule += ";UNTIL=" + (last + shift + timedelta(seconds=1)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    data = _input_from(meeting, {"start": new_start, "end": new_end, "rrule": rule, "exdates": [
+        datetime.fromisoformat(e) + shift for e in meeting.exdates
+        if datetime.fromisoformat(e) >= occ.original_start
+    ]})
+    # Cut the old series first so that its future slots no longer block the new one.
+    meeting.rrule = _rule_without_end(meeting.rrule) + ";UNTIL=" + _until_before(occ.original_start)
+    meeting.sequence += 1
+    meeting.updated_at = now
+    session.flush()
+    materialise(session, settings, meeting, now)
+    new_meeting = create_meeting_from(session, settings, actor, data, parent=meeting)
+    record(session, actor.id, "meeting.split", "meeting", meeting.id, at=occ.original_start.isoformat(),
+           new_meeting=new_meeting.id)
+    hooks.notify(session, hooks.BookingChange("split", meeting, actor.id, _attendee_pairs(meeting),
+                                              occ, True, new_meeting))
+    return new_meeting
+
+
+def create_meeting_from(
+    session: Session, settings: Settings, actor: User, data: MeetingInput, *, parent: Meeting,
+) -> Meeting:
+    """A new series continuing *parent* (same organiser); used by "this and following"."""
+    now = clock.now()
+    checked = check_meeting(session, settings, data, now)
+    windows = _windows(checked.starts, checked.duration, checked.setup_minutes)
+    _check_free(session, settings, checked, windows)
+    meeting = Meeting(
+        uid=f"{uuid.uuid4()}@confbridge", organiser_id=parent.organiser_id, status=MeetingStatus.PLANNED,
+        sequence=0, parent_id=parent.id, created_at=now, updated_at=now,
+    )
+    _apply(meeting, checked)
+    session.add(meeting)
+    session.flush()
+    materialise(session, settings, meeting, now)
+    record(session, actor.id, "meeting.create", "meeting", meeting.id, title=meeting.title, parent=parent.id)
+    hooks.notify(session, hooks.BookingChange("created", meeting, actor.id))
+    return meeting
+
+
+def check_booking(
+    session: Session, settings: Settings, data: MeetingInput, *, exclude_meeting_id: int | None = None,
+) -> tuple[list[ConflictItem], list[CapacityProblem], datetime | None]:
+    """Dry run for forms: conflicts, capacity problems and the next free start for all endpoints."""
+    from confbridge.booking.conflicts import next_free_slot
+
+    now = clock.now()
+    checked = check_meeting(session, settings, data, now)
+    windows = _windows(checked.starts, checked.duration, checked.setup_minutes)
+    excluded = (exclude_meeting_id,) if exclude_meeting_id else ()
+    conflicts = find_conflicts(session, settings, [e.id for e in checked.endpoints], windows,
+                               exclude_meeting_ids=excluded)
+    capacity = check_capacity(session, settings, checked.bridge_name, windows, len(checked.endpoints),
+                              exclude_meeting_ids=excluded)
+    suggestion = None
+    if conflicts or capacity:
+        suggestion = next_free_slot(
+            session, settings, [e.id for e in checked.endpoints], after=max(checked.start, now),
+            duration=checked.duration, setup=timedelta(minutes=checked.setup_minutes), zone=checked.zone,
+            exclude_meeting_ids=excluded,
+        )
+    return conflicts, capacity, suggestion
+
+
+def list_occurrences(
+    session: Session, start: datetime, end: datetime, *, endpoint_id: int | None = None,
+    include_cancelled: bool = True, site_id: int | None = None,
+) -> list[Occurrence]:
+    query = (
+        select(Occurrence).join(Meeting)
+        .where(Occurrence.start < end, Occurrence.end > start)
+        .order_by(Occurrence.start, Occurrence.id)
+    )
+    if not include_cancelled:
+        query = query.where(Occurrence.status == OccurrenceStatus.PLANNED)
+    if endpoint_id is not None or site_id is not None:
+        from confbridge.booking.models import meeting_endpoints
+        from confbridge.directory.models import Endpoint
+
+        sub = select(meeting_endpoints.c.meeting_id).join(Endpoint, Endpoint.id == meeting_endpoints.c.endpoint_id)
+        if endpoint_id is not None:
+            sub = sub.where(Endpoint.id == endpoint_id)
+        if site_id is not None:
+            sub = sub.where(Endpoint.site_id == site_id)
+        query = query.where(Occurrence.meeting_id.in_(sub))
+    return list(session.scalars(query))

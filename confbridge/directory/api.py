@@ -1,0 +1,82 @@
+"""REST: /api/v1/endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify
+from flask.typing import ResponseReturnValue
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from confbridge.api.common import commit, current_user, db, roles_required
+from confbridge.auth.models import Role
+from confbridge.directory import service
+
+blp = Blueprint("api_endpoints", __name__, url_prefix="/api/v1", description="Endpoints (điểm cầu)")
+
+
+class EndpointSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    name = fields.String(required=True)
+    site = fields.String(required=True)
+    kind = fields.String(load_default="")
+    protocol = fields.String(required=True, metadata={"enum": ["sip", "h323"]})
+    address = fields.String(required=True)
+    seats = fields.Integer(load_default=0, strict=True)
+    enabled = fields.Boolean(load_default=True)
+
+
+class EndpointPatchSchema(Schema):
+    name = fields.String()
+    site = fields.String()
+    kind = fields.String()
+    protocol = fields.String()
+    address = fields.String()
+    seats = fields.Integer(strict=True)
+    enabled = fields.Boolean()
+
+
+@blp.route("/endpoints", methods=["GET"])
+@roles_required(Role.ADMIN, Role.SECRETARY, Role.TECHNICIAN)
+@blp.response(200, EndpointSchema(many=True))
+def list_endpoints() -> Any:
+    return [service.endpoint_dict(e) for e in service.list_endpoints(db())]
+
+
+@blp.route("/endpoints", methods=["POST"])
+@roles_required(Role.ADMIN)
+@blp.arguments(EndpointSchema)
+@blp.response(201, EndpointSchema)
+def create_endpoint(data: dict[str, Any]) -> Any:
+    endpoint = service.create_endpoint(db(), data, current_user().id)
+    commit()
+    return service.endpoint_dict(endpoint)
+
+
+@blp.route("/endpoints/<int:endpoint_id>", methods=["GET"])
+@roles_required(Role.ADMIN, Role.SECRETARY, Role.TECHNICIAN)
+@blp.response(200, EndpointSchema)
+def get_endpoint(endpoint_id: int) -> Any:
+    return service.endpoint_dict(service.get_endpoint(db(), endpoint_id))
+
+
+@blp.route("/endpoints/<int:endpoint_id>", methods=["PATCH"])
+@roles_required(Role.ADMIN)
+@blp.arguments(EndpointPatchSchema)
+@blp.response(200, EndpointSchema)
+def patch_endpoint(data: dict[str, Any], endpoint_id: int) -> Any:
+    session = db()
+    endpoint = service.update_endpoint(session, service.get_endpoint(session, endpoint_id), data, current_user().id)
+    commit()
+    return service.endpoint_dict(endpoint)
+
+
+@blp.route("/endpoints/<int:endpoint_id>", methods=["DELETE"])
+@roles_required(Role.ADMIN)
+def delete_endpoint(endpoint_id: int) -> ResponseReturnValue:
+    """Disable the endpoint: it stays in the history of past meetings but cannot be booked."""
+    session = db()
+    endpoint = service.disable_endpoint(session, service.get_endpoint(session, endpoint_id), current_user().id)
+    commit()
+    return jsonify(service.endpoint_dict(endpoint))

@@ -1,0 +1,197 @@
+"""Endpoint directory operations: create, change, disable, import (CSV/TOML)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from confbridge.audit.models import record
+from confbridge.booking.validation import check_line
+from confbridge.directory.models import PROTOCOLS, Endpoint, Site
+from confbridge.errors import Conflict, InvalidInput, NotFound
+
+SIP_RE = re.compile(r"^(sip:)?[A-Za-z0-9._+\-]+@[A-Za-z0-9.\-]+(:[0-9]{1,5})?$")
+H323_RE = re.compile(r"^([0-9]{1,32}|[A-Za-z0-9._\-]+(@[A-Za-z0-9.\-]+)?)$")
+FIELDS = ("name", "site", "protocol", "address", "seats", "enabled", "kind")
+
+
+def get_or_create_site(session: Session, name: str) -> Site:
+    site = session.scalar(select(Site).where(Site.name == name))
+    if site is None:
+        site = Site(name=name)
+        session.add(site)
+        session.flush()
+    return site
+
+
+def get_endpoint(session: Session, endpoint_id: int) -> Endpoint:
+    endpoint = session.get(Endpoint, endpoint_id)
+    if endpoint is None:
+        raise NotFound(f"endpoint {endpoint_id} not found")
+    return endpoint
+
+
+def list_endpoints(session: Session, *, include_disabled: bool = True) -> list[Endpoint]:
+    query = select(Endpoint).join(Site).order_by(Site.name, Endpoint.name)
+    if not include_disabled:
+        query = query.where(Endpoint.enabled.is_(True))
+    return list(session.scalars(query))
+
+
+def _check(values: dict[str, Any], partial: bool) -> dict[str, Any]:
+    fields: dict[str, str] = {}
+    out: dict[str, Any] = {}
+    unknown = set(values) - set(FIELDS)
+    for key in unknown:
+        fields[key] = "unknown field"
+    if "name" in values or not partial:
+        out["name"] = check_line(str(values.get("name") or ""), "name", fields, max_len=200)
+    if "site" in values or not partial:
+        out["site"] = check_line(str(values.get("site") or ""), "site", fields, max_len=200)
+    if "kind" in values:
+        out["kind"] = check_line(str(values.get("kind") or ""), "kind", fields, max_len=40, required=False)
+    protocol = values.get("protocol")
+    if "protocol" in values or not partial:
+        if protocol not in PROTOCOLS:
+            fields["protocol"] = "sip or h323"
+        out["protocol"] = protocol
+    if "address" in values or not partial:
+        address = check_line(str(values.get("address") or ""), "address", fields, max_len=255)
+        proto = protocol if protocol in PROTOCOLS else values.get("_current_protocol")
+        if address and "address" not in fields:
+            pattern = SIP_RE if proto == "sip" else H323_RE
+            if not pattern.match(address):
+                fields["address"] = (
+                    "a SIP URI like room@vc.example" if proto == "sip"
+                    else "an E.164 number or H.323 alias"
+                )
+        out["address"] = address
+    if "seats" in values or not partial:
+        seats = values.get("seats", 0)
+        if isinstance(seats, bool) or not isinstance(seats, int):
+            try:
+                seats = int(str(seats).strip() or "0")
+            except ValueError:
+                fields["seats"] = "a whole number"
+                seats = 0
+        if not 0 <= seats <= 100000:
+            fields["seats"] = "between 0 and 100000"
+        out["seats"] = seats
+    if "enabled" in values:
+        enabled = values["enabled"]
+        if not isinstance(enabled, bool):
+            fields["enabled"] = "true or false"
+        out["enabled"] = enabled
+    if fields:
+        raise InvalidInput("invalid endpoint: " + ", ".join(sorted(fields)), fields)
+    return out
+
+
+def _unique(session: Session, name: str | None, address: str | None, exclude_id: int | None) -> None:
+    if name:
+        q = select(Endpoint.id).where(func.lower(Endpoint.name) == name.lower())
+        if exclude_id:
+            q = q.where(Endpoint.id != exclude_id)
+        if session.scalar(q) is not None:
+            raise Conflict(f"an endpoint named '{name}' already exists", fields={"name": "already exists"})
+    if address:
+        q = select(Endpoint.id).where(func.lower(Endpoint.address) == address.lower())
+        if exclude_id:
+            q = q.where(Endpoint.id != exclude_id)
+        if session.scalar(q) is not None:
+            raise Conflict(f"address '{address}' is already used", fields={"address": "already used"})
+
+
+def create_endpoint(session: Session, values: dict[str, Any], actor_id: int | None) -> Endpoint:
+    data = _check(values, partial=False)
+    _unique(session, data["name"], data["address"], None)
+    endpoint = Endpoint(
+        name=data["name"], site=get_or_create_site(session, data["site"]), protocol=data["protocol"],
+        address=data["address"], seats=data["seats"], enabled=data.get("enabled", True),
+        kind=data.get("kind", ""),
+    )
+    session.add(endpoint)
+    session.flush()
+    record(session, actor_id, "endpoint.create", "endpoint", endpoint.id, name=endpoint.name)
+    return endpoint
+
+
+def update_endpoint(session: Session, endpoint: Endpoint, values: dict[str, Any], actor_id: int | None) -> Endpoint:
+    data = _check({**values, "_current_protocol": endpoint.protocol} if "address" in values else values,
+                  partial=True) if values else {}
+    data.pop("_current_protocol", None)
+    _unique(session, data.get("name"), data.get("address"), endpoint.id)
+    if "site" in data:
+        endpoint.site = get_or_create_site(session, data.pop("site"))
+    for key in ("name", "protocol", "address", "seats", "enabled", "kind"):
+        if key in data:
+            setattr(endpoint, key, data[key])
+    session.flush()
+    record(session, actor_id, "endpoint.update", "endpoint", endpoint.id, changes=sorted(values))
+    return endpoint
+
+
+def disable_endpoint(session: Session, endpoint: Endpoint, actor_id: int | None) -> Endpoint:
+    endpoint.enabled = False
+    session.flush()
+    record(session, actor_id, "endpoint.disable", "endpoint", endpoint.id, name=endpoint.name)
+    return endpoint
+
+
+@dataclass
+class ImportReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (row number, message)
+
+
+def import_rows(session: Session, rows: list[dict[str, Any]], actor_id: int | None,
+                first_row: int = 2) -> ImportReport:
+    """Create or update endpoints (matched by address) row by row; a bad row is reported, not fatal."""
+    report = ImportReport()
+    for number, row in enumerate(rows, start=first_row):
+        values = {k: (v.strip() if isinstance(v, str) else v) for k, v in row.items() if k in FIELDS}
+        if "enabled" in values and isinstance(values["enabled"], str):
+            values["enabled"] = values["enabled"].lower() not in {"0", "false", "no", "không"}
+        try:
+            with session.begin_nested():
+                existing = session.scalar(select(Endpoint).where(Endpoint.address == values.get("address")))
+                if existing is None:
+                    create_endpoint(session, values, actor_id)
+                    report.created.append(str(values.get("name")))
+                else:
+                    update_endpoint(session, existing, values, actor_id)
+                    report.updated.append(existing.name)
+        except (InvalidInput, Conflict) as exc:
+            detail = "; ".join(f"{k}: {v}" for k, v in getattr(exc, "fields", {}).items()) or exc.message
+            report.errors.append((number, detail))
+    return report
+
+
+def import_csv(session: Session, text: str, actor_id: int | None) -> ImportReport:
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    missing = {"name", "site", "protocol", "address"} - set(reader.fieldnames or [])
+    if missing:
+        raise InvalidInput("the CSV header lacks columns", {"file": "missing columns: " + ", ".join(sorted(missing))})
+    return import_rows(session, list(reader), actor_id)
+
+
+def import_toml(session: Session, path: Path, actor_id: int | None) -> ImportReport:
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return import_rows(session, list(data.get("endpoints", [])), actor_id, first_row=1)
+
+
+def endpoint_dict(endpoint: Endpoint) -> dict[str, Any]:
+    return {
+        "id": endpoint.id, "name": endpoint.name, "site": endpoint.site.name, "site_id": endpoint.site_id,
+        "kind": endpoint.kind, "protocol": endpoint.protocol, "address": endpoint.address,
+        "seats": endpoint.seats, "enabled": endpoint.enabled,
+    }
