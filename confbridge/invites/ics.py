@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Alarm, Calendar, Event, vCalAddress, vRecur, vText
 
 from confbridge import clock
+from confbridge.booking import recurrence
 from confbridge.booking.models import Meeting, MeetingStatus, Occurrence, OccurrenceStatus
 from confbridge.invites.text import multi_line, one_line, valid_email
 from confbridge.settings import MailSettings
@@ -112,7 +113,12 @@ def _single_times(meeting: Meeting) -> tuple[datetime, datetime]:
 
 def exdates_of(meeting: Meeting) -> list[datetime]:
     """Excluded instants (aware UTC): cancelled occurrences plus the meeting's own EXDATE list."""
-    out = {o.original_start for o in meeting.occurrences if o.status == OccurrenceStatus.CANCELLED}
+    # Occurrences cancelled because the rule no longer produces them (a series cut short) need no EXDATE.
+    produced: set[datetime] = set()
+    if meeting.rrule:
+        produced = set(recurrence.expand(meeting.start, zone_of(meeting), meeting.rrule))
+    out = {o.original_start for o in meeting.occurrences
+           if o.status == OccurrenceStatus.CANCELLED and o.original_start in produced}
     for text in meeting.exdates or []:
         instant = datetime.fromisoformat(text)
         out.add(instant if instant.tzinfo else instant.replace(tzinfo=UTC))

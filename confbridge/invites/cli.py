@@ -1,0 +1,62 @@
+"""``confbridge mail …``: deliver the outbox now, show its state, run the worker in the foreground."""
+
+from __future__ import annotations
+
+import threading
+
+import click
+from sqlalchemy import func, select
+
+from confbridge.db import make_engine, make_session_factory
+from confbridge.invites.models import OutboxMessage
+
+
+def register(main: click.Group) -> None:
+    from confbridge.cli import get_settings
+
+    @main.group("mail")
+    def mail() -> None:
+        """Thư mời họp (outbox) / invitation e-mail outbox."""
+
+    @mail.command("send-pending")
+    @click.pass_context
+    def send_pending(ctx: click.Context) -> None:
+        """Gửi ngay các thư đến hạn / send every due message now."""
+        from confbridge.invites.outbox import deliver_due
+
+        settings = get_settings(ctx)
+        engine = make_engine(settings.database.url)
+        try:
+            report = deliver_due(make_session_factory(engine), settings)
+        finally:
+            engine.dispose()
+        click.echo(f"đã gửi / sent: {len(report.sent)}; thử lại sau / retrying: {len(report.retrying)}; "
+                   f"thất bại / failed: {len(report.failed)}")
+
+    @mail.command("status")
+    @click.pass_context
+    def status(ctx: click.Context) -> None:
+        """Số thư theo trạng thái / messages per status."""
+        settings = get_settings(ctx)
+        engine = make_engine(settings.database.url)
+        try:
+            with make_session_factory(engine)() as session:
+                rows = session.execute(
+                    select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+                ).all()
+        finally:
+            engine.dispose()
+        for state, count in sorted(rows):
+            click.echo(f"{state}: {count}")
+
+    @mail.command("worker")
+    @click.pass_context
+    def worker(ctx: click.Context) -> None:
+        """Chạy tiến trình gửi thư / run the outbox worker in the foreground (Ctrl-C stops it)."""
+        from confbridge.invites.worker import run_outbox_worker
+
+        stop = threading.Event()
+        try:
+            run_outbox_worker(get_settings(ctx), stop)
+        except KeyboardInterrupt:
+            stop.set()

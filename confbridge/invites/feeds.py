@@ -1,0 +1,101 @@
+"""Subscribable calendar feeds (page module): ``/calendar/endpoints/<id>.ics`` and
+``/calendar/users/<username>.ics``.
+
+Calendar clients can only send a URL, so these are the one place a token travels in a URL (a feed
+token: purpose "feed", scoped to exactly one feed, revocable, useless for the API).  Responses are
+private (never stored by shared caches), carry a strong ETag of the body and Last-Modified, and answer
+conditional requests with 304 so clients can poll cheaply.  Only live meetings appear; cancelled
+occurrences are EXDATEs, cancelled meetings are gone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+from flask import Blueprint, Flask, Response, request
+from sqlalchemy import Exists, exists, func, or_, select
+from werkzeug.wrappers import Response as BaseResponse
+
+from confbridge import clock
+from confbridge.api.common import db, get_settings
+from confbridge.auth.models import User
+from confbridge.auth.service import resolve_token
+from confbridge.booking.models import Attendee, Meeting, Occurrence, meeting_endpoints
+from confbridge.directory.models import Endpoint
+from confbridge.errors import NotFound, Unauthorized
+from confbridge.invites import ics
+
+bp = Blueprint("invites_feeds", __name__)
+# Meetings whose last occurrence ended longer ago than this drop out of the feeds.
+HISTORY = timedelta(days=31)
+MAX_AGE_SECONDS = 300
+
+
+def _check_token(scope: str) -> User:
+    token = request.args.get("token", "")
+    if not token:
+        raise Unauthorized("this feed needs its token (?token=…)")
+    user, row = resolve_token(db(), token, "feed")
+    if row.scope != scope:
+        raise Unauthorized("this token does not open this feed")
+    return user
+
+
+def _recent() -> Exists:
+    cutoff = clock.now() - HISTORY
+    return exists().where(Occurrence.meeting_id == Meeting.id, Occurrence.end >= cutoff)
+
+
+def _respond(meetings: list[Meeting], name: str) -> BaseResponse:
+    mail = get_settings().mail
+    body = ics.to_bytes(ics.feed_calendar(meetings, mail, name=name, refresh_minutes=MAX_AGE_SECONDS // 60))
+    response = Response(body, status=200)
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = 'inline; filename="calendar.ics"'
+    response.cache_control.private = True
+    response.cache_control.max_age = MAX_AGE_SECONDS
+    response.cache_control.no_cache = None
+    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
+    if meetings:
+        response.last_modified = max(m.updated_at for m in meetings)
+    response.headers["Referrer-Policy"] = "no-referrer"  # the URL holds the token
+    return response.make_conditional(request)
+
+
+def endpoint_feed(endpoint_id: int) -> BaseResponse:
+    """Everything booked on one endpoint (as a participant or as the host)."""
+    _check_token(f"endpoint:{endpoint_id}")
+    endpoint = db().get(Endpoint, endpoint_id)
+    if endpoint is None:
+        raise NotFound(f"endpoint {endpoint_id} not found")
+    on_endpoint = exists().where(meeting_endpoints.c.meeting_id == Meeting.id,
+                                 meeting_endpoints.c.endpoint_id == endpoint_id)
+    meetings = list(db().scalars(
+        select(Meeting).where(or_(on_endpoint, Meeting.host_endpoint_id == endpoint_id), _recent())
+        .order_by(Meeting.start, Meeting.id)
+    ))
+    return _respond(meetings, f"{endpoint.name} — hội nghị truyền hình")
+
+
+def user_feed(username: str) -> BaseResponse:
+    """A person's meetings: those they organise and those they are invited to (by e-mail)."""
+    user = _check_token(f"user:{username}")
+    owner = db().scalar(select(User).where(User.username == username))
+    if owner is None or not owner.active:
+        raise NotFound(f"user {username!r} not found")
+    conditions = [Meeting.organiser_id == owner.id]
+    if owner.email:
+        conditions.append(exists().where(Attendee.meeting_id == Meeting.id,
+                                         func.lower(Attendee.email) == owner.email.lower()))
+    meetings = list(db().scalars(
+        select(Meeting).where(or_(*conditions), _recent()).order_by(Meeting.start, Meeting.id)
+    ))
+    del user  # the token's owner may be an administrator who created this feed for the person
+    return _respond(meetings, f"{owner.display_name or owner.username} — lịch họp")
+
+
+def init_app(app: Flask) -> None:
+    bp.add_url_rule("/calendar/endpoints/<int:endpoint_id>.ics", view_func=endpoint_feed)
+    bp.add_url_rule("/calendar/users/<username>.ics", view_func=user_feed)
+    app.register_blueprint(bp)

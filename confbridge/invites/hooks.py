@@ -1,0 +1,125 @@
+"""Booking changes → outbox rows, inside the booking's transaction.
+
+=====================  ==========================================================================
+change                 mails
+=====================  ==========================================================================
+created                REQUEST (whole calendar) to every attendee
+updated / split        REQUEST (SEQUENCE bumped when significant) to every current attendee;
+                       CANCEL to every attendee who was removed
+occurrence_updated     REQUEST (series + the moved occurrence's RECURRENCE-ID VEVENT) to all
+occurrence_cancelled   CANCEL with that occurrence's RECURRENCE-ID to all
+cancelled              CANCEL (whole meeting) to all, including anyone removed by the same change
+=====================  ==========================================================================
+
+An "updated" change sends the REQUEST to every current attendee, not only to the added ones: a title or
+agenda change does not bump SEQUENCE but people still need to see it, and a REQUEST with an unchanged
+SEQUENCE and a newer DTSTAMP is simply re-applied by calendars.  The new half of a split arrives as its
+own "created" change (a new UID), so it is not handled here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from confbridge.booking.models import Meeting, Occurrence
+from confbridge.invites import ics
+from confbridge.invites.mail import MailContent
+from confbridge.invites.outbox import enqueue
+from confbridge.settings import MailSettings, Settings, load_settings
+
+if TYPE_CHECKING:
+    from confbridge.booking.hooks import BookingChange
+
+_settings: Settings | None = None
+
+
+def install(settings: Settings | None = None) -> None:
+    """Subscribe the invitation mailer to booking changes (idempotent).
+
+    *settings* supplies the [mail] section; without it the settings are loaded on first use.
+    """
+    global _settings
+    from confbridge.booking import hooks
+
+    if settings is not None:
+        _settings = settings
+    hooks.subscribe(on_booking_change)
+
+
+def uninstall() -> None:
+    from confbridge.booking import hooks
+
+    hooks.unsubscribe(on_booking_change)
+
+
+def _mail_settings() -> MailSettings:
+    global _settings
+    if _settings is None:
+        _settings = load_settings()
+    return _settings.mail
+
+
+def _key(email: str) -> str:
+    return email.strip().lower()
+
+
+def _send(
+    session: Session, mail: MailSettings, meeting: Meeting, kind: str, method: str, ics_bytes: bytes,
+    people: list[tuple[str, str]], sequence: int, occurrence: Occurrence | None = None,
+) -> None:
+    content = MailContent(kind=kind, method=method, ics=ics_bytes)
+    for email, name in people:
+        enqueue(session, mail, meeting, content, recipient=email, recipient_name=name, sequence=sequence,
+                occurrence=occurrence)
+
+
+def _request(session: Session, mail: MailSettings, meeting: Meeting, kind: str,
+             people: list[tuple[str, str]], occurrence: Occurrence | None = None) -> None:
+    if not people:
+        return
+    cal = ics.request_calendar(meeting, mail)
+    _send(session, mail, meeting, kind, "REQUEST", ics.to_bytes(cal), people, ics.max_sequence(cal),
+          occurrence)
+
+
+def _cancel_whole(session: Session, mail: MailSettings, meeting: Meeting, kind: str,
+                  people: list[tuple[str, str]]) -> None:
+    # Each removed person gets a CANCEL naming only themselves: the others are not being cancelled.
+    for person in people:
+        cal = ics.cancel_calendar(meeting, mail, attendees=[person])
+        _send(session, mail, meeting, kind, "CANCEL", ics.to_bytes(cal), [person], ics.max_sequence(cal))
+
+
+def on_booking_change(session: Session, change: BookingChange) -> None:
+    mail = _mail_settings()
+    meeting = change.meeting
+    current = ics.attendees_of(meeting)
+    current_keys = {_key(e) for e, _ in current}
+    removed = [(e, n) for e, n in change.previous_attendees if _key(e) not in current_keys]
+
+    if change.kind == "created":
+        _request(session, mail, meeting, "invitation", current)
+    elif change.kind in ("updated", "split"):
+        previous_keys = {_key(e) for e, _ in change.previous_attendees}
+        # Those who already had it get the update, those just added their first invitation; both carry
+        # the same (current) calendar.
+        stay = [(e, n) for e, n in current if _key(e) in previous_keys]
+        added = [(e, n) for e, n in current if _key(e) not in previous_keys]
+        _request(session, mail, meeting, "update", stay)
+        _request(session, mail, meeting, "invitation", added)
+        _cancel_whole(session, mail, meeting, "removed", removed)
+    elif change.kind == "occurrence_updated":
+        _request(session, mail, meeting, "occurrence_update", current, change.occurrence)
+    elif change.kind == "occurrence_cancelled" and change.occurrence is not None:
+        if current:
+            cal = ics.cancel_calendar(meeting, mail, occurrence=change.occurrence)
+            _send(session, mail, meeting, "occurrence_cancel", "CANCEL", ics.to_bytes(cal), current,
+                  ics.max_sequence(cal), change.occurrence)
+    elif change.kind == "cancelled":
+        everyone = current + removed
+        if everyone:
+            cal = ics.cancel_calendar(meeting, mail, attendees=everyone)
+            _send(session, mail, meeting, "cancel", "CANCEL", ics.to_bytes(cal), everyone,
+                  ics.max_sequence(cal))
