@@ -71,6 +71,8 @@ class BridgeSettings(_Section):
     timeout_seconds: float = Field(10.0, gt=0, le=300)
     video_ports: int | None = Field(None, ge=1, le=100000)
     default: bool = False
+    # Tries per API call for transient/ambiguous failures (capped exponential backoff with jitter).
+    retry_attempts: int = Field(5, ge=1, le=20)
 
     def password(self) -> str:
         """The bridge password, read from the environment or a file at call time (never stored)."""

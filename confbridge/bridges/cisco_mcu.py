@@ -81,7 +81,7 @@ class CiscoMcuDriver:
         self,
         settings: BridgeSettings,
         *,
-        attempts: int = 5,
+        attempts: int | None = None,
         backoff_base: float = 0.2,
         backoff_cap: float = 3.0,
     ) -> None:
@@ -92,7 +92,7 @@ class CiscoMcuDriver:
         self._transport = XmlRpcTransport(
             settings.url, timeout=settings.timeout_seconds, max_concurrent=settings.max_concurrent_requests
         )
-        self._attempts = attempts
+        self._attempts = attempts or settings.retry_attempts
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
 

@@ -100,7 +100,8 @@ def probe(ctx: click.Context, name: str) -> None:
     if bridge is None:
         raise click.ClickException(f"no bridge named {name!r} in the settings")
     try:
-        driver = make_driver(bridge)
+        # A probe answers "is it there?" now: one try, no backoff.
+        driver = make_driver(bridge.model_copy(update={"retry_attempts": 1}))
     except SettingsError as exc:
         raise click.ClickException(f"bridge {name!r}: {exc}") from None
     try:
