@@ -5,9 +5,13 @@ that was moved on its own gets a second VEVENT carrying RECURRENCE-ID = its orig
 ``Occurrence.original_start`` exists for exactly this).  Every TZID used gets a VTIMEZONE, so clients
 that do not know IANA names (Outlook) still place 07:30 Hà Nội at 07:30 Hà Nội.
 
-SEQUENCE: the series VEVENT carries ``meeting.sequence`` (bumped by the booking service on every
-significant change); a RECURRENCE-ID VEVENT carries ``meeting.sequence + occurrence.sequence`` so it
-rises whenever either the series or that occurrence changes, and never falls.
+SEQUENCE is one revision number for the whole meeting: ``meeting.sequence`` (bumped by the booking
+service on every significant series change) plus the sum of its occurrences' own sequences (bumped when
+one occurrence is moved or cancelled, or re-timed by a series change).  Occurrence rows are never
+deleted and no counter ever falls, so the revision only rises, and every mail about a meeting carries a
+SEQUENCE at least as high as any earlier one — for the series VEVENT and for every RECURRENCE-ID VEVENT
+alike, which is what clients compare before applying an update.  (Numbers can jump by the number of
+re-timed occurrences; only their order matters.)
 
 Cancelled occurrences are EXDATEs in REQUESTs and feeds, moved or not: an EXDATE on the original start
 removes the instance in every client, whereas a cancelled RECURRENCE-ID instance next to a live series is
@@ -42,8 +46,9 @@ def _local(instant: datetime, zone: ZoneInfo) -> datetime:
     return instant.astimezone(zone)
 
 
-def sequence_of(meeting: Meeting, occurrence: Occurrence | None = None) -> int:
-    return meeting.sequence + (occurrence.sequence if occurrence is not None else 0)
+def sequence_of(meeting: Meeting) -> int:
+    """The meeting's revision (see the module docstring)."""
+    return meeting.sequence + sum(o.sequence for o in meeting.occurrences)
 
 
 def attendees_of(meeting: Meeting) -> list[Participant]:
@@ -191,7 +196,7 @@ def _instance_event(
     event.add("recurrence-id", _local(occurrence.original_start, zone))
     event.add("dtstart", _local(occurrence.start, zone))
     event.add("dtend", _local(occurrence.end, zone))
-    event.add("sequence", sequence_of(meeting, occurrence))
+    event.add("sequence", sequence_of(meeting))
     event.add("status", status)
     if with_alarm:
         alarm = _alarm(meeting, mail)

@@ -32,7 +32,7 @@ def run_outbox_worker(
                 if report.attempted:
                     log.info("outbox: %d sent, %d to retry, %d failed",
                              len(report.sent), len(report.retrying), len(report.failed))
-            except Exception:  # noqa: BLE001 - the worker must outlive a database or SMTP hiccup
+            except Exception:  # the worker must outlive a database or SMTP hiccup
                 log.exception("outbox round failed; retrying in %.0f s", settings.mail.poll_seconds)
             stop_event.wait(settings.mail.poll_seconds)
     finally:
