@@ -1,16 +1,313 @@
-"""The booking form, a meeting's page, per-occurrence edit and cancel."""
+"""The booking form (new and whole-series edit), a meeting's page, per-occurrence edit and cancel.
+
+Thin: parse the form (``forms``), call one booking service function, render.  Conflicts are shown before
+saving: "Kiểm tra" runs the service's dry run (``check_booking``), and saving re-checks inside the
+service's transaction, so a booking made in between is still refused with the same words.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
-from flask.typing import ResponseReturnValue
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from confbridge.ui.roles import SECRETARY_ROLES, page_roles
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
+
+from confbridge.api.common import commit, current_user, db, get_settings
+from confbridge.booking import service
+from confbridge.booking.models import Meeting, OccurrenceStatus
+from confbridge.errors import Forbidden, InvalidInput
+from confbridge.ui import booking_support as support
+from confbridge.ui.format import parse_date, parse_time
+from confbridge.ui.forms import (
+    DURATION_CHOICES,
+    BookingForm,
+    form_from_meeting,
+    parse_booking_form,
+    service_errors,
+)
+from confbridge.ui.i18n import user_zone
+from confbridge.ui.recurrence_form import WEEKDAYS, describe, nth_names, weekday_names
+from confbridge.ui.roles import ANY_ROLE, SECRETARY_ROLES, page_roles
 
 bp = Blueprint("booking", __name__)
+
+
+def _blank_form() -> MultiDict[str, str]:
+    settings = get_settings()
+    day = request.args.get("date", "")
+    try:
+        shown = parse_date(day).strftime("%d/%m/%Y") if day else ""
+    except ValueError:
+        shown = ""
+    return MultiDict({
+        "date": shown, "start_time": request.args.get("time", ""), "duration": "90",
+        "setup_minutes": str(settings.booking.default_setup_minutes), "repeat": "none",
+        "end_kind": "count", "count": "10", "nth": "1", "nth_weekday": "MO",
+    })
+
+
+def _check(bf: BookingForm, meeting: Meeting | None) -> dict[str, Any]:
+    """The dry run: conflicts in words, the proposed free slot, the first occurrences."""
+    result: dict[str, Any] = {"conflicts": [], "more": 0, "suggestion": None, "preview": [], "skipped": [],
+                              "checked": False}
+    if bf.errors or bf.start is None:
+        return result
+    settings = get_settings()
+    zone = user_zone()
+    try:
+        conflicts, capacity, suggestion = service.check_booking(
+            db(), settings, bf.to_input(), exclude_meeting_id=meeting.id if meeting else None,
+        )
+        starts, skipped = support.preview_starts(bf.start, bf.zone, bf.rrule, bf.exdates)
+    except InvalidInput as exc:
+        bf.errors.update(service_errors(exc.fields))
+        return result
+    lines, more = support.conflict_lines(conflicts, capacity, zone)
+    result.update(conflicts=lines, more=more, suggestion=suggestion, preview=starts, skipped=skipped,
+                  checked=True)
+    return result
+
+
+def _render_form(bf: BookingForm, meeting: Meeting | None, check: dict[str, Any] | None = None,
+                 status: int = 200) -> ResponseReturnValue:
+    settings = get_settings()
+    zone = user_zone()
+    window = None
+    if bf.start is not None and bf.duration is not None:
+        setup = bf.to_input().setup_minutes
+        window = support.first_window(bf.start, bf.duration,
+                                      settings.booking.default_setup_minutes if setup is None else setup)
+    groups = support.endpoint_groups(db(), settings, window, zone, meeting.id if meeting else None)
+    start_time = bf.start.timetz() if bf.start else None
+    return render_template(
+        "booking/form.html", form=bf, meeting=meeting, groups=groups, check=check or {},
+        weekday_codes=WEEKDAYS, weekday_names=weekday_names(), nth_names=nth_names(),
+        durations=DURATION_CHOICES, selected=set(bf.endpoint_ids),
+        summary=describe(bf.recurrence, start_time) if start_time else "",
+        active_nav="booking",
+    ), status
+
+
+def _save_or_recheck(bf: BookingForm, meeting: Meeting | None) -> ResponseReturnValue:
+    action = request.form.get("action", "check")
+    suggested = request.form.get("suggest", "")
+    if suggested:
+        # "Dùng giờ này": move the form to the proposed start and check again.
+        local = datetime.fromisoformat(suggested).astimezone(bf.zone)
+        values = bf.values.copy()
+        values["date"], values["start_time"] = f"{local:%d/%m/%Y}", f"{local:%H:%M}"
+        bf = parse_booking_form(values, bf.zone)
+        action = "check"
+    if bf.errors:
+        return _render_form(bf, meeting, status=422)
+    if action != "save":
+        return _render_form(bf, meeting, _check(bf, meeting))
+    user = current_user()
+    try:
+        if meeting is None:
+            saved = service.create_meeting(db(), get_settings(), user, bf.to_input())
+        else:
+            data = bf.to_input()
+            changes = {k: getattr(data, k) for k in (
+                "title", "description", "start", "end", "endpoint_ids", "host_endpoint_id", "attendees",
+                "rrule", "exdates", "setup_minutes", "pin")}
+            changes["timezone"] = data.timezone
+            saved = service.update_meeting(db(), get_settings(), user, meeting, changes)
+    except service.BookingConflict:
+        db().rollback()
+        check = _check(bf, meeting)
+        return _render_form(bf, meeting, check, status=409)
+    except InvalidInput as exc:
+        db().rollback()
+        bf.errors.update(service_errors(exc.fields))
+        return _render_form(bf, meeting, status=422)
+    commit()
+    n = sum(1 for o in saved.occurrences if o.status == OccurrenceStatus.PLANNED)
+    flash(_("Đã lưu lịch “%(title)s” (%(count)d buổi).", title=saved.title, count=n), "success")
+    return redirect(url_for("booking.meeting", meeting_id=saved.id))
 
 
 @bp.route("/bookings/new", methods=["GET", "POST"])
 @page_roles(*SECRETARY_ROLES)
 def new() -> ResponseReturnValue:
-    return "TODO"
+    zone = user_zone()
+    if request.method == "GET":
+        bf = parse_booking_form(_blank_form(), zone)
+        bf.errors.clear()  # an empty form is not an error yet
+        return _render_form(bf, None)
+    return _save_or_recheck(parse_booking_form(request.form, zone), None)
+
+
+@bp.post("/bookings/check.json")
+@page_roles(*SECRETARY_ROLES)
+def check_json() -> ResponseReturnValue:
+    """The form's live check (booking.js): the same dry run as the "Kiểm tra" button, as JSON."""
+    zone = user_zone()
+    bf = parse_booking_form(request.form, zone)
+    meeting_id = request.form.get("meeting_id", "")
+    meeting = service.get_meeting(db(), int(meeting_id)) if meeting_id.isdigit() else None
+    if meeting is not None:
+        service.require_edit(current_user(), meeting)
+    check = _check(bf, meeting)
+    availability: dict[str, str | None] = {}
+    if bf.start is not None and bf.duration is not None:
+        setup = bf.to_input().setup_minutes
+        window = support.first_window(bf.start, bf.duration, setup if setup is not None
+                                      else get_settings().booking.default_setup_minutes)
+        for _site, choices in support.endpoint_groups(db(), get_settings(), window, zone,
+                                                      meeting.id if meeting else None):
+            for choice in choices:
+                availability[str(choice.endpoint.id)] = choice.busy_with
+    start_time = bf.start.timetz() if bf.start else None
+    suggestion = check.get("suggestion")
+    return jsonify({
+        "errors": bf.errors,
+        "checked": check.get("checked", False),
+        "conflicts": check.get("conflicts", []),
+        "more": check.get("more", 0),
+        "suggestion": suggestion.isoformat() if suggestion else None,
+        "suggestion_text": (f"{suggestion.astimezone(zone):%d/%m/%Y %H:%M}" if suggestion else None),
+        "preview": [f"{s.astimezone(zone):%d/%m/%Y %H:%M}" for s in check.get("preview", [])],
+        "preview_weekdays": [_weekday(s.astimezone(zone)) for s in check.get("preview", [])],
+        "skipped": [f"{s.astimezone(zone):%d/%m/%Y}" for s in check.get("skipped", [])],
+        "summary": describe(bf.recurrence, start_time) if start_time else "",
+        "rrule": bf.rrule,
+        "availability": availability,
+    })
+
+
+def _weekday(value: datetime) -> str:
+    from confbridge.ui.format import fmt_weekday
+
+    return fmt_weekday(value.date())
+
+
+@bp.get("/meetings/<int:meeting_id>")
+@page_roles(*ANY_ROLE)
+def meeting(meeting_id: int) -> ResponseReturnValue:
+    m = service.get_meeting(db(), meeting_id)
+    user = current_user()
+    from confbridge.ui.calendar_views import live_occurrence_ids
+
+    live = live_occurrence_ids(db(), [o.id for o in m.occurrences])
+    return render_template(
+        "booking/meeting.html", meeting=m, can_edit=service.can_edit(user, m),
+        invite=support.invitation_preview(m, get_settings()), key=support.occurrence_key,
+        now=_now(), live=live, zone_of_meeting=ZoneInfo(m.timezone), active_nav="calendar",
+    )
+
+
+def _now() -> datetime:
+    from confbridge import clock
+
+    return clock.now()
+
+
+def _editable(meeting_id: int) -> Meeting:
+    m = service.get_meeting(db(), meeting_id)
+    if not service.can_edit(current_user(), m):
+        raise Forbidden(_("Chỉ người đặt lịch hoặc quản trị viên mới được thay đổi cuộc họp này."))
+    return m
+
+
+@bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
+@page_roles(*SECRETARY_ROLES)
+def edit(meeting_id: int) -> ResponseReturnValue:
+    m = _editable(meeting_id)
+    zone = user_zone()
+    if request.method == "GET":
+        return _render_form(parse_booking_form(form_from_meeting(m, zone), ZoneInfo(m.timezone)), m)
+    return _save_or_recheck(parse_booking_form(request.form, ZoneInfo(m.timezone)), m)
+
+
+@bp.route("/meetings/<int:meeting_id>/occurrences/<occ_key>/edit", methods=["GET", "POST"])
+@page_roles(*SECRETARY_ROLES)
+def edit_occurrence(meeting_id: int, occ_key: str) -> ResponseReturnValue:
+    m = _editable(meeting_id)
+    occ = service.get_occurrence(m, _key(occ_key))
+    zone = ZoneInfo(m.timezone)
+    errors: dict[str, str] = {}
+    conflicts: list[str] = []
+    local = occ.start.astimezone(zone)
+    values = {"date": f"{local:%d/%m/%Y}", "start_time": f"{local:%H:%M}",
+              "duration": str(int((occ.end - occ.start).total_seconds() // 60)), "scope": "this"}
+    if request.method == "POST":
+        values = {k: request.form.get(k, "") for k in values}
+        try:
+            day = parse_date(values["date"])
+        except ValueError:
+            errors["date"] = _("Nhập ngày theo dạng dd/mm/yyyy.")
+        try:
+            at = parse_time(values["start_time"])
+        except ValueError:
+            errors["start_time"] = _("Nhập giờ bắt đầu theo dạng 24 giờ, ví dụ 07:30.")
+        minutes = int(values["duration"]) if values["duration"].isdigit() else 0
+        if not 5 <= minutes <= 720:
+            errors["duration"] = _("Thời lượng từ 5 phút đến 12 giờ.")
+        scope = "following" if values["scope"] == "following" else "this"
+        if not errors:
+            start = datetime.combine(day, at, tzinfo=zone)
+            change = service.OccurrenceChange(start=start, end=start + timedelta(minutes=minutes))
+            try:
+                saved = service.update_occurrence(db(), get_settings(), current_user(), m, occ.original_start,
+                                                  change, scope)  # type: ignore[arg-type]
+            except service.BookingConflict as exc:
+                db().rollback()
+                conflicts, _more = support.conflict_lines(exc.conflicts, exc.capacity, user_zone())
+            except InvalidInput as exc:
+                db().rollback()
+                errors.update(service_errors(exc.fields))
+            else:
+                commit()
+                flash(_("Đã cập nhật buổi họp."), "success")
+                return redirect(url_for("booking.meeting", meeting_id=saved.id))
+    status = 409 if conflicts else 422 if errors else 200
+    return render_template("booking/occurrence_edit.html", meeting=m, occ=occ, values=values, errors=errors,
+                           conflicts=conflicts, active_nav="calendar"), status
+
+
+@bp.route("/meetings/<int:meeting_id>/occurrences/<occ_key>/cancel", methods=["GET", "POST"])
+@page_roles(*SECRETARY_ROLES)
+def cancel_occurrence(meeting_id: int, occ_key: str) -> ResponseReturnValue:
+    m = _editable(meeting_id)
+    occ = service.get_occurrence(m, _key(occ_key))
+    if request.method == "POST":
+        scope = "following" if request.form.get("scope") == "following" else "this"
+        service.cancel_occurrence(db(), get_settings(), current_user(), m, occ.original_start, scope)  # type: ignore[arg-type]
+        commit()
+        when = occ.start.astimezone(user_zone())
+        flash(_("Đã hủy buổi họp ngày %(date)s. Thư báo hủy sẽ được gửi tới %(count)d người được mời.",
+                date=f"{when:%d/%m/%Y}", count=len(m.attendees)), "success")
+        return redirect(url_for("booking.meeting", meeting_id=m.id))
+    invite = support.invitation_preview(m, get_settings(), "occurrence_cancel" if m.rrule else "cancel", occ)
+    return render_template("booking/cancel.html", meeting=m, occ=occ, invite=invite, active_nav="calendar")
+
+
+@bp.route("/meetings/<int:meeting_id>/cancel", methods=["GET", "POST"])
+@page_roles(*SECRETARY_ROLES)
+def cancel(meeting_id: int) -> ResponseReturnValue:
+    m = _editable(meeting_id)
+    if request.method == "POST":
+        service.cancel_meeting(db(), get_settings(), current_user(), m)
+        commit()
+        flash(_("Đã hủy toàn bộ lịch “%(title)s”. Thư báo hủy sẽ được gửi tới %(count)d người được mời.",
+                title=m.title, count=len(m.attendees)), "success")
+        return redirect(url_for("booking.meeting", meeting_id=m.id))
+    invite = support.invitation_preview(m, get_settings(), "cancel")
+    return render_template("booking/cancel.html", meeting=m, occ=None, invite=invite, active_nav="calendar")
+
+
+def _key(occ_key: str) -> datetime:
+    try:
+        return support.parse_occurrence_key(occ_key)
+    except ValueError:
+        from confbridge.errors import NotFound
+
+        raise NotFound(_("Không có buổi họp này.")) from None
+
+
+

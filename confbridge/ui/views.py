@@ -41,7 +41,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     Babel(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.add_extension("jinja2.ext.i18n")  # {% trans %} blocks (Flask-Babel installs gettext)
-    app.extensions["confbridge.login_limiter"] = LoginLimiter(get_settings_for(app).web.login_attempts_per_minute)
+    settings = app.extensions["confbridge"].settings
+    app.extensions["confbridge.login_limiter"] = LoginLimiter(settings.web.login_attempts_per_minute)
 
     app.jinja_env.filters.update(
         date=fmt.fmt_date, time=fmt.fmt_time, datetime=fmt.fmt_datetime, weekday=fmt.fmt_weekday,
@@ -72,10 +73,8 @@ def init_app(app: Flask) -> None:
         user = optional_user()
         if user is None:
             return redirect(url_for("auth.login"))
-        if user.role == "technician" and "console" in {r.endpoint.split(".")[0] for r in app.url_map.iter_rules()}:
+        has_console = any(rule.rule == "/console" for rule in app.url_map.iter_rules())
+        if user.role == "technician" and has_console:
             return redirect("/console")
         return redirect(url_for("calendar.week"))
 
-
-def get_settings_for(app: Flask) -> Any:
-    return app.extensions["confbridge"].settings

@@ -1,0 +1,120 @@
+"""What the booking pages show besides the form: endpoint choices with their availability, conflicts in
+words, the preview of occurrences, the invitation preview.  Reads only; the booking service decides."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from itertools import groupby
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from confbridge.booking import recurrence
+from confbridge.booking.conflicts import CapacityProblem, ConflictItem, busy_intervals
+from confbridge.booking.models import Meeting, Occurrence
+from confbridge.directory.models import Endpoint
+from confbridge.directory.service import list_endpoints
+from confbridge.settings import Settings
+from confbridge.ui.format import fmt_weekday
+
+log = logging.getLogger(__name__)
+PREVIEW_COUNT = 8
+
+
+@dataclass
+class EndpointChoice:
+    endpoint: Endpoint
+    busy_with: str | None  # "Giao ban tuần 07:15–09:00" when taken in the requested slot
+
+
+def endpoint_groups(
+    session: Session, settings: Settings, window: tuple[datetime, datetime] | None, zone: ZoneInfo,
+    exclude_meeting_id: int | None = None,
+) -> list[tuple[str, list[EndpointChoice]]]:
+    """Enabled endpoints grouped by site, each marked busy/free for *window* (setup included)."""
+    endpoints = list_endpoints(session, include_disabled=False)
+    busy: dict[int, list[Any]] = {}
+    if window is not None:
+        busy = busy_intervals(session, settings, [e.id for e in endpoints], window[0], window[1])
+    groups = []
+    for site, items in groupby(endpoints, key=lambda e: e.site.name):
+        choices = []
+        for ep in items:
+            label = None
+            for b in busy.get(ep.id, []):
+                if b.meeting_id == exclude_meeting_id:
+                    continue
+                ws, end = b.window_start.astimezone(zone), b.end.astimezone(zone)
+                label = f"{b.meeting_title} {ws:%H:%M}–{end:%H:%M}"
+                break
+            choices.append(EndpointChoice(ep, label))
+        groups.append((site, choices))
+    return groups
+
+
+def conflict_text(item: ConflictItem, zone: ZoneInfo) -> str:
+    ws, end = item.window_start.astimezone(zone), item.end.astimezone(zone)
+    return _(
+        "%(endpoint)s đã có lịch %(start)s–%(end)s ngày %(date)s (%(weekday)s) của cuộc họp “%(title)s”",
+        endpoint=item.endpoint_name, start=f"{ws:%H:%M}", end=f"{end:%H:%M}", date=f"{ws:%d/%m/%Y}",
+        weekday=fmt_weekday(ws.date()), title=item.meeting_title,
+    )
+
+
+def capacity_text(problem: CapacityProblem, zone: ZoneInfo) -> str:
+    ws = problem.window.start.astimezone(zone)
+    return _(
+        "Cầu MCU “%(bridge)s” có %(ports)d cổng video: lúc %(time)s ngày %(date)s đã dùng %(used)d, "
+        "cần thêm %(more)d.",
+        bridge=problem.bridge_name, ports=problem.ports, time=f"{ws:%H:%M}", date=f"{ws:%d/%m/%Y}",
+        used=problem.in_use, more=problem.requested,
+    )
+
+
+def conflict_lines(conflicts: list[ConflictItem], capacity: list[CapacityProblem], zone: ZoneInfo,
+                   limit: int = 12) -> tuple[list[str], int]:
+    """Conflicts in words (the first *limit*) and how many more there are."""
+    lines = [conflict_text(c, zone) for c in conflicts] + [capacity_text(p, zone) for p in capacity]
+    return lines[:limit], max(0, len(lines) - limit)
+
+
+def preview_starts(start: datetime, zone: ZoneInfo, rule: str | None, exdates: list[datetime],
+                   count: int = PREVIEW_COUNT) -> tuple[list[datetime], list[datetime]]:
+    """The first occurrence starts of the series, and the skipped ones among that span."""
+    normalised = recurrence.normalise_rrule(rule, zone) if rule else None
+    all_starts = recurrence.expand(start, zone, normalised, [], limit=count + len(exdates) + 1)
+    skipped = {e.astimezone(UTC) for e in exdates}
+    kept = [s for s in all_starts if s not in skipped][:count]
+    horizon = kept[-1] if kept else start
+    return kept, sorted(s for s in all_starts if s in skipped and s <= horizon)
+
+
+def invitation_preview(meeting: Meeting, settings: Settings, kind: str = "invitation",
+                       occurrence: Occurrence | None = None) -> tuple[str, str] | None:
+    """(subject, plain text) of the e-mail the attendees receive, when the invitations module is here."""
+    try:
+        from confbridge.invites.mail import bodies, subject_for
+    except ImportError:  # the invitations feature is optional
+        return None
+    try:
+        plain, _html = bodies(kind, meeting, settings.mail, occurrence)
+        return subject_for(kind, meeting), plain
+    except Exception:  # a preview must never break the page
+        log.exception("invitation preview failed for meeting %s", meeting.id)
+        return None
+
+
+def occurrence_key(instant: datetime) -> str:
+    return instant.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def parse_occurrence_key(key: str) -> datetime:
+    return datetime.strptime(key, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+
+
+def first_window(start: datetime, duration: timedelta, setup: int) -> tuple[datetime, datetime]:
+    return start - timedelta(minutes=setup), start + duration
