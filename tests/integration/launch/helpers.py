@@ -47,7 +47,7 @@ def _organiser(s: Session) -> User:
     return user
 
 
-def book(factory: sessionmaker[Session], start: datetime, *, minutes: int = 30, setup: int = 5,
+def book(factory: sessionmaker[Session], start: datetime, *, minutes: float = 30, setup: int = 5,
          endpoints: list[int], bridge: str | None = None, title: str = "Giao ban tuần <b>",
          organiser_id: int | None = None) -> tuple[int, int]:
     """One planned one-off meeting with its occurrence and slots: ``(meeting id, occurrence id)``."""

@@ -16,7 +16,7 @@ def test_conference_created_dialled_and_ended_on_time(settings: Any, session_fac
     fc = frozen_clock
     eps = make_endpoints(session_factory, 3)
     start = fc.now() + timedelta(minutes=20)
-    meeting_id, occ_id = book(session_factory, start, minutes=30, setup=10, endpoints=eps)
+    _meeting_id, occ_id = book(session_factory, start, minutes=30, setup=10, endpoints=eps)
     settings, engine = engine_for(settings, session_factory, mcu_emulator.bridge_settings())
     try:
         engine.tick(wait=True)

@@ -1,0 +1,141 @@
+"""The scheduler process: stand by until the lease is ours, then drive the launch engine with APScheduler.
+
+APScheduler only provides ticks: a 1 s interval job (``tick``), the reconcile job, and ``date`` wake-ups
+at planned instants for punctuality; what must happen is always read from our tables.  Jobs are
+configured against silent drops: ``misfire_grace_time=None`` (a late tick still runs), ``coalesce=True``
+(a backlog runs once), ``max_instances=1``.  Bridge calls run in the engine's own pool, so the small
+APScheduler pool never blocks them.  The lease is renewed from the main loop, not from a job.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import uuid
+from datetime import UTC, timedelta
+
+from apscheduler.executors.pool import ThreadPoolExecutor as ApsThreadPool
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from confbridge import clock
+from confbridge.bridges.base import BridgeDriver
+from confbridge.bridges.registry import make_driver
+from confbridge.db import make_engine, make_session_factory
+from confbridge.launch.executor import LaunchEngine
+from confbridge.launch.fence import LostLease
+from confbridge.scheduler.lease import Lease
+from confbridge.settings import Settings
+
+log = logging.getLogger(__name__)
+STANDBY_POLL_SECONDS = 1.0
+WAKEUP_HORIZON = timedelta(minutes=2)
+
+
+def _guard(name: str, fn: object) -> object:
+    def job() -> None:
+        try:
+            fn()  # type: ignore[operator]
+        except LostLease:
+            log.warning("%s: lease lost", name)
+        except Exception:
+            log.exception("%s failed", name)
+
+    return job
+
+
+def _drivers(settings: Settings) -> dict[str, BridgeDriver]:
+    return {b.name: make_driver(b) for b in settings.bridges}
+
+
+def _keep_lease(lease: Lease, stop: threading.Event, lost: threading.Event) -> None:
+    """Renew the lease every third of its length, in its own thread: long bridge work never delays it."""
+    every = max(0.2, lease.seconds / 3)
+    while not stop.wait(every) and not lost.is_set():
+        try:
+            if not lease.renew():
+                lost.set()
+        except Exception:
+            log.exception("lease renewal failed")
+        if not lease.valid_locally():
+            log.warning("lease expired locally; standing down")
+            lost.set()
+
+
+def _lead(settings: Settings, lease: Lease, session_factory: object, stop: threading.Event) -> None:
+    """Act as leader until *stop* or until the lease is lost."""
+    lost = threading.Event()
+    done = threading.Event()
+    renewer = threading.Thread(target=_keep_lease, args=(lease, done, lost), name="lease", daemon=True)
+    renewer.start()
+    drivers = _drivers(settings)
+    engine = LaunchEngine(session_factory, settings, drivers, fence=lease)  # type: ignore[arg-type]
+    aps = BackgroundScheduler(
+        timezone=UTC,
+        executors={"default": ApsThreadPool(4)},
+        job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+    )
+    try:
+        engine.reconcile(wait=True)  # start-up: adopt, re-drive, tear down before anything new
+        tick = _guard("tick", engine.tick)
+        aps.add_job(tick, "interval", seconds=1, id="tick", next_run_time=clock.now())
+        aps.add_job(_guard("reconcile", lambda: engine.reconcile(wait=False)), "interval",
+                    seconds=settings.launch.reconcile_interval_seconds, id="reconcile")
+
+        def plan_wakeups() -> None:
+            for instant in engine.next_wakeups(clock.now(), WAKEUP_HORIZON):
+                aps.add_job(tick, "date", run_date=instant, id=f"wake-{instant.isoformat()}",
+                            replace_existing=True)
+
+        aps.add_job(_guard("wakeups", plan_wakeups), "interval", seconds=30, id="wakeups",
+                    next_run_time=clock.now())
+        aps.start()
+        while not stop.wait(0.2) and not lost.is_set():
+            pass
+    finally:
+        done.set()
+        if aps.running:
+            aps.shutdown(wait=False)
+        engine.close()
+        for driver in drivers.values():
+            driver.close()
+        renewer.join(5)
+
+
+def run_scheduler(settings: Settings, stop_event: threading.Event | None = None) -> None:
+    """Run the scheduler until *stop_event* is set (or SIGTERM/SIGINT when run as a command).
+
+    Several may run against one database: one leads, the others stand by and take over within
+    ``launch.lease_seconds`` + 1 s of the leader's death.
+    """
+    stop = stop_event or threading.Event()
+    if stop_event is None and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+    db_engine = make_engine(settings.database.url, settings.database.echo)
+    factory = make_session_factory(db_engine)
+    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    lease = Lease(factory, holder, settings.launch.lease_seconds)
+    log.info("scheduler %s starting (standby until the lease is free)", holder)
+    try:
+        while not stop.is_set():
+            try:
+                acquired = lease.try_acquire()
+            except Exception:
+                log.exception("lease acquisition failed")
+                acquired = False
+            if acquired:
+                log.info("scheduler %s is active", holder)
+                _lead(settings, lease, factory, stop)
+                if not stop.is_set():
+                    log.warning("scheduler %s lost leadership; back to standby", holder)
+                continue
+            stop.wait(STANDBY_POLL_SECONDS)
+    finally:
+        try:
+            lease.release()
+        except Exception:
+            log.exception("lease release failed")
+        db_engine.dispose()
