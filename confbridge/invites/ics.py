@@ -93,14 +93,15 @@ def _organizer(meeting: Meeting, mail: MailSettings) -> vCalAddress:
     return address
 
 
-def _attendee(email: str, name: str) -> vCalAddress:
+def _attendee(email: str, name: str, *, reply_wanted: bool) -> vCalAddress:
     address = vCalAddress(f"mailto:{one_line(email)}")
     if one_line(name):
         address.params["CN"] = one_line(name)
     address.params["CUTYPE"] = "INDIVIDUAL"
     address.params["ROLE"] = "REQ-PARTICIPANT"
-    address.params["PARTSTAT"] = "NEEDS-ACTION"
-    address.params["RSVP"] = "TRUE"
+    if reply_wanted:  # a cancellation asks for no answer
+        address.params["PARTSTAT"] = "NEEDS-ACTION"
+        address.params["RSVP"] = "TRUE"
     return address
 
 
@@ -132,7 +133,7 @@ def exdates_of(meeting: Meeting) -> list[datetime]:
 
 def _common(
     event: Event, meeting: Meeting, mail: MailSettings, stamp: datetime,
-    attendees: Sequence[Participant], *, with_description: bool = True,
+    attendees: Sequence[Participant], *, reply_wanted: bool, with_description: bool = True,
 ) -> None:
     event.add("uid", meeting.uid)
     event.add("dtstamp", stamp.astimezone(UTC))
@@ -144,7 +145,7 @@ def _common(
             event.add("description", vText(description))
     event.add("organizer", _organizer(meeting, mail))
     for email, name in attendees:
-        event.add("attendee", _attendee(email, name))
+        event.add("attendee", _attendee(email, name, reply_wanted=reply_wanted))
     event.add("last-modified", meeting.updated_at.astimezone(UTC))
     event.add("transp", "OPAQUE")
 
@@ -165,7 +166,7 @@ def _series_event(
 ) -> Event:
     zone = zone_of(meeting)
     event = Event()
-    _common(event, meeting, mail, stamp, attendees)
+    _common(event, meeting, mail, stamp, attendees, reply_wanted=status != "CANCELLED")
     start, end = _single_times(meeting)
     event.add("dtstart", _local(start, zone))
     event.add("dtend", _local(end, zone))
@@ -192,7 +193,7 @@ def _instance_event(
 ) -> Event:
     zone = zone_of(meeting)
     event = Event()
-    _common(event, meeting, mail, stamp, attendees)
+    _common(event, meeting, mail, stamp, attendees, reply_wanted=status != "CANCELLED")
     event.add("recurrence-id", _local(occurrence.original_start, zone))
     event.add("dtstart", _local(occurrence.start, zone))
     event.add("dtend", _local(occurrence.end, zone))
