@@ -207,7 +207,9 @@ class CiscoMcuDriver:
                 raise AlreadyExists(f"conference {name!r} exists on {self.name} and is not ours",
                                     fault_code=2) from None
             return _conference_info(existing)
-        return _conference_info(self.call("conference.status", conferenceName=name))
+        # Created just now without a startTime: the MCU starts it at once (saves a status round trip).
+        return ConferenceInfo(name=name, active=True, pin_set=bool(pin),
+                              duration_seconds=duration_seconds or None)
 
     @staticmethod
     def _conference_is_ours(struct: dict[str, Any]) -> bool:

@@ -31,18 +31,19 @@ def serve(options: EmulatorOptions) -> None:
     """Run until SIGTERM/SIGINT; prints the ready line (flushed) once both servers listen."""
     if not is_loopback(options.host):
         raise ValueError(f"the emulator listens on loopback only, not {options.host!r}")
-    emulator = Emulator(options)
-    port, control_port = emulator.start()
-    host = options.host
-    print(f"mcu-emulator listening on http://{host}:{port}/RPC2 (control http://{host}:{control_port})",
-          flush=True)
     stop = threading.Event()
 
     def _stop(_signum: int, _frame: FrameType | None) -> None:
         stop.set()
 
+    # Handlers first: whoever saw the ready line may send SIGTERM at once.
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    emulator = Emulator(options)
+    port, control_port = emulator.start()
+    host = options.host
+    print(f"mcu-emulator listening on http://{host}:{port}/RPC2 (control http://{host}:{control_port})",
+          flush=True)
     while not stop.wait(0.05):
         pass
     emulator.stop()

@@ -12,6 +12,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from confbridge.settings import Settings
+
 READY = re.compile(r"mcu-emulator listening on (?P<url>http://\S+/RPC2) \(control (?P<control>http://\S+)\)")
 
 
@@ -75,3 +77,26 @@ def ensure_password_file(path: Path) -> str:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(secrets.token_urlsafe(18) + "\n")
     return path.read_text(encoding="utf-8").strip()
+
+
+def start_from_settings(settings: Settings) -> EmulatorProcess | None:
+    """Start the embedded-default emulator described by ``[emulator]`` (``confbridge run``).
+
+    Returns ``None`` when ``emulator.enabled`` is false.  The password comes from ``password_env`` or
+    ``password_file``; a missing password file is created (0600, random) so that the ``[[bridges]]``
+    entry reading the same file can log in.
+    """
+    emu = settings.emulator
+    if not emu.enabled:
+        return None
+    args = ["--host", emu.host, "--port", str(emu.port), "--control-port", str(emu.control_port),
+            "--username", emu.username, "--latency-ms", str(emu.latency_ms), "--scenario", emu.scenario]
+    if emu.password_env:
+        args += ["--password-env", emu.password_env]
+    elif emu.password_file:
+        path = settings.path(emu.password_file)
+        ensure_password_file(path)
+        args += ["--password-file", str(path)]
+    if settings.endpoints_file and emu.scenario == "demo":
+        args += ["--endpoints-file", str(settings.path(settings.endpoints_file))]
+    return start_emulator(args)
