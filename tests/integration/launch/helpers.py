@@ -65,8 +65,9 @@ def book(factory: sessionmaker[Session], start: datetime, *, minutes: float = 30
         s.add(occ)
         s.flush()
         for ep in endpoints:
-            s.add(EndpointSlot(occurrence_id=occ.id, meeting_id=meeting.id, endpoint_id=ep, bridge_name=bridge,
-                               window_start=start - timedelta(minutes=setup), window_end=end))
+            s.add(EndpointSlot(occurrence_id=occ.id, meeting_id=meeting.id, endpoint_id=ep,
+                               bridge_name=bridge, window_start=start - timedelta(minutes=setup),
+                               window_end=end))
         return meeting.id, occ.id
 
 

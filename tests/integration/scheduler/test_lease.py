@@ -1,0 +1,104 @@
+"""The leader lease on SQLite and PostgreSQL: one leader, take-over after expiry, fencing of the old one."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from confbridge.launch.fence import LostLease
+from confbridge.launch.models import RunState
+from confbridge.scheduler.lease import Lease
+from tests.conftest import both_databases
+from tests.integration.launch.helpers import book, engine_for, make_endpoints, run_for
+
+
+@both_databases
+def test_one_leader_then_takeover_with_a_new_token(session_factory: Any, frozen_clock: Any) -> None:
+    a = Lease(session_factory, "a", 10)
+    b = Lease(session_factory, "b", 10)
+    assert a.try_acquire() and a.token == 1
+    assert not b.try_acquire()
+    frozen_clock.advance(seconds=5)
+    assert a.renew()
+    frozen_clock.advance(seconds=9)
+    assert not b.try_acquire()  # renewed: still A's
+    frozen_clock.advance(seconds=2)
+    assert b.try_acquire() and b.token == 2
+    assert not a.renew()
+    with session_factory() as s, pytest.raises(LostLease):
+        a.check(s)
+    with session_factory() as s:
+        b.check(s)
+
+
+@both_databases
+def test_concurrent_acquisition_has_exactly_one_winner(session_factory: Any, frozen_clock: Any) -> None:
+    leases = [Lease(session_factory, f"p{i}", 10) for i in range(8)]
+    results: list[bool] = []
+    barrier = threading.Barrier(len(leases))
+
+    def attempt(lease: Lease) -> None:
+        barrier.wait()
+        try:
+            results.append(lease.try_acquire())
+        except Exception:  # a serialisation failure is a lost race, not a second leader
+            results.append(False)
+
+    threads = [threading.Thread(target=attempt, args=(lease,)) for lease in leases]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert results.count(True) == 1
+
+
+def test_old_leader_cannot_touch_the_bridge_after_losing_the_lease(
+        settings: Any, session_factory: Any, frozen_clock: Any, mcu_emulator: Any) -> None:
+    eps = make_endpoints(session_factory, 2)
+    _m, occ = book(session_factory, frozen_clock.now() + timedelta(seconds=70), setup=1, endpoints=eps)
+    old = Lease(session_factory, "old", 10)
+    assert old.try_acquire()
+    settings, engine = engine_for(settings, session_factory, mcu_emulator.bridge_settings(), fence=old)
+    try:
+        engine.tick(wait=True)  # planned while leader
+        assert run_for(session_factory, occ).state == RunState.SCHEDULED
+        frozen_clock.advance(seconds=11)  # old leader paused past its lease; a new one takes over
+        new = Lease(session_factory, "new", 10)
+        assert new.try_acquire()
+        with pytest.raises(LostLease):
+            engine.tick(wait=True)
+        engine.wait()
+        assert run_for(session_factory, occ).state == RunState.SCHEDULED
+        assert mcu_emulator.state()["conferences"] == []
+        assert mcu_emulator.calls() == []
+    finally:
+        engine.close()
+
+
+def test_leader_whose_lease_ran_out_locally_stops_before_the_bridge_call(
+        settings: Any, session_factory: Any, frozen_clock: Any, mcu_emulator: Any) -> None:
+    """The decision was committed, then the process stalled past its lease: the call is not made."""
+    eps = make_endpoints(session_factory, 1)
+    _m, occ = book(session_factory, frozen_clock.now() + timedelta(minutes=1), setup=1, endpoints=eps)
+    lease = Lease(session_factory, "slow", 0.3)
+    assert lease.try_acquire()
+    settings, engine = engine_for(settings, session_factory, mcu_emulator.bridge_settings(), fence=lease)
+    try:
+        frozen_clock.advance(seconds=0.1)
+        real_check = lease.check
+
+        def check_then_stall(session: Any) -> None:
+            real_check(session)
+            time.sleep(0.35)  # bounded: just past the 0.3 s lease, measured on the monotonic clock
+
+        lease.check = check_then_stall  # type: ignore[method-assign]
+        engine.tick(wait=True)
+        assert run_for(session_factory, occ).state == RunState.STARTING  # the decision was committed
+        assert mcu_emulator.state()["conferences"] == []  # but the bridge was never called
+        assert mcu_emulator.calls() == []
+    finally:
+        engine.close()
