@@ -71,7 +71,7 @@ def _window_values(windows: Sequence[Window], settings: Settings):  # type: igno
     return values(
         column("idx", Integer), column("ws", UTCDateTime()), column("we", UTCDateTime()),
         column("lo", UTCDateTime()), name="w",
-    ).data(rows)
+    ).data(rows).cte("w")  # a CTE: SQLite has no "(VALUES …) AS w (cols)" alias form
 
 
 def find_conflicts(

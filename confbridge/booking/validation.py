@@ -187,6 +187,10 @@ def check_meeting(session: Session, settings: Settings, data: MeetingInput, now:
         horizon = now + timedelta(days=booking.horizon_days)
         if not starts:
             fields["rrule"] = "the rule produces no occurrence"
+        elif rule and starts[0] != data.start.astimezone(starts[0].tzinfo) and not exdates:
+            # RFC 5545 counts DTSTART as an instance even when the rule would not produce it, and
+            # calendar clients disagree on it: refuse rather than book something else than they show.
+            fields["start"] = "the start must itself be an occurrence of the recurrence rule"
         elif len(starts) > booking.max_occurrences:
             fields["rrule"] = f"a series has at most {booking.max_occurrences} occurrences"
         elif starts[-1] > horizon:
