@@ -90,9 +90,18 @@ def timeline(factory: sessionmaker[Session], run_id: int) -> list[TimelineEntry]
 
 
 def engine_for(settings: Settings, factory: sessionmaker[Session], bridge: BridgeSettings,
+               *, attempts: int | None = None, launch: dict[str, Any] | None = None,
                **kwargs: Any) -> tuple[Settings, LaunchEngine]:
-    settings = settings.with_overrides(bridges=[{**bridge.model_dump(), "default": True}])
-    driver = make_driver(settings.bridges[0])
+    """An engine on one bridge.  *attempts*: the driver's own retry count (1 shows faults at once)."""
+    overrides: dict[str, Any] = {"bridges": [{**bridge.model_dump(), "default": True}]}
+    overrides.update({f"launch.{k}": v for k, v in (launch or {}).items()})
+    settings = settings.with_overrides(**overrides)
+    if attempts is not None:
+        from confbridge.bridges.cisco_mcu import CiscoMcuDriver
+
+        driver: Any = CiscoMcuDriver(settings.bridges[0], attempts=attempts, backoff_base=0.01)
+    else:
+        driver = make_driver(settings.bridges[0])
     return settings, LaunchEngine(factory, settings, {bridge.name: driver}, **kwargs)
 
 
