@@ -63,6 +63,7 @@ def _respond(meetings: list[Meeting], name: str) -> BaseResponse:
     return response.make_conditional(request)
 
 
+@bp.route("/calendar/endpoints/<int:endpoint_id>.ics")
 def endpoint_feed(endpoint_id: int) -> BaseResponse:
     """Everything booked on one endpoint (as a participant or as the host)."""
     _check_token(f"endpoint:{endpoint_id}")
@@ -78,6 +79,7 @@ def endpoint_feed(endpoint_id: int) -> BaseResponse:
     return _respond(meetings, f"{endpoint.name} — hội nghị truyền hình")
 
 
+@bp.route("/calendar/users/<username>.ics")
 def user_feed(username: str) -> BaseResponse:
     """A person's meetings: those they organise and those they are invited to (by e-mail)."""
     user = _check_token(f"user:{username}")
@@ -96,6 +98,4 @@ def user_feed(username: str) -> BaseResponse:
 
 
 def init_app(app: Flask) -> None:
-    bp.add_url_rule("/calendar/endpoints/<int:endpoint_id>.ics", view_func=endpoint_feed)
-    bp.add_url_rule("/calendar/users/<username>.ics", view_func=user_feed)
     app.register_blueprint(bp)
