@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from confbridge import clock
 from confbridge.auth.models import User
 from confbridge.booking import service
 from confbridge.booking.models import Meeting
@@ -121,8 +122,10 @@ class Booker:
 
 
 @pytest.fixture
-def booker(session_factory: sessionmaker[Session], settings: Settings, secretary: Any,
-           endpoints: list[int], invites: None) -> Booker:
+def booker(frozen_clock: clock.FrozenClock, session_factory: sessionmaker[Session], settings: Settings,
+           secretary: Any, endpoints: list[int], invites: None) -> Booker:
+    """Books as the secretary "thuky"; time is frozen first (Mon 2026-11-30 07:00 in Hà Nội) so the
+    users' API tokens are issued in the same frozen time."""
     return Booker(session_factory, settings, secretary.id, endpoints)
 
 
