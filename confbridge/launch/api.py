@@ -1,0 +1,95 @@
+"""REST: /api/v1/conferences — the launch engine's runs, participants, timeline and operator actions.
+
+Reading: technicians and admins see every conference; secretaries see those of their own meetings.
+Acting (mute/unmute/disconnect/redial/extend/end): technicians and admins only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request
+from flask.typing import ResponseReturnValue
+from flask_smorest import Blueprint
+
+from confbridge.api.common import commit, current_user, db, get_settings, roles_required
+from confbridge.auth.models import Role
+from confbridge.errors import InvalidInput
+from confbridge.launch import service
+from confbridge.launch.schemas import ConferenceQuerySchema, ExtendSchema, MuteSchema
+
+blp = Blueprint("api_conferences", __name__, url_prefix="/api/v1/conferences",
+                description="Conferences launched on the bridges (runs, participants, timeline)")
+READERS = (Role.ADMIN, Role.TECHNICIAN, Role.SECRETARY)
+OPERATORS = (Role.ADMIN, Role.TECHNICIAN)
+
+
+@blp.route("", methods=["GET"])
+@roles_required(*READERS)
+@blp.arguments(ConferenceQuerySchema, location="query")
+def list_conferences(query: dict[str, Any]) -> ResponseReturnValue:
+    """Conferences by state and planned window ([from, to) overlaps [planned start, planned end))."""
+    session = db()
+    runs = service.list_runs(session, current_user(), state=query["state"], start=query["from_"],
+                             end=query["to"])
+    return jsonify([service.run_dict(session, r) for r in runs])
+
+
+@blp.route("/<int:run_id>", methods=["GET"])
+@roles_required(*READERS)
+def get_conference(run_id: int) -> ResponseReturnValue:
+    """One conference with its participants (endpoint_id, state, attempts, reason, audio/video muted)."""
+    session = db()
+    return jsonify(service.run_dict(session, service.get_run(session, current_user(), run_id)))
+
+
+@blp.route("/<int:run_id>/timeline", methods=["GET"])
+@roles_required(*READERS)
+def get_timeline(run_id: int) -> ResponseReturnValue:
+    """The flight recorder: every state change, bridge call (with outcome) and operator action."""
+    entries = service.get_timeline(db(), current_user(), run_id)
+    return jsonify([e.as_dict() for e in entries])
+
+
+@blp.route("/<int:run_id>/participants/<int:endpoint_id>/<string:action>", methods=["POST"])
+@roles_required(*OPERATORS)
+def participant_action(run_id: int, endpoint_id: int, action: str) -> ResponseReturnValue:
+    """mute | unmute (body ``{"audio": true, "video": false}``, optional) | disconnect | redial."""
+    if action not in service.ACTIONS:
+        raise InvalidInput(f"unknown action {action!r}", {"action": "one of " + ", ".join(service.ACTIONS)})
+    mute = None
+    if action in ("mute", "unmute") and request.get_data():
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise InvalidInput("the body must be a JSON object", {"body": "a JSON object"})
+        errors = MuteSchema().validate(body)
+        if errors:
+            raise InvalidInput("invalid input: " + ", ".join(sorted(errors)),
+                               {k: " ".join(v) if isinstance(v, list) else str(v) for k, v in errors.items()})
+        data = MuteSchema().load(body)
+        mute = service.MuteChange(audio=data["audio"], video=data["video"])
+    session = db()
+    leg = service.participant_action(session, get_settings(), current_user(), run_id, endpoint_id,
+                                     action, mute=mute)
+    return jsonify(leg.as_dict())
+
+
+@blp.route("/<int:run_id>/extend", methods=["POST"])
+@roles_required(*OPERATORS)
+@blp.arguments(ExtendSchema)
+def extend_conference(data: dict[str, Any], run_id: int) -> ResponseReturnValue:
+    """Extend a live conference by N minutes; 409 names the endpoint or bridge needed elsewhere."""
+    session = db()
+    run = service.extend(session, get_settings(), current_user(), run_id, data["minutes"])
+    commit()
+    return jsonify(service.run_dict(session, run))
+
+
+@blp.route("/<int:run_id>/end", methods=["POST"])
+@roles_required(*OPERATORS)
+def end_conference(run_id: int) -> ResponseReturnValue:
+    """End now: the scheduler hangs everyone up and destroys the conference within a second."""
+    session = db()
+    run = service.end_now(session, current_user(), run_id)
+    commit()
+    return jsonify(service.run_dict(session, run)), 202

@@ -1,0 +1,261 @@
+"""Operator actions on conference runs (technicians and admins) and the queries behind the REST API.
+
+Each action: check the role and the object, record the decision (timeline + audit) and commit, THEN call
+the bridge, then record the outcome.  ``end`` only moves the run to ``ending``: the scheduler (the one
+process that owns bridge lifecycles) tears it down within a tick.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from confbridge import clock
+from confbridge.audit.models import record
+from confbridge.auth.models import Role, User
+from confbridge.booking.conflicts import Window, check_capacity, find_conflicts
+from confbridge.booking.models import EndpointSlot, Meeting, Occurrence
+from confbridge.bridges.base import BridgeDriver, DialTarget
+from confbridge.bridges.registry import make_driver
+from confbridge.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from confbridge.launch.faults import describe
+from confbridge.launch.models import CallLeg, ConferenceRun, LegState, RunState, TimelineEntry, TimelineKind
+from confbridge.launch.state import leg_event, note, transition
+from confbridge.settings import Settings
+
+Action = Literal["mute", "unmute", "disconnect", "redial"]
+ACTIONS: tuple[Action, ...] = ("mute", "unmute", "disconnect", "redial")
+OPERATORS = (Role.ADMIN, Role.TECHNICIAN)
+DriverFactory = Callable[[Settings, str], BridgeDriver]
+
+
+class BridgeFailed(DomainError):
+    """The bridge refused or did not answer; the decision is recorded, the effect did not happen."""
+
+    status = 502
+    code = "bridge_error"
+
+
+def default_driver(settings: Settings, bridge_name: str) -> BridgeDriver:
+    bridge = settings.bridge(bridge_name)
+    if bridge is None:
+        raise BridgeFailed(f"bridge '{bridge_name}' is not configured")
+    return make_driver(bridge)
+
+
+# ---- reading -----------------------------------------------------------------------------------------
+def _visible(user: User, run: ConferenceRun, meeting: Meeting | None) -> bool:
+    if user.role in OPERATORS:
+        return True
+    return user.role == Role.SECRETARY and meeting is not None and meeting.organiser_id == user.id
+
+
+def get_run(session: Session, user: User, run_id: int) -> ConferenceRun:
+    run = session.get(ConferenceRun, run_id)
+    meeting = session.get(Meeting, run.meeting_id) if run is not None and run.meeting_id else None
+    if run is None or not _visible(user, run, meeting):
+        # Same answer for "absent" and "not yours": ids of other people's meetings are not disclosed.
+        raise NotFound(f"conference {run_id} not found")
+    return run
+
+
+def list_runs(session: Session, user: User, *, state: str | None = None, start: datetime | None = None,
+              end: datetime | None = None, limit: int = 500) -> list[ConferenceRun]:
+    query = select(ConferenceRun).order_by(ConferenceRun.planned_start, ConferenceRun.id).limit(limit)
+    if state:
+        query = query.where(ConferenceRun.state == state)
+    if start is not None:
+        query = query.where(ConferenceRun.planned_end > start)
+    if end is not None:
+        query = query.where(ConferenceRun.planned_start < end)
+    if user.role not in OPERATORS:
+        if user.role != Role.SECRETARY:
+            raise Forbidden("this needs the technician, admin or secretary role")
+        query = query.join(Meeting, Meeting.id == ConferenceRun.meeting_id).where(
+            Meeting.organiser_id == user.id)
+    return list(session.scalars(query))
+
+
+def get_timeline(session: Session, user: User, run_id: int) -> list[TimelineEntry]:
+    get_run(session, user, run_id)
+    return list(session.scalars(select(TimelineEntry).where(TimelineEntry.run_id == run_id)
+                                .order_by(TimelineEntry.at, TimelineEntry.id)))
+
+
+def run_dict(session: Session, run: ConferenceRun) -> dict[str, Any]:
+    meeting = session.get(Meeting, run.meeting_id) if run.meeting_id else None
+
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "id": run.id, "meeting_id": run.meeting_id, "occurrence_id": run.occurrence_id,
+        "title": meeting.title if meeting else None, "bridge": run.bridge_name,
+        "conference_name": run.conference_name, "state": run.state,
+        "planned_start": iso(run.planned_start), "planned_end": iso(run.planned_end),
+        "first_call_at": iso(run.first_call_at), "lateness_ms": run.lateness_ms, "late": run.late,
+        "last_reason": run.last_reason, "started_at": iso(run.started_at), "live_at": iso(run.live_at),
+        "ended_at": iso(run.ended_at),
+        "participants": [leg.as_dict() for leg in run.legs],
+    }
+
+
+# ---- acting ------------------------------------------------------------------------------------------
+def _require_operator(user: User) -> None:
+    if user.role not in OPERATORS:
+        raise Forbidden("this action needs the technician or admin role")
+
+
+def _active_run(session: Session, user: User, run_id: int) -> ConferenceRun:
+    _require_operator(user)
+    run = get_run(session, user, run_id)
+    if run.state not in (RunState.STARTING, RunState.LIVE):
+        raise Conflict(f"conference {run_id} is {run.state}, not live", state=run.state)
+    return run
+
+
+def _leg(run: ConferenceRun, endpoint_id: int) -> CallLeg:
+    leg = run.leg_for(endpoint_id)
+    if leg is None or not leg.wanted:
+        raise NotFound(f"endpoint {endpoint_id} is not a participant of conference {run.id}")
+    return leg
+
+
+@dataclass(frozen=True)
+class MuteChange:
+    """Which media a mute/unmute applies to (default: audio only)."""
+
+    audio: bool = True
+    video: bool = False
+
+
+def participant_action(
+    session: Session, settings: Settings, user: User, run_id: int, endpoint_id: int, action: Action,
+    *, mute: MuteChange | None = None, driver_factory: DriverFactory = default_driver,
+) -> CallLeg:
+    """mute / unmute / disconnect / redial one participant, recorded in the timeline and the audit log."""
+    if action not in ACTIONS:
+        raise InvalidInput(f"unknown action {action!r}", {"action": f"one of {', '.join(ACTIONS)}"})
+    run = _active_run(session, user, run_id)
+    leg = _leg(run, endpoint_id)
+    if not run.conference_ready:
+        raise Conflict("the conference is not on the bridge yet; try again in a moment")
+    change = mute or MuteChange()
+    if action in ("mute", "unmute") and not (change.audio or change.video):
+        raise InvalidInput("choose audio and/or video", {"audio": "audio or video must be true"})
+    # None: leave that medium alone; True/False: mute/unmute it.
+    audio = (action == "mute") if change.audio else None
+    video = (action == "mute") if change.video else None
+    if action in ("mute", "unmute"):
+        if not leg.on_bridge:
+            raise Conflict(f"{leg.display_name} is not in the conference")
+    elif action == "redial":
+        if leg.state in (LegState.CONNECTED, LegState.DIALLING):
+            raise Conflict(f"{leg.display_name} is already {leg.state}", state=leg.state)
+        leg.attempts += 1
+        leg.state = LegState.DIALLING
+        leg.next_attempt_at = None
+    elif action == "disconnect":
+        if not leg.on_bridge:
+            raise Conflict(f"{leg.display_name} is not in the conference")
+        leg.state, leg.last_reason, leg.next_attempt_at = LegState.DISCONNECTED, "operator", None
+    label = {"mute": "Tắt tiếng / mute", "unmute": "Bật tiếng / unmute", "disconnect": "Ngắt / disconnect",
+             "redial": "Gọi lại / redial"}[action]
+    note(session, run, TimelineKind.OPERATOR, f"{label}: {leg.display_name}", outcome="requested",
+         endpoint_id=leg.endpoint_id, user_id=user.id, action=action, audio=audio, video=video)
+    record(session, user.id, f"conference.{action}", "conference", run.id, endpoint_id=endpoint_id)
+    conference, target, was_on_bridge = run.conference_name, DialTarget(
+        participant_name=leg.participant_name, protocol=leg.protocol,  # type: ignore[arg-type]
+        address=leg.address, display_name=leg.display_name), leg.on_bridge
+    leg_event(session, leg)
+    session.commit()  # the decision is durable before the bridge hears of it
+
+    driver = driver_factory(settings, run.bridge_name)
+    error: Exception | None = None
+    try:
+        if action in ("mute", "unmute"):
+            driver.set_mute(conference, target.participant_name, target.protocol, audio=audio, video=video)
+        elif action == "disconnect":
+            driver.hangup(conference, target.participant_name, target.protocol)
+        elif was_on_bridge:
+            driver.redial(conference, target.participant_name, target.protocol)
+        else:
+            driver.ensure_participant(conference, target)
+    except Exception as exc:  # reported to the operator below
+        error = exc
+    finally:
+        driver.close()
+    leg = session.get(CallLeg, leg.id)  # type: ignore[assignment]
+    assert leg is not None
+    run = leg.run
+    if error is not None:
+        note(session, run, TimelineKind.BRIDGE_CALL, f"{label}: {leg.display_name}", outcome="error",
+             endpoint_id=leg.endpoint_id, user_id=user.id, reason=describe(error))
+        if action == "redial":
+            leg.state, leg.last_reason = LegState.FAILED, describe(error)
+        session.commit()
+        raise BridgeFailed(f"MCU {run.bridge_name}: {describe(error)}")
+    if audio is not None:
+        leg.audio_muted = audio
+    if video is not None:
+        leg.video_muted = video
+    if action == "redial":
+        leg.on_bridge = True
+    note(session, run, TimelineKind.BRIDGE_CALL, f"{label}: {leg.display_name}", outcome="ok",
+         endpoint_id=leg.endpoint_id, user_id=user.id)
+    leg_event(session, leg)
+    session.commit()
+    return leg
+
+
+def extend(session: Session, settings: Settings, user: User, run_id: int, minutes: int) -> ConferenceRun:
+    """Extend a live conference; refused (409) when an endpoint or the bridge is needed elsewhere."""
+    if not 1 <= minutes <= 240:
+        raise InvalidInput("minutes must be between 1 and 240", {"minutes": "between 1 and 240"})
+    from confbridge.booking.service import lock_bookings
+
+    run = _active_run(session, user, run_id)
+    occ = session.get(Occurrence, run.occurrence_id) if run.occurrence_id else None
+    if occ is None:
+        raise Conflict("the booking behind this conference no longer exists")
+    lock_bookings(session)
+    current_end = occ.effective_end
+    new_end = current_end + timedelta(minutes=minutes)
+    window = Window(current_end, new_end)
+    endpoint_ids = [leg.endpoint_id for leg in run.legs if leg.wanted]
+    conflicts = find_conflicts(session, settings, endpoint_ids, [window], exclude_occurrence_ids=(occ.id,))
+    capacity = check_capacity(session, settings, run.bridge_name, [window], len(endpoint_ids),
+                              exclude_occurrence_ids=(occ.id,))
+    if conflicts or capacity:
+        zone = settings.zone
+        reasons = [c.describe() for c in conflicts[:5]] + [p.describe(zone) for p in capacity[:3]]
+        raise Conflict("cannot extend: " + "; ".join(reasons),
+                       conflicts=[c.as_dict() for c in conflicts],
+                       capacity=[{"bridge_name": p.bridge_name, "in_use": p.in_use, "requested": p.requested,
+                                  "ports": p.ports, "message": p.describe(zone)} for p in capacity])
+    occ.extension_minutes += minutes
+    for slot in session.scalars(select(EndpointSlot).where(EndpointSlot.occurrence_id == occ.id)):
+        slot.window_end = new_end
+    previous = run.planned_end
+    run.planned_end = new_end
+    note(session, run, TimelineKind.OPERATOR, f"Kéo dài thêm {minutes} phút / extended by {minutes} min",
+         outcome="extended", user_id=user.id, previous=previous.isoformat(), planned_end=new_end.isoformat())
+    record(session, user.id, "conference.extend", "conference", run.id, minutes=minutes,
+           planned_end=new_end.isoformat())
+    session.flush()
+    return run
+
+
+def end_now(session: Session, user: User, run_id: int) -> ConferenceRun:
+    """Ask the scheduler to end the conference now (hang up everyone, destroy it)."""
+    run = _active_run(session, user, run_id)
+    transition(session, run, RunState.ENDING, "kỹ thuật viên kết thúc / ended by an operator",
+               user_id=user.id)
+    record(session, user.id, "conference.end", "conference", run.id, at=clock.now().isoformat())
+    session.flush()
+    return run
