@@ -151,11 +151,27 @@ class MailSettings(_Section):
 
 class LiveSettings(_Section):
     host: str = "127.0.0.1"
-    port: int = Field(8765, ge=1, le=65535)
+    port: int = Field(default=8765, ge=1, le=65535)
     allowed_origins: list[str] = Field(default_factory=lambda: ["http://127.0.0.1:8080", "http://localhost:8080"])
     bus: Literal["memory", "redis"] = "memory"
     redis_url: str = "redis://127.0.0.1:6379/0"
-    token_seconds: int = Field(60, ge=5, le=3600)
+    token_seconds: int = Field(default=60, ge=5, le=3600)
+    # Updates to the same object within one flush are coalesced; each client gets <= 1 frame per flush.
+    flush_ms: int = Field(default=250, ge=10, le=5000)
+    # Frames waiting for one client; a client this far behind is dropped (bounded memory per client).
+    client_queue_frames: int = Field(default=64, ge=2, le=10000)
+    # Bytes the socket may buffer for one client before its writer waits (websockets write_limit).
+    write_limit_bytes: int = Field(default=65536, ge=1024, le=16 * 1024 * 1024)
+    # Clients only send small control messages (auth, resync, ping).
+    max_message_bytes: int = Field(default=4096, ge=256, le=1024 * 1024)
+    auth_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+    ping_interval_seconds: float = Field(default=20.0, gt=0, le=600)
+    ping_timeout_seconds: float = Field(default=20.0, gt=0, le=600)
+    # Non-browser clients (scripts, the benchmark) send no Origin header; browsers always do, and a
+    # browser Origin outside allowed_origins is refused either way.
+    allow_missing_origin: bool = True
+    # Conferences shown from this long before their planned start (the console's "imminent").
+    imminent_minutes: int = Field(default=60, ge=0, le=24 * 60)
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
@@ -166,9 +182,18 @@ class LiveSettings(_Section):
 
 
 class MonitorSettings(_Section):
-    poll_seconds: float = Field(5.0, gt=0, le=3600)
-    probe_seconds: float = Field(60.0, gt=0, le=86400)
-    offline_alarm_minutes: int = Field(30, ge=0, le=24 * 60)
+    poll_seconds: float = Field(default=5.0, gt=0, le=3600)
+    probe_seconds: float = Field(default=60.0, gt=0, le=86400)
+    offline_alarm_minutes: int = Field(default=30, ge=0, le=24 * 60)
+    # How idle endpoints are checked: "none" (only calls tell), "tcp" (connect to the address's host on
+    # probe_port), "emulator" (ask the MCU emulator's control API at probe_url which endpoints it
+    # simulates as offline — the embedded default, where every endpoint is simulated).
+    probe: Literal["none", "tcp", "emulator"] = "none"
+    probe_url: str = ""
+    probe_port: int = Field(default=5060, ge=1, le=65535)
+    probe_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    # The scheduler's leader lease older than this raises "scheduler_heartbeat".
+    heartbeat_stale_seconds: float = Field(default=60.0, gt=0, le=3600)
 
 
 class Settings(_Section):

@@ -1,0 +1,28 @@
+"""``confbridge live``: the websockets live server as a process of its own."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from confbridge.cli import get_settings
+
+
+@click.command("live")
+@click.option("--port", type=int, default=None, help="Override live.port.")
+@click.pass_context
+def live_command(ctx: click.Context, port: int | None) -> None:
+    """Máy chủ trạng thái trực tiếp (websockets) / the live status server."""
+    from confbridge.live.runner import run_live_server
+
+    settings = get_settings(ctx)
+    if port is not None:
+        settings = settings.with_overrides(**{"live.port": port})
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    click.echo(f"live server: ws://{settings.live.host}:{settings.live.port} (bus: {settings.live.bus})")
+    run_live_server(settings)
+
+
+def register(main: click.Group) -> None:
+    main.add_command(live_command)

@@ -1,0 +1,379 @@
+"""The live server: websockets (asyncio) fanning bus events out to the dashboards.
+
+Flow of one connection: the Origin is checked during the handshake (``origins=``); the first message must
+be ``auth`` with a live token, within ``live.auth_timeout_seconds``; then the client gets a snapshot and
+the events it may see.
+
+Fan-out: events from the bus are coalesced by object (``protocol.object_key``) and flushed every
+``live.flush_ms``; each flush is one frame per client.  Clients who see everything share one stream: its
+``seq`` is the server's global sequence and its frame is encoded once for all of them.  Clients with a
+filtered view (secretaries) get their own ``seq``.  A snapshot carries the ``seq`` of the last frame
+queued before it, so the next frame is ``seq + 1``.  Each client has a bounded outbox; a client that falls
+``live.client_queue_frames`` frames behind is dropped (close 1013) instead of growing memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Origin
+
+from confbridge import clock
+from confbridge.errors import DomainError
+from confbridge.events import Event
+from confbridge.live import protocol
+from confbridge.live.bus import Bus
+from confbridge.live.snapshot import Viewer, build_snapshot, load_viewer
+from confbridge.live.tokens import redeem_live_token
+from confbridge.settings import LiveSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _PendingSnapshot:
+    seq: int
+    future: asyncio.Future[str | None]
+
+
+@dataclass
+class Stats:
+    connections: int = 0
+    events_in: int = 0
+    frames_sent: int = 0
+    flushes: int = 0
+    dropped_slow: int = 0
+    auth_failures: int = 0
+
+
+class Connection:
+    def __init__(self, ws: ServerConnection, viewer: Viewer, limit: int) -> None:
+        self.ws = ws
+        self.viewer = viewer
+        self.limit = limit
+        self.seq = 0  # filtered viewers only; shared viewers use the server's global seq
+        self.outbox: deque[bytes | _PendingSnapshot] = deque()
+        self.frames = 0  # frames (not snapshot placeholders) in the outbox
+        self.wake = asyncio.Event()
+        self.snapshot_pending = False
+        self.dropped = False
+
+    def push(self, item: bytes | _PendingSnapshot) -> bool:
+        """Queue *item*; False when the client is too far behind (the caller drops it)."""
+        if isinstance(item, bytes):
+            if self.frames >= self.limit:
+                return False
+            self.frames += 1
+        self.outbox.append(item)
+        self.wake.set()
+        return True
+
+    async def write(self, stats: Stats) -> None:
+        while True:
+            while not self.outbox:
+                self.wake.clear()
+                await self.wake.wait()
+            item = self.outbox.popleft()
+            if isinstance(item, _PendingSnapshot):
+                data = await item.future
+                self.snapshot_pending = False
+                if data is not None:
+                    await self.ws.send(data)
+            else:
+                self.frames -= 1
+                await self.ws.send(item, text=True)
+            stats.frames_sent += 1
+
+
+@dataclass
+class LiveServer:
+    settings: LiveSettings
+    session_factory: sessionmaker[Session]
+    bus: Bus
+    stats: Stats = field(default_factory=Stats)
+
+    def __post_init__(self) -> None:
+        self._pending: dict[str, Event] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._shared: set[Connection] = set()
+        self._filtered: set[Connection] = set()
+        self.global_seq = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: Server | None = None
+        self.port: int | None = None
+
+    # ---- bus side ------------------------------------------------------------------------------------
+    def _from_bus(self, event: Event) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop is shutting down
+                loop.call_soon_threadsafe(self.accept, event)
+
+    def _gap_from_bus(self) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self.mark_gap)
+
+    def accept(self, event: Event) -> None:
+        """Take one event (on the loop): it replaces any pending event about the same object."""
+        self.stats.events_in += 1
+        key = protocol.object_key(event)
+        self._pending.pop(key, None)  # re-insert at the end: frames keep the order of last updates
+        self._pending[key] = event
+
+    def mark_gap(self) -> None:
+        """Events may have been lost (bus reconnect): skip one seq so every client resyncs."""
+        self.global_seq += 1
+        for conn in self._filtered:
+            conn.seq += 1
+
+    # ---- flushing ------------------------------------------------------------------------------------
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        events = list(self._pending.values())
+        self._pending.clear()
+        self.stats.flushes += 1
+        if self._shared:
+            messages = []
+            for ev in events:
+                self.global_seq += 1
+                messages.append(protocol.event_message(ev, self.global_seq))
+            data = protocol.frame(messages).encode()
+            for conn in list(self._shared):
+                self._push(conn, data)
+        else:
+            self.global_seq += len(events)
+        for conn in list(self._filtered):
+            visible = [ev for ev in events if conn.viewer.can_see(ev)]
+            if visible:
+                msgs = []
+                for ev in visible:
+                    conn.seq += 1
+                    msgs.append(protocol.event_message(ev, conn.seq))
+                self._push(conn, protocol.frame(msgs).encode())
+
+    def _push(self, conn: Connection, item: bytes | _PendingSnapshot) -> None:
+        if conn.dropped:
+            return
+        if not conn.push(item):
+            self._drop_slow(conn)
+
+    def _drop_slow(self, conn: Connection) -> None:
+        conn.dropped = True
+        conn.outbox.clear()
+        conn.frames = 0
+        self._unregister(conn)
+        self.stats.dropped_slow += 1
+        log.info("live: dropped a client %d frames behind", conn.limit)
+        closing = conn.ws.close(protocol.CLOSE_TOO_SLOW, "client too slow")
+        task = asyncio.get_running_loop().create_task(closing)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _flush_loop(self) -> None:
+        interval = self.settings.flush_ms / 1000
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                self.flush()
+            except Exception:  # one bad event must not stop the fan-out
+                log.exception("live: flush failed")
+                self._pending.clear()
+
+    # ---- connections ---------------------------------------------------------------------------------
+    def _register(self, conn: Connection) -> None:
+        (self._shared if conn.viewer.sees_all else self._filtered).add(conn)
+        self.stats.connections = len(self._shared) + len(self._filtered)
+
+    def _unregister(self, conn: Connection) -> None:
+        self._shared.discard(conn)
+        self._filtered.discard(conn)
+        self.stats.connections = len(self._shared) + len(self._filtered)
+
+    def _snapshot_text(self, viewer: Viewer, seq: int, refresh: bool) -> tuple[Viewer, str]:
+        with self.session_factory() as session:
+            if refresh:
+                viewer = load_viewer(session, viewer.user_id, viewer.role)
+            body = build_snapshot(session, viewer, clock.now(), self.settings.imminent_minutes)
+        body["seq"] = seq
+        return viewer, protocol.dumps(body)
+
+    def _request_snapshot(self, conn: Connection, *, refresh: bool) -> None:
+        if conn.snapshot_pending:
+            return  # one already on its way: it will be at least as fresh
+        conn.snapshot_pending = True
+        seq = self.global_seq if conn.viewer.sees_all else conn.seq
+        loop = asyncio.get_running_loop()
+        pending = _PendingSnapshot(seq, loop.create_future())
+        conn.push(pending)
+
+        async def build() -> None:
+            try:
+                viewer, text = await asyncio.to_thread(self._snapshot_text, conn.viewer, seq, refresh)
+                if not viewer.sees_all:
+                    conn.viewer = viewer
+                pending.future.set_result(text)
+            except Exception:  # the client will ask again
+                log.exception("live: building a snapshot failed")
+                pending.future.set_result(protocol.dumps({"type": "error", "message": "snapshot failed"}))
+
+        task = loop.create_task(build())
+        self._tasks.add(task)  # keep a reference until done (the loop holds only weak ones)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _authenticate(self, ws: ServerConnection) -> Viewer | None:
+        try:
+            raw = await asyncio.wait_for(ws.recv(), self.settings.auth_timeout_seconds)
+        except TimeoutError:
+            await ws.close(protocol.CLOSE_AUTH_TIMEOUT, "authentication timeout")
+            return None
+        try:
+            message = protocol.parse_client_message(raw)
+        except protocol.ProtocolError as exc:
+            await ws.close(protocol.CLOSE_POLICY, f"first message must be auth ({exc})")
+            return None
+        if message.type != "auth" or message.token is None:
+            await ws.close(protocol.CLOSE_POLICY, "first message must be auth")
+            return None
+        try:
+            user_id, role = await asyncio.to_thread(redeem_live_token, self.session_factory, message.token)
+        except DomainError:
+            self.stats.auth_failures += 1
+            await ws.close(protocol.CLOSE_AUTH_FAILED, "invalid, expired or already used token")
+            return None
+
+        def viewer() -> Viewer:
+            with self.session_factory() as session:
+                return load_viewer(session, user_id, role)
+
+        return await asyncio.to_thread(viewer)
+
+    async def handler(self, ws: ServerConnection) -> None:
+        try:
+            viewer = await self._authenticate(ws)
+        except ConnectionClosed:
+            return
+        if viewer is None:
+            return
+        conn = Connection(ws, viewer, self.settings.client_queue_frames)
+        self._register(conn)
+        self._request_snapshot(conn, refresh=False)
+        writer = asyncio.create_task(conn.write(self.stats))
+        try:
+            async for raw in ws:
+                try:
+                    message = protocol.parse_client_message(raw)
+                except protocol.ProtocolError as exc:
+                    self._push(conn, protocol.dumps({"type": "error", "message": str(exc)}).encode())
+                    continue
+                if message.type == "resync":
+                    self._request_snapshot(conn, refresh=True)
+                elif message.type == "ping":
+                    self._push(conn, b'{"type":"pong"}')
+        except ConnectionClosed:
+            pass
+        finally:
+            self._unregister(conn)
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
+                await writer
+
+    # ---- lifecycle -----------------------------------------------------------------------------------
+    def _origins(self) -> list[Origin | None]:
+        origins: list[Origin | None] = [Origin(o) for o in self.settings.allowed_origins]
+        if self.settings.allow_missing_origin:
+            origins.append(None)
+        return origins
+
+    async def serve(self, stop: Awaitable[Any], on_ready: Callable[[int], None] | None = None,
+                    port: int | None = None) -> None:
+        """Serve until *stop* completes."""
+        self._loop = asyncio.get_running_loop()
+        unsubscribe = self.bus.subscribe(self._from_bus, self._gap_from_bus)
+        flusher = asyncio.create_task(self._flush_loop())
+        try:
+            async with serve(
+                self.handler, self.settings.host, self.settings.port if port is None else port,
+                origins=self._origins(), max_size=self.settings.max_message_bytes, max_queue=4,
+                ping_interval=self.settings.ping_interval_seconds,
+                ping_timeout=self.settings.ping_timeout_seconds,
+                write_limit=self.settings.write_limit_bytes, close_timeout=2,
+                compression=None,  # per-message deflate costs CPU per client; frames are small
+            ) as server:
+                self._server = server
+                self.port = next(iter(server.sockets)).getsockname()[1]
+                if on_ready is not None:
+                    on_ready(self.port)
+                await stop
+        finally:
+            unsubscribe()
+            flusher.cancel()
+            self._loop = None
+
+
+class LiveServerThread:
+    """Run a :class:`LiveServer` on its own event loop thread (tests, ``confbridge run``)."""
+
+    def __init__(self, server: LiveServer, port: int | None = None) -> None:
+        self.server = server
+        self._port = port
+        self._ready = threading.Event()
+        self._stop: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = threading.Thread(target=self._run, name="live-server", daemon=True)
+        self._error: BaseException | None = None
+
+    @property
+    def port(self) -> int:
+        assert self.server.port is not None  # only read after start()
+        return self.server.port
+
+    def _run(self) -> None:
+        async def main() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._stop = asyncio.Event()
+            await self.server.serve(self._stop.wait(), lambda _port: self._ready.set(), self._port)
+
+        try:
+            asyncio.run(main())
+        except BaseException as exc:  # reported to start()
+            self._error = exc
+            self._ready.set()
+
+    def start(self, timeout: float = 10.0) -> LiveServerThread:
+        self._thread.start()
+        if not self._ready.wait(timeout) or self._error is not None:
+            raise RuntimeError(f"live server did not start: {self._error!r}")
+        return self
+
+    def call(self, fn: Callable[[], Any]) -> None:
+        """Run *fn* on the server's loop (tests: mark a gap, flush now)."""
+        assert self._loop is not None
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                fn()
+            finally:
+                done.set()
+
+        self._loop.call_soon_threadsafe(run)
+        done.wait(5)
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stop is not None and self._thread.is_alive():
+            with contextlib.suppress(RuntimeError):  # already stopped: the loop is closed
+                self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(10)

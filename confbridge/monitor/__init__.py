@@ -1,0 +1,1 @@
+"""Monitoring: endpoint status (probes + participant polling), status history and monitor alarms."""
