@@ -42,6 +42,10 @@ class Harness(Protocol):
 
     def far_end_hangs_up(self, conference: str, participant_name: str) -> None: ...
 
+    def new_driver(self) -> BridgeDriver:
+        """Another driver instance for the same bridge (what a restarted process would build)."""
+        ...
+
 
 @dataclass
 class Conf:
@@ -157,6 +161,23 @@ class DriverContract:
         self.wait_state(harness, conference, "cb-ep-7", "connected")
         harness.driver.ensure_participant(conference, target)
         assert harness.dial_attempts(conference, "cb-ep-7") == 1
+
+    def test_a_restarted_process_adopts_what_it_created(self, harness: Harness, conference: str) -> None:
+        targets = [self.dial(harness, conference, f"cb-ep-{i}") for i in (1, 2)]
+        for key in ("cb-ep-1", "cb-ep-2"):
+            self.wait_state(harness, conference, key, "connected")
+        harness.driver.close()  # the old process is gone; a new one re-runs the same launch
+        fresh = harness.new_driver()
+        try:
+            assert fresh.ensure_conference(conference, pin="4321", duration_seconds=3600, ports=20).name \
+                == conference
+            for target in targets:
+                assert fresh.ensure_participant(conference, target).state == "connected"
+            assert [c.name for c in fresh.list_conferences()].count(conference) == 1
+            assert sorted(by_name(fresh, conference)) == ["cb-ep-1", "cb-ep-2"]
+            assert [harness.dial_attempts(conference, t.participant_name) for t in targets] == [1, 1]
+        finally:
+            fresh.close()
 
     def test_same_name_other_address_is_refused(self, harness: Harness, conference: str) -> None:
         target = self.dial(harness, conference, "cb-ep-8")

@@ -132,3 +132,16 @@ def test_timeouts_on_every_call(mcu_emulator: McuEmulator) -> None:
     with pytest.raises(OutcomeUnknown) as caught:
         driver.health()
     assert "no answer" in caught.value.message
+
+
+def test_a_killed_bridge_is_reported_unreachable(mcu_emulator: McuEmulator) -> None:
+    # (a per-test emulator: this test kills it)
+    from confbridge.bridges.xmlrpc_transport import Unreachable
+
+    driver = fast_driver(mcu_emulator)
+    driver.probe()
+    mcu_emulator.proc.process.kill()  # SIGKILL: no goodbye on the keep-alive connection
+    mcu_emulator.proc.process.wait(5)
+    with pytest.raises(Unreachable) as caught:
+        driver.probe()
+    assert caught.value.retryable

@@ -27,13 +27,17 @@ class EmulatorHarness:
         return sum(1 for c in self.emulator.calls()
                    if c["conference"] == conference and c["participant"] == participant_name)
 
+    def new_driver(self) -> BridgeDriver:
+        return make_driver(self.emulator.bridge_settings())
+
     def far_end_hangs_up(self, conference: str, participant_name: str) -> None:
         self.emulator.drop(conference, participant_name)
 
 
 class TestCiscoMcuContract(DriverContract):
     @pytest.fixture
-    def harness(self, mcu_emulator: McuEmulator) -> Iterator[EmulatorHarness]:
-        driver = make_driver(mcu_emulator.bridge_settings())
-        yield EmulatorHarness(mcu_emulator, driver)
+    def harness(self, mcu_emulator_session: McuEmulator) -> Iterator[EmulatorHarness]:
+        # One emulator for the whole suite: every test uses fresh conference names and addresses.
+        driver = make_driver(mcu_emulator_session.bridge_settings())
+        yield EmulatorHarness(mcu_emulator_session, driver)
         driver.close()
