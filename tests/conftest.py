@@ -195,7 +195,7 @@ def make_user(session_factory: sessionmaker[Session]) -> Any:
         password = f"pw-{uuid.uuid4().hex}"
         with session_factory.begin() as s:
             user = create_user(s, name, password, role, email=email or f"{name}@ubnd.example")
-            token, _ = issue_token(s, user, hours=12)
+            token, _ = issue_token(s, user, hours=24 * 30)  # outlives frozen-clock jumps
             return TestUser(user.id, name, password, role, token)
 
     return make

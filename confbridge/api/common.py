@@ -144,8 +144,13 @@ def install_request_handling(app: Flask) -> None:
 
     @app.before_request
     def _csrf_for_sessions() -> None:
-        if request.method in UNSAFE_METHODS and _bearer_token() is None:
-            csrf.protect()
+        if request.method not in UNSAFE_METHODS or _bearer_token() is not None:
+            return
+        # An API call without the session's user carries no ambient credential to forge (it is
+        # anonymous, or brings its credentials in the body, like POST /api/v1/auth/token).
+        if _is_api_request() and session.get("user_id") is None:
+            return
+        csrf.protect()
 
     @app.teardown_request
     def _close_session(_exc: BaseException | None) -> None:
