@@ -1,0 +1,67 @@
+"""REST: /api/v1/alarms — list alarms, acknowledge one.
+
+Technicians and admins see every alarm and acknowledge them; a secretary sees only the alarms attached
+to her own meetings (read-only).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify
+from flask.typing import ResponseReturnValue
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+
+from confbridge.alarms.models import ALARM_KINDS, Alarm
+from confbridge.alarms.service import acknowledge
+from confbridge.api.common import commit, current_user, db, roles_required
+from confbridge.audit.models import record
+from confbridge.auth.models import Role
+from confbridge.booking.models import Meeting
+from confbridge.errors import NotFound
+
+blp = Blueprint("api_alarms", __name__, url_prefix="/api/v1/alarms",
+                description="Cảnh báo / alarms: raised by the launch engine and the monitor")
+READERS = (Role.ADMIN, Role.TECHNICIAN, Role.SECRETARY)
+OPERATORS = (Role.ADMIN, Role.TECHNICIAN)
+
+
+class AlarmQuerySchema(Schema):
+    open = fields.Boolean(load_default=False, metadata={"description": "only alarms not yet cleared"})
+    kind = fields.String(load_default=None, validate=validate.OneOf(ALARM_KINDS))
+    endpoint_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
+
+
+@blp.route("", methods=["GET"])
+@roles_required(*READERS)
+@blp.arguments(AlarmQuerySchema, location="query")
+def list_alarms(query: dict[str, Any]) -> ResponseReturnValue:
+    """Alarms, newest first: ``?open=true`` for the ones not cleared, ``kind``, ``endpoint_id``."""
+    user = current_user()
+    stmt = select(Alarm).order_by(Alarm.raised_at.desc(), Alarm.id.desc()).limit(query["limit"])
+    if query["open"]:
+        stmt = stmt.where(Alarm.cleared_at.is_(None))
+    if query["kind"]:
+        stmt = stmt.where(Alarm.kind == query["kind"])
+    if query["endpoint_id"]:
+        stmt = stmt.where(Alarm.endpoint_id == query["endpoint_id"])
+    if user.role == Role.SECRETARY:
+        stmt = stmt.where(Alarm.meeting_id.in_(select(Meeting.id).where(Meeting.organiser_id == user.id)))
+    return jsonify({"alarms": [a.as_dict() for a in db().scalars(stmt)]})
+
+
+@blp.route("/<int:alarm_id>/ack", methods=["POST"])
+@roles_required(*OPERATORS)
+def ack_alarm(alarm_id: int) -> ResponseReturnValue:
+    """Acknowledge: records who and when (once; a second ack keeps the first)."""
+    user = current_user()
+    session = db()
+    if session.get(Alarm, alarm_id) is None:
+        raise NotFound(f"alarm {alarm_id} not found")
+    alarm = acknowledge(session, alarm_id, user.id)
+    record(session, user.id, "alarm.ack", "alarm", alarm.id, kind=alarm.kind)
+    commit()
+    return jsonify(alarm.as_dict())
