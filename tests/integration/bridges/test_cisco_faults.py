@@ -145,3 +145,15 @@ def test_a_killed_bridge_is_reported_unreachable(mcu_emulator: McuEmulator) -> N
     with pytest.raises(Unreachable) as caught:
         driver.probe()
     assert caught.value.retryable
+
+
+def test_set_layout_reaches_the_conference(mcu_emulator: McuEmulator) -> None:
+    driver = fast_driver(mcu_emulator)
+    assert driver.capabilities().layouts
+    driver.ensure_conference("cb-5-20261201T0030Z")
+    driver.set_layout("cb-5-20261201T0030Z", 5)
+    assert [c["customLayout"] for c in mcu_emulator.state()["conferences"]] == [5]
+    with pytest.raises(InvalidRequest):
+        driver.set_layout("cb-5-20261201T0030Z", 60)
+    with pytest.raises(NotFound):
+        driver.set_layout("cb-6-20261201T0030Z", 2)
