@@ -98,6 +98,10 @@ def create_app(settings: Settings, *, engine: Engine | None = None, testing: boo
     from confbridge.api.common import install_request_handling
 
     install_request_handling(app)
+    invites_hooks = _optional_module("confbridge.invites.hooks")
+    if invites_hooks is not None:
+        # Booking changes made through this app queue invitations in the same transaction.
+        invites_hooks.install(settings)
 
     for name in API_MODULES:
         module = _optional_module(name)

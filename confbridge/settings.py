@@ -244,12 +244,15 @@ class Settings(_Section):
         return next((b for b in self.bridges if b.name == name), None)
 
     def path(self, value: str) -> Path:
-        """Resolve a path setting relative to the config file's project (data folders)."""
+        """Resolve a path setting: absolute as given; relative to the working directory (data folders),
+        or to the project checkout for shipped files (``config/…``) when not found there."""
         p = Path(value)
-        return p if p.is_absolute() else (self._base_dir() / p)
-
-    def _base_dir(self) -> Path:
-        return Path(os.environ.get("CONFBRIDGE_BASE_DIR", os.getcwd()))
+        if p.is_absolute():
+            return p
+        here = Path.cwd() / p
+        if here.exists() or not (PROJECT_ROOT / p).exists():
+            return here
+        return PROJECT_ROOT / p
 
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with top-level or dotted keys replaced (tests): ``with_overrides(**{"web.port": 1})``."""
