@@ -49,6 +49,11 @@ class LaunchEngine:
         self._lock = threading.Lock()
         self._inflight: dict[TaskKey, Future[None]] = {}
         self._last_poll: dict[str, datetime] = {}
+        # Real seconds the last participant poll of each bridge took, and when it finished (monotonic):
+        # a poll pages through every participant (page size 5 on a Cisco MCU), so during a storm it is
+        # spaced to take at most a quarter of one request slot instead of competing with the dials.
+        self._poll_cost: dict[str, tuple[float, float]] = {}
+        self.last_reconcile = 0.0  # monotonic
         self.ctx = steps.StepContext(session_factory, settings, self.fence, {}, self._inflight_keys)
 
     # ---- task plumbing -------------------------------------------------------------------------------
@@ -96,6 +101,11 @@ class LaunchEngine:
     def busy(self) -> bool:
         with self._lock:
             return bool(self._inflight)
+
+    def dial_backlog(self) -> int:
+        """Bridge steps other than polls in flight (a storm is under way when this is large)."""
+        with self._lock:
+            return sum(1 for k in self._inflight if k[0] in ("run", "dial", "drop"))
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -171,13 +181,24 @@ class LaunchEngine:
         interval = timedelta(seconds=self.settings.launch.poll_seconds)
         for bridge in poll:
             last = self._last_poll.get(bridge)
+            took, finished = self._poll_cost.get(bridge, (0.0, 0.0))
+            if time.monotonic() - finished < 3 * took:
+                continue
             if last is None or now - last >= interval or now < last:
                 self._last_poll[bridge] = now
-                self._submit(("poll", bridge), partial(steps.poll_bridge, ctx, self.drivers[bridge], bridge))
+                self._submit(("poll", bridge), partial(self._timed_poll, bridge))
+
+    def _timed_poll(self, bridge: str) -> None:
+        started = time.monotonic()
+        try:
+            steps.poll_bridge(self.ctx, self.drivers[bridge], bridge)
+        finally:
+            done = time.monotonic()
+            self._poll_cost[bridge] = (done - started, done)
 
     def reconcile(self, now: datetime | None = None, *, wait: bool = True) -> None:
         """Compare every bridge with our runs and converge (start-up and every reconcile interval)."""
-        now = now or clock.now()
+        self.last_reconcile = time.monotonic()
         for name, driver in self.drivers.items():
             self._submit(("reconcile", name), partial(reconcile_mod.reconcile_bridge, self.ctx, driver, name))
         if wait:

@@ -14,6 +14,7 @@ import os
 import signal
 import socket
 import threading
+import time
 import uuid
 from datetime import UTC, timedelta
 
@@ -81,8 +82,16 @@ def _lead(settings: Settings, lease: Lease, session_factory: object, stop: threa
         engine.reconcile(wait=True)  # start-up: adopt, re-drive, tear down before anything new
         tick = _guard("tick", engine.tick)
         aps.add_job(tick, "interval", seconds=1, id="tick", next_run_time=clock.now())
-        aps.add_job(_guard("reconcile", lambda: engine.reconcile(wait=False)), "interval",
-                    seconds=settings.launch.reconcile_interval_seconds, id="reconcile")
+        interval = settings.launch.reconcile_interval_seconds
+
+        def periodic_reconcile() -> None:
+            # A reconcile pages through every conference and participant on the bridge; in the middle
+            # of a launch storm it waits (up to 10 intervals) rather than take request slots from dials.
+            overdue = time.monotonic() - engine.last_reconcile > 10 * interval
+            if engine.dial_backlog() == 0 or overdue:
+                engine.reconcile(wait=False)
+
+        aps.add_job(_guard("reconcile", periodic_reconcile), "interval", seconds=interval, id="reconcile")
 
         def plan_wakeups() -> None:
             for instant in engine.next_wakeups(clock.now(), WAKEUP_HORIZON):

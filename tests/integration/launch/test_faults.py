@@ -20,7 +20,8 @@ def _alarms(factory: Any, kind: str) -> list[Alarm]:
 
 def _ready(factory: Any, fc: Any, minutes_ahead: int = 10, n: int = 2, **kw: Any) -> tuple[list[int], int]:
     eps = make_endpoints(factory, n)
-    _m, occ = book(factory, fc.now() + timedelta(minutes=minutes_ahead), setup=minutes_ahead, endpoints=eps, **kw)
+    start = fc.now() + timedelta(minutes=minutes_ahead)
+    _m, occ = book(factory, start, setup=minutes_ahead, endpoints=eps, **kw)
     return eps, occ
 
 
