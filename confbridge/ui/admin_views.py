@@ -58,18 +58,22 @@ def _endpoint_form(endpoint: Any | None) -> ResponseReturnValue:
                       protocol=endpoint.protocol, address=endpoint.address, seats=str(endpoint.seats))
     errors: dict[str, str] = {}
     if request.method == "POST":
+        current = dict(values)
         values = {k: request.form.get(k, "").strip() for k in ENDPOINT_FIELDS}
-        data: dict[str, Any] = dict(values)
+        # An edit sends only what changed (the audit entry then names the real changes).
+        data: dict[str, Any] = dict(values) if endpoint is None else {
+            k: v for k, v in values.items() if v != current[k]}
         try:
             if endpoint is None:
                 endpoint = directory.create_endpoint(db(), data, current_user().id)
-            else:
+            elif data:
                 directory.update_endpoint(db(), endpoint, data, current_user().id)
         except (InvalidInput, Conflict) as exc:
             db().rollback()
             errors = _field_messages(getattr(exc, "fields", None) or exc.extra.get("fields") or {})
-            if not errors:
-                errors["form"] = exc.message
+            stray = [f"{k}: {v}" for k, v in errors.items() if k not in ENDPOINT_FIELDS]
+            if stray or not errors:
+                errors["form"] = "; ".join(stray) or exc.message
         else:
             commit()
             flash(_("Đã lưu điểm cầu “%(name)s”.", name=endpoint.name), "success")
