@@ -73,10 +73,19 @@ def booking_form(endpoint_ids: list[int], **overrides: Any) -> dict[str, Any]:
     """A weekly Monday briefing at 07:30 for 90 minutes from 07/12/2026, 10 times (the frozen clock is
     Monday 30/11/2026 07:00 in Hà Nội)."""
     data: dict[str, Any] = {
-        "title": "Giao ban tuần", "date": "07/12/2026", "start_time": "07:30", "duration": "90",
-        "setup_minutes": "15", "repeat": "weekly", "weekdays": ["MO"], "end_kind": "count", "count": "10",
-        "endpoint_ids": [str(i) for i in endpoint_ids], "host_endpoint_id": str(endpoint_ids[0]) if endpoint_ids else "",
-        "attendees": "Nguyễn Văn An <an.nv@kiengiang.example>\nle.thi.b@kiengiang.example", "pin": "",
+        "title": "Giao ban tuần",
+        "date": "07/12/2026",
+        "start_time": "07:30",
+        "duration": "90",
+        "setup_minutes": "15",
+        "repeat": "weekly",
+        "weekdays": ["MO"],
+        "end_kind": "count",
+        "count": "10",
+        "endpoint_ids": [str(i) for i in endpoint_ids],
+        "host_endpoint_id": str(endpoint_ids[0]) if endpoint_ids else "",
+        "attendees": "Nguyễn Văn An <an.nv@kiengiang.example>\nle.thi.b@kiengiang.example",
+        "pin": "",
         "action": "save",
     }
     data.update(overrides)

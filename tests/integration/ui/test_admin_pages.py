@@ -14,32 +14,65 @@ from confbridge.auth.models import User
 from confbridge.directory.models import Endpoint
 
 
-def test_create_edit_and_disable_an_endpoint(browser_for: Any, admin: Any,
-                                             session_factory: sessionmaker[Session]) -> None:
+def test_create_edit_and_disable_an_endpoint(
+    browser_for: Any, admin: Any, session_factory: sessionmaker[Session]
+) -> None:
     b = browser_for(admin)
     long_name = "Trung tâm Hội nghị Ủy ban Nhân dân huyện đảo Kiên Hải — phòng họp trực tuyến số 2 (tầng 3)"
-    bad = b.post("/admin/endpoints/new", {"name": long_name, "site": "Huyện Kiên Hải", "protocol": "sip",
-                                          "address": "not a sip uri", "seats": "abc"})
+    bad = b.post(
+        "/admin/endpoints/new",
+        {
+            "name": long_name,
+            "site": "Huyện Kiên Hải",
+            "protocol": "sip",
+            "address": "not a sip uri",
+            "seats": "abc",
+        },
+    )
     page = bad.get_data(as_text=True)
     assert bad.status_code == 422
     assert "Địa chỉ SIP dạng phong@vc.example." in page and "Nhập một số nguyên." in page
     assert f'value="{long_name}"' in page  # what was typed is kept
-    ok = b.post("/admin/endpoints/new", {"name": long_name, "site": "Huyện Kiên Hải", "protocol": "sip",
-                                         "address": "kienhai-2@vc.kiengiang.example", "seats": "40"})
+    ok = b.post(
+        "/admin/endpoints/new",
+        {
+            "name": long_name,
+            "site": "Huyện Kiên Hải",
+            "protocol": "sip",
+            "address": "kienhai-2@vc.kiengiang.example",
+            "seats": "40",
+        },
+    )
     assert ok.status_code == 302
     listing = b.get("/admin/endpoints").get_data(as_text=True)
     assert long_name in listing and "Đã lưu điểm cầu" in listing
     with session_factory() as s:
         endpoint = s.scalar(select(Endpoint).where(Endpoint.address == "kienhai-2@vc.kiengiang.example"))
         endpoint_id = endpoint.id
-    dup = b.post("/admin/endpoints/new", {"name": "Khác", "site": "X", "protocol": "sip",
-                                          "address": "kienhai-2@vc.kiengiang.example", "seats": "1"})
+    dup = b.post(
+        "/admin/endpoints/new",
+        {
+            "name": "Khác",
+            "site": "X",
+            "protocol": "sip",
+            "address": "kienhai-2@vc.kiengiang.example",
+            "seats": "1",
+        },
+    )
     assert dup.status_code == 422 and "Địa chỉ này đã được dùng." in dup.get_data(as_text=True)
-    edited = b.post(f"/admin/endpoints/{endpoint_id}/edit", {"name": "Kiên Hải 2", "site": "Huyện Kiên Hải",
-                                                              "protocol": "sip",
-                                                              "address": "kienhai-2@vc.kiengiang.example",
-                                                              "seats": "45"})
-    assert edited.status_code == 302, re.findall(r"field-error[^>]*>([^<]*)|alert-error[^>]*>([^<]*)", edited.get_data(as_text=True))
+    edited = b.post(
+        f"/admin/endpoints/{endpoint_id}/edit",
+        {
+            "name": "Kiên Hải 2",
+            "site": "Huyện Kiên Hải",
+            "protocol": "sip",
+            "address": "kienhai-2@vc.kiengiang.example",
+            "seats": "45",
+        },
+    )
+    assert edited.status_code == 302, re.findall(
+        r"field-error[^>]*>([^<]*)|alert-error[^>]*>([^<]*)", edited.get_data(as_text=True)
+    )
     assert b.post(f"/admin/endpoints/{endpoint_id}/enabled", {"enabled": "0"}).status_code == 302
     with session_factory() as s:
         endpoint = s.get(Endpoint, endpoint_id)
@@ -49,8 +82,9 @@ def test_create_edit_and_disable_an_endpoint(browser_for: Any, admin: Any,
     assert "Kiên Hải 2" not in b.get("/bookings/new").get_data(as_text=True)
 
 
-def test_csv_import_reports_each_bad_row(browser_for: Any, admin: Any,
-                                        session_factory: sessionmaker[Session]) -> None:
+def test_csv_import_reports_each_bad_row(
+    browser_for: Any, admin: Any, session_factory: sessionmaker[Session]
+) -> None:
     b = browser_for(admin)
     csv_text = (
         "name,site,protocol,address,seats\n"
@@ -59,9 +93,11 @@ def test_csv_import_reports_each_bad_row(browser_for: Any, admin: Any,
         ",Hà Tiên,sip,trong@vc.kiengiang.example,10\n"
         "UBND xã Thuận Yên,Hà Tiên,h323,842973000777,15\n"
     )
-    response = b.post("/admin/endpoints/import",
-                      {"file": (io.BytesIO(csv_text.encode("utf-8-sig")), "diem-cau.csv")},
-                      content_type="multipart/form-data")
+    response = b.post(
+        "/admin/endpoints/import",
+        {"file": (io.BytesIO(csv_text.encode("utf-8-sig")), "diem-cau.csv")},
+        content_type="multipart/form-data",
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Thêm mới: 2 · Cập nhật: 0 · Lỗi: 2" in page
@@ -71,24 +107,37 @@ def test_csv_import_reports_each_bad_row(browser_for: Any, admin: Any,
     with session_factory() as s:
         names = set(s.scalars(select(Endpoint.name)))
     assert {"UBND xã Mỹ Đức", "UBND xã Thuận Yên"} <= names
-    missing = b.post("/admin/endpoints/import", {"file": (io.BytesIO(b"name,site\nA,B\n"), "x.csv")},
-                     content_type="multipart/form-data")
+    missing = b.post(
+        "/admin/endpoints/import",
+        {"file": (io.BytesIO(b"name,site\nA,B\n"), "x.csv")},
+        content_type="multipart/form-data",
+    )
     assert missing.status_code == 422 and "Tệp CSV thiếu cột" in missing.get_data(as_text=True)
-    latin1 = b.post("/admin/endpoints/import", {"file": (io.BytesIO("name,site\nHà,B\n".encode("latin-1",
-                                                                                               "replace")), "x.csv")},
-                    content_type="multipart/form-data")
+    latin1 = b.post(
+        "/admin/endpoints/import",
+        {"file": (io.BytesIO("name,site\nHà,B\n".encode("latin-1", "replace")), "x.csv")},
+        content_type="multipart/form-data",
+    )
     assert latin1.status_code == 422
 
 
 def test_bridges_page_shows_settings_never_the_password(
-    settings: Any, engine: Any, make_user: Any, mcu_emulator: Any,
+    settings: Any,
+    engine: Any,
+    make_user: Any,
+    mcu_emulator: Any,
 ) -> None:
     from confbridge.app import create_app
     from tests.integration.ui.conftest import Browser
 
     bridge = mcu_emulator.bridge_settings(name="mcu-tinh", video_ports=40, default=True).model_dump()
-    broken = {**bridge, "name": "mcu-hong", "url": "http://127.0.0.1:9/RPC2", "default": False,
-              "timeout_seconds": 2.0}
+    broken = {
+        **bridge,
+        "name": "mcu-hong",
+        "url": "http://127.0.0.1:9/RPC2",
+        "default": False,
+        "timeout_seconds": 2.0,
+    }
     app = create_app(settings.with_overrides(bridges=[bridge, broken]), engine=engine, testing=True)
     user = make_user("admin", "quantri")
     b = Browser(app.test_client())
@@ -112,12 +161,27 @@ def test_bridges_page_shows_settings_never_the_password(
 
 def test_users_and_roles(browser_for: Any, admin: Any, session_factory: sessionmaker[Session]) -> None:
     b = browser_for(admin)
-    short = b.post("/admin/users", {"username": "chuyenvien", "display_name": "Trần Thị Chuyên Viên",
-                                    "email": "cv@kiengiang.example", "role": "secretary", "password": "ngan"})
+    short = b.post(
+        "/admin/users",
+        {
+            "username": "chuyenvien",
+            "display_name": "Trần Thị Chuyên Viên",
+            "email": "cv@kiengiang.example",
+            "role": "secretary",
+            "password": "ngan",
+        },
+    )
     assert short.status_code == 422 and "Mật khẩu cần ít nhất 10 ký tự." in short.get_data(as_text=True)
-    created = b.post("/admin/users", {"username": "chuyenvien", "display_name": "Trần Thị Chuyên Viên",
-                                      "email": "cv@kiengiang.example", "role": "secretary",
-                                      "password": "mat-khau-du-dai"})
+    created = b.post(
+        "/admin/users",
+        {
+            "username": "chuyenvien",
+            "display_name": "Trần Thị Chuyên Viên",
+            "email": "cv@kiengiang.example",
+            "role": "secretary",
+            "password": "mat-khau-du-dai",
+        },
+    )
     assert created.status_code == 302
     officer = browser_for()
     assert officer.login("chuyenvien", "mat-khau-du-dai").status_code == 302

@@ -15,8 +15,10 @@ def test_anonymous_visitor_is_sent_to_sign_in_and_returns_after(browser_for: Any
     assert response.headers["Location"].startswith("/login?next=/availability")
     page = b.get(response.headers["Location"]).get_data(as_text=True)
     assert "Đăng nhập" in page and 'name="next" value="/availability?date=2026-12-07"' in page
-    signed_in = b.post("/login", {"username": "thuky", "password": secretary.password,
-                                  "next": "/availability?date=2026-12-07"})
+    signed_in = b.post(
+        "/login",
+        {"username": "thuky", "password": secretary.password, "next": "/availability?date=2026-12-07"},
+    )
     assert signed_in.status_code == 302
     assert signed_in.headers["Location"] == "/availability?date=2026-12-07"
 
@@ -24,8 +26,9 @@ def test_anonymous_visitor_is_sent_to_sign_in_and_returns_after(browser_for: Any
 def test_next_never_leaves_the_site(browser_for: Any, secretary: Any) -> None:
     b = browser_for()
     b.get("/login")
-    response = b.post("/login", {"username": "thuky", "password": secretary.password,
-                                 "next": "//evil.example/phish"})
+    response = b.post(
+        "/login", {"username": "thuky", "password": secretary.password, "next": "//evil.example/phish"}
+    )
     assert response.headers["Location"] == "/"
 
 
@@ -45,7 +48,10 @@ def test_sign_in_without_csrf_token_is_refused(app: Any, secretary: Any) -> None
 
 
 def test_sign_in_rate_limited_per_username_and_address(
-    browser_for: Any, secretary: Any, frozen_clock: clock.FrozenClock, settings: Any,
+    browser_for: Any,
+    secretary: Any,
+    frozen_clock: clock.FrozenClock,
+    settings: Any,
 ) -> None:
     limit = settings.web.login_attempts_per_minute
     b = browser_for()
@@ -95,8 +101,12 @@ def test_tls_sets_secure_cookie_and_hsts(settings: Any, engine: Any, make_user: 
     user = make_user("secretary")
     b = Browser(app.test_client())
     b.get("/login", base_url="https://localhost")
-    response = b.client.post("/login", base_url="https://localhost", headers={"Referer": "https://localhost/login"},
-                             data={"csrf_token": b.csrf, "username": user.username, "password": user.password})
+    response = b.client.post(
+        "/login",
+        base_url="https://localhost",
+        headers={"Referer": "https://localhost/login"},
+        data={"csrf_token": b.csrf, "username": user.username, "password": user.password},
+    )
     assert "Secure" in response.headers["Set-Cookie"]
     assert "max-age=" in response.headers["Strict-Transport-Security"]
 
@@ -116,16 +126,31 @@ def test_secretary_is_refused_admin_pages(browser_for: Any, secretary: Any) -> N
     b = browser_for(secretary)
     for url in ("/admin/endpoints", "/admin/bridges", "/admin/users"):
         assert b.get(url).status_code == 403
-    assert b.post("/admin/users", {"username": "hacker", "password": "x" * 12, "role": "admin"}).status_code == 403
+    assert (
+        b.post("/admin/users", {"username": "hacker", "password": "x" * 12, "role": "admin"}).status_code
+        == 403
+    )
 
 
 def test_password_change_signs_out_other_sessions(browser_for: Any, secretary: Any) -> None:
     here, elsewhere = browser_for(secretary), browser_for(secretary)
-    mismatch = here.post("/account/password", {"old_password": secretary.password,
-                                               "new_password": "mot-mat-khau-moi", "new_password_repeat": "khac"})
+    mismatch = here.post(
+        "/account/password",
+        {
+            "old_password": secretary.password,
+            "new_password": "mot-mat-khau-moi",
+            "new_password_repeat": "khac",
+        },
+    )
     assert mismatch.status_code == 422 and "Hai mật khẩu mới không khớp." in mismatch.get_data(as_text=True)
-    done = here.post("/account/password", {"old_password": secretary.password,
-                                           "new_password": "mot-mat-khau-moi", "new_password_repeat": "mot-mat-khau-moi"})
+    done = here.post(
+        "/account/password",
+        {
+            "old_password": secretary.password,
+            "new_password": "mot-mat-khau-moi",
+            "new_password_repeat": "mot-mat-khau-moi",
+        },
+    )
     assert done.status_code == 302
     assert here.get("/calendar").status_code == 200
     assert elsewhere.get("/calendar").status_code == 302

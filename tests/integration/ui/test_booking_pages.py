@@ -24,7 +24,10 @@ def _meeting_id(response: Any) -> int:
 
 
 def test_secretary_books_a_weekly_briefing_across_15_endpoints(
-    browser_for: Any, secretary: Any, demo_endpoints: dict[str, int], session_factory: Any,
+    browser_for: Any,
+    secretary: Any,
+    demo_endpoints: dict[str, int],
+    session_factory: Any,
 ) -> None:
     ids = list(demo_endpoints.values())[:15]
     b = browser_for(secretary)
@@ -50,19 +53,29 @@ def test_secretary_books_a_weekly_briefing_across_15_endpoints(
 
 
 def test_overlap_is_shown_in_words_with_the_next_free_slot_and_not_saved(
-    browser_for: Any, secretary: Any, demo_endpoints: dict[str, int], session_factory: Any,
+    browser_for: Any,
+    secretary: Any,
+    demo_endpoints: dict[str, int],
+    session_factory: Any,
 ) -> None:
     ids = list(demo_endpoints.values())
     b = browser_for(secretary)
     _meeting_id(b.post("/bookings/new", booking_form(ids[:15])))
     phu_quoc = demo_endpoints["UBND huyện Phú Quốc"]
-    overlapping = booking_form([phu_quoc, ids[16]], title="Họp khẩn về bão", start_time="08:00",
-                               duration="60", repeat="none", host_endpoint_id=str(phu_quoc))
+    overlapping = booking_form(
+        [phu_quoc, ids[16]],
+        title="Họp khẩn về bão",
+        start_time="08:00",
+        duration="60",
+        repeat="none",
+        host_endpoint_id=str(phu_quoc),
+    )
     response = b.post("/bookings/new", overlapping)
     page = response.get_data(as_text=True)
     assert response.status_code == 409
-    assert ("UBND huyện Phú Quốc đã có lịch 07:15–09:00 ngày 07/12/2026 (Thứ Hai) của cuộc họp "
-            "“Giao ban tuần”") in page
+    assert (
+        "UBND huyện Phú Quốc đã có lịch 07:15–09:00 ngày 07/12/2026 (Thứ Hai) của cuộc họp “Giao ban tuần”"
+    ) in page
     # 09:00 end + 15 minutes of setup for the new meeting: 09:15 is the first start that fits.
     assert "Thứ Hai, 07/12/2026 09:15" in page
     with session_factory() as s:
@@ -77,13 +90,16 @@ def test_overlap_is_shown_in_words_with_the_next_free_slot_and_not_saved(
 
 
 def test_live_check_json_gives_availability_preview_and_conflicts(
-    browser_for: Any, secretary: Any, demo_endpoints: dict[str, int],
+    browser_for: Any,
+    secretary: Any,
+    demo_endpoints: dict[str, int],
 ) -> None:
     ids = list(demo_endpoints.values())
     b = browser_for(secretary)
     _meeting_id(b.post("/bookings/new", booking_form(ids[:3])))
-    form = booking_form([ids[2], ids[3]], start_time="08:30", repeat="weekdays", count="3",
-                        host_endpoint_id=str(ids[2]))
+    form = booking_form(
+        [ids[2], ids[3]], start_time="08:30", repeat="weekdays", count="3", host_endpoint_id=str(ids[2])
+    )
     reply = b.client.post("/bookings/check.json", data=form, headers={"X-CSRFToken": b.csrf}).get_json()
     assert reply["checked"] is True
     assert reply["availability"][str(ids[2])] == "Giao ban tuần 07:15–09:00"
@@ -95,46 +111,75 @@ def test_live_check_json_gives_availability_preview_and_conflicts(
     assert b.client.post("/bookings/check.json", data=form).status_code == 400
 
 
-def test_form_errors_are_per_field_in_vietnamese(browser_for: Any, secretary: Any,
-                                                 demo_endpoints: dict[str, int]) -> None:
+def test_form_errors_are_per_field_in_vietnamese(
+    browser_for: Any, secretary: Any, demo_endpoints: dict[str, int]
+) -> None:
     b = browser_for(secretary)
-    bad = booking_form([], title="  ", date="31/02/2026", start_time="25:00", pin="12",
-                       attendees="khong-phai-email", repeat="weekly", end_kind="until", until="")
+    bad = booking_form(
+        [],
+        title="  ",
+        date="31/02/2026",
+        start_time="25:00",
+        pin="12",
+        attendees="khong-phai-email",
+        repeat="weekly",
+        end_kind="until",
+        until="",
+    )
     response = b.post("/bookings/new", bad)
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    for message in ("Nhập tên cuộc họp.", "Nhập ngày theo dạng dd/mm/yyyy.", "Chọn ít nhất một điểm cầu.",
-                    "Nhập giờ bắt đầu theo dạng 24 giờ, ví dụ 07:30.", "Mã PIN gồm 4 đến 16 chữ số.",
-                    "Địa chỉ e-mail không hợp lệ: khong-phai-email"):
+    for message in (
+        "Nhập tên cuộc họp.",
+        "Nhập ngày theo dạng dd/mm/yyyy.",
+        "Chọn ít nhất một điểm cầu.",
+        "Nhập giờ bắt đầu theo dạng 24 giờ, ví dụ 07:30.",
+        "Mã PIN gồm 4 đến 16 chữ số.",
+        "Địa chỉ e-mail không hợp lệ: khong-phai-email",
+    ):
         assert message in page
     assert 'id="title" name="title"' in page and 'aria-invalid="true"' in page
 
 
 def test_meeting_in_the_past_is_refused_with_a_field_message(
-    browser_for: Any, secretary: Any, demo_endpoints: dict[str, int],
+    browser_for: Any,
+    secretary: Any,
+    demo_endpoints: dict[str, int],
 ) -> None:
     ids = list(demo_endpoints.values())[:2]
-    response = browser_for(secretary).post("/bookings/new", booking_form(ids, date="20/11/2026", repeat="none"))
+    response = browser_for(secretary).post(
+        "/bookings/new", booking_form(ids, date="20/11/2026", repeat="none")
+    )
     assert response.status_code == 422
     assert "Thời gian này đã qua." in response.get_data(as_text=True)
 
 
-def test_untrusted_title_is_escaped_everywhere(browser_for: Any, secretary: Any,
-                                               demo_endpoints: dict[str, int]) -> None:
+def test_untrusted_title_is_escaped_everywhere(
+    browser_for: Any, secretary: Any, demo_endpoints: dict[str, int]
+) -> None:
     ids = list(demo_endpoints.values())[:2]
     b = browser_for(secretary)
     title = '<script>alert("x")</script> & <b>'
     meeting_id = _meeting_id(b.post("/bookings/new", booking_form(ids, title=title)))
-    for url in (f"/meetings/{meeting_id}", "/calendar?date=2026-12-07", "/calendar?view=day&date=2026-12-07",
-                "/availability?date=2026-12-07"):
+    for url in (
+        f"/meetings/{meeting_id}",
+        "/calendar?date=2026-12-07",
+        "/calendar?view=day&date=2026-12-07",
+        "/availability?date=2026-12-07",
+    ):
         page = b.get(url).get_data(as_text=True)
         assert "<script>alert" not in page and "&lt;script&gt;alert(" in page, url
-    conflict = b.post("/bookings/new", booking_form(ids, repeat="none", action="check")).get_data(as_text=True)
+    conflict = b.post("/bookings/new", booking_form(ids, repeat="none", action="check")).get_data(
+        as_text=True
+    )
     assert "<script>alert" not in conflict and "&lt;script&gt;" in conflict
 
 
 def test_cancel_one_occurrence_names_who_is_notified(
-    browser_for: Any, secretary: Any, demo_endpoints: dict[str, int], session_factory: Any,
+    browser_for: Any,
+    secretary: Any,
+    demo_endpoints: dict[str, int],
+    session_factory: Any,
 ) -> None:
     ids = list(demo_endpoints.values())[:15]
     b = browser_for(secretary)
@@ -150,18 +195,30 @@ def test_cancel_one_occurrence_names_who_is_notified(
     assert "an.nv@kiengiang.example" in confirm and "le.thi.b@kiengiang.example" in confirm
     done = b.post(f"/meetings/{meeting_id}/occurrences/{second}/cancel", {"scope": "this"})
     assert done.status_code == 302
-    assert "Thư báo hủy sẽ được gửi tới 2 người được mời." in b.get(done.headers["Location"]).get_data(as_text=True)
+    assert "Thư báo hủy sẽ được gửi tới 2 người được mời." in b.get(done.headers["Location"]).get_data(
+        as_text=True
+    )
     with session_factory() as s:
-        statuses = [o.status for o in s.scalars(select(Occurrence).where(Occurrence.meeting_id == meeting_id)
-                                                 .order_by(Occurrence.original_start))]
+        statuses = [
+            o.status
+            for o in s.scalars(
+                select(Occurrence)
+                .where(Occurrence.meeting_id == meeting_id)
+                .order_by(Occurrence.original_start)
+            )
+        ]
     assert statuses[1] == "cancelled" and statuses.count("planned") == 9
     # The freed Monday can be booked by someone else on the same endpoints.
-    _meeting_id(b.post("/bookings/new", booking_form(ids[:2], title="Họp thay thế", date="14/12/2026",
-                                                     repeat="none")))
+    _meeting_id(
+        b.post("/bookings/new", booking_form(ids[:2], title="Họp thay thế", date="14/12/2026", repeat="none"))
+    )
 
 
 def test_move_one_occurrence_and_this_and_following(
-    browser_for: Any, secretary: Any, demo_endpoints: dict[str, int], session_factory: Any,
+    browser_for: Any,
+    secretary: Any,
+    demo_endpoints: dict[str, int],
+    session_factory: Any,
 ) -> None:
     ids = list(demo_endpoints.values())[:4]
     b = browser_for(secretary)
@@ -171,22 +228,33 @@ def test_move_one_occurrence_and_this_and_following(
     moved = b.post(url, {"date": "15/12/2026", "start_time": "14:00", "duration": "60", "scope": "this"})
     assert moved.status_code == 302
     with session_factory() as s:
-        occ = s.scalar(select(Occurrence).where(Occurrence.meeting_id == meeting_id).order_by(Occurrence.original_start)
-                       .offset(1))
+        occ = s.scalar(
+            select(Occurrence)
+            .where(Occurrence.meeting_id == meeting_id)
+            .order_by(Occurrence.original_start)
+            .offset(1)
+        )
         assert occ.start.isoformat() == "2026-12-15T07:00:00+00:00" and occ.overridden
-    following = b.post(f"/meetings/{meeting_id}/occurrences/20261228T003000Z/edit",
-                       {"date": "28/12/2026", "start_time": "08:00", "duration": "90", "scope": "following"})
+    following = b.post(
+        f"/meetings/{meeting_id}/occurrences/20261228T003000Z/edit",
+        {"date": "28/12/2026", "start_time": "08:00", "duration": "90", "scope": "following"},
+    )
     assert following.status_code == 302
     new_id = int(following.headers["Location"].rsplit("/", 1)[1])
     assert new_id != meeting_id
     with session_factory() as s:
         assert s.get(Meeting, new_id).parent_id == meeting_id
-    bad = b.post(url.replace("20261214", "20261221"), {"date": "21/12/2026", "start_time": "7h", "duration": "60"})
+    bad = b.post(
+        url.replace("20261214", "20261221"), {"date": "21/12/2026", "start_time": "7h", "duration": "60"}
+    )
     assert bad.status_code == 422 and "Nhập giờ bắt đầu theo dạng 24 giờ" in bad.get_data(as_text=True)
 
 
 def test_edit_whole_series_prefills_the_recurrence_builder(
-    browser_for: Any, secretary: Any, demo_endpoints: dict[str, int], session_factory: Any,
+    browser_for: Any,
+    secretary: Any,
+    demo_endpoints: dict[str, int],
+    session_factory: Any,
 ) -> None:
     ids = list(demo_endpoints.values())[:3]
     b = browser_for(secretary)
@@ -205,7 +273,11 @@ def test_edit_whole_series_prefills_the_recurrence_builder(
 
 
 def test_only_the_organiser_or_an_admin_may_change_a_meeting(
-    browser_for: Any, secretary: Any, make_user: Any, admin: Any, demo_endpoints: dict[str, int],
+    browser_for: Any,
+    secretary: Any,
+    make_user: Any,
+    admin: Any,
+    demo_endpoints: dict[str, int],
 ) -> None:
     ids = list(demo_endpoints.values())[:2]
     meeting_id = _meeting_id(browser_for(secretary).post("/bookings/new", booking_form(ids)))
@@ -226,8 +298,9 @@ def test_unknown_meeting_and_occurrence_give_a_404_page(browser_for: Any, secret
     assert "Không tìm thấy" in b.get("/meetings/999").get_data(as_text=True)
 
 
-def test_english_interface_books_the_same_way(browser_for: Any, secretary: Any,
-                                              demo_endpoints: dict[str, int]) -> None:
+def test_english_interface_books_the_same_way(
+    browser_for: Any, secretary: Any, demo_endpoints: dict[str, int]
+) -> None:
     b = browser_for(secretary)
     b.post("/language", {"locale": "en"})
     ids = list(demo_endpoints.values())[:2]

@@ -19,13 +19,26 @@ def booked(browser_for: Any, secretary: Any, demo_endpoints: dict[str, int]) -> 
     ids = list(demo_endpoints.values())
     b = browser_for(secretary)
     weekly = b.post("/bookings/new", booking_form(ids[:15]))
-    other = b.post("/bookings/new", booking_form(ids[15:17], title="Tập huấn chuyển đổi số", date="09/12/2026",
-                                                 start_time="14:00", duration="120", repeat="none",
-                                                 setup_minutes="30"))
+    other = b.post(
+        "/bookings/new",
+        booking_form(
+            ids[15:17],
+            title="Tập huấn chuyển đổi số",
+            date="09/12/2026",
+            start_time="14:00",
+            duration="120",
+            repeat="none",
+            setup_minutes="30",
+        ),
+    )
     assert weekly.status_code == other.status_code == 302
     b.get(other.headers["Location"])  # show (and so consume) the "saved" messages
-    return {"browser": b, "ids": ids, "weekly": int(weekly.headers["Location"].rsplit("/", 1)[1]),
-            "other": int(other.headers["Location"].rsplit("/", 1)[1])}
+    return {
+        "browser": b,
+        "ids": ids,
+        "weekly": int(weekly.headers["Location"].rsplit("/", 1)[1]),
+        "other": int(other.headers["Location"].rsplit("/", 1)[1]),
+    }
 
 
 def test_week_view_shows_the_week_with_today_highlighted(booked: dict[str, Any]) -> None:
@@ -55,19 +68,23 @@ def test_day_view_lists_every_endpoint(booked: dict[str, Any]) -> None:
 def test_filter_by_endpoint_and_by_site(booked: dict[str, Any], demo_endpoints: dict[str, int]) -> None:
     b = booked["browser"]
     only_phu_quoc = b.get(f"/calendar?date=2026-12-07&ep={demo_endpoints['UBND huyện Phú Quốc']}").get_data(
-        as_text=True)
+        as_text=True
+    )
     assert "Giao ban tuần" in only_phu_quoc and "Tập huấn chuyển đổi số" not in only_phu_quoc
     only_other = b.get(f"/calendar?date=2026-12-07&ep={booked['ids'][15]}").get_data(as_text=True)
     assert "Giao ban tuần" not in only_other and "Tập huấn chuyển đổi số" in only_other
-    sites = re.findall(r'<option value="(\d+)"[^>]*>([^<]+)</option>', only_other.split('id="filter-site"')[1]
-                       .split("</select>")[0])
+    sites = re.findall(
+        r'<option value="(\d+)"[^>]*>([^<]+)</option>',
+        only_other.split('id="filter-site"')[1].split("</select>")[0],
+    )
     assert sites, "the site filter lists the sites"
     site_id = sites[0][0]
     assert b.get(f"/calendar?date=2026-12-07&site={site_id}").status_code == 200
 
 
 def test_cancelled_and_live_occurrences_have_their_own_colour(
-    booked: dict[str, Any], session_factory: sessionmaker[Session],
+    booked: dict[str, Any],
+    session_factory: sessionmaker[Session],
 ) -> None:
     from sqlalchemy import select
 
@@ -81,19 +98,28 @@ def test_cancelled_and_live_occurrences_have_their_own_colour(
 
     with session_factory.begin() as s:
         occ = s.scalar(select(Occurrence).where(Occurrence.meeting_id == booked["other"]))
-        s.add(ConferenceRun(occurrence_id=occ.id, meeting_id=occ.meeting_id, state=RunState.LIVE,
-                            planned_start=occ.start, planned_end=occ.end, bridge_name="test",
-                            conference_name="cb-test"))
+        s.add(
+            ConferenceRun(
+                occurrence_id=occ.id,
+                meeting_id=occ.meeting_id,
+                state=RunState.LIVE,
+                planned_start=occ.start,
+                planned_end=occ.end,
+                bridge_name="test",
+                conference_name="cb-test",
+            )
+        )
     page = b.get("/calendar?date=2026-12-07").get_data(as_text=True)
     assert 'class="event status-live"' in page and "Đang diễn ra ·" in page
 
 
-def test_availability_grid_shows_busy_setup_and_free(booked: dict[str, Any],
-                                                     demo_endpoints: dict[str, int]) -> None:
+def test_availability_grid_shows_busy_setup_and_free(
+    booked: dict[str, Any], demo_endpoints: dict[str, int]
+) -> None:
     page = booked["browser"].get("/availability?date=09/12/2026").get_data(as_text=True)
     assert "Tình trạng điểm cầu — Thứ Tư, 09/12/2026" in page
     row = _row(page, "UBND huyện An Minh")
-    # 06:00 start, 15-minute cells: 30 setup minutes from 13:30 (cells 30–31), the meeting 14:00–16:00 (32–39).
+    # From 06:00 in 15-minute cells: setup 13:30–14:00 (cells 30–31), the meeting 14:00–16:00 (32–39).
     cells = re.findall(r'<td colspan="(\d+)" class="slot (\w+)', row)
     assert [(int(n), kind) for n, kind in cells] == [(30, "free"), (2, "setup"), (8, "busy"), (16, "free")]
     assert "Tập huấn chuyển đổi số" in row
@@ -109,4 +135,4 @@ def test_availability_is_for_secretaries_and_admins(browser_for: Any, technician
 
 def _row(page: str, name: str) -> str:
     start = page.index(f'<th scope="row" class="ep-col">{name}')
-    return page[start:page.index("</tr>", start)]
+    return page[start : page.index("</tr>", start)]
