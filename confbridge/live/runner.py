@@ -37,8 +37,12 @@ def run_live_server(settings: Settings, stop_event: threading.Event | None = Non
     if isinstance(bus, MemoryBus) and threading.current_thread() is threading.main_thread():
         log.warning("live: in-process bus in a process of its own: only events published here are seen; "
                     "set live.bus = \"redis\" when web and scheduler run as separate processes")
+    from confbridge.monitor.service import check_scheduler_heartbeat
+
     engine = make_engine(settings.database.url)
-    server = LiveServer(settings.live, make_session_factory(engine), bus)
+    factory = make_session_factory(engine)
+    server = LiveServer(settings.live, factory, bus,
+                        heartbeat=lambda: check_scheduler_heartbeat(factory, settings))
 
     async def main() -> None:
         loop = asyncio.get_running_loop()

@@ -101,6 +101,10 @@ class LiveServer:
     session_factory: sessionmaker[Session]
     bus: Bus
     stats: Stats = field(default_factory=Stats)
+    # Run every ``heartbeat_seconds`` in a worker thread (the scheduler heartbeat check: a dead
+    # scheduler cannot raise its own alarm, so a process outside it must).
+    heartbeat: Callable[[], object] | None = None
+    heartbeat_seconds: float = 15.0
 
     def __post_init__(self) -> None:
         self._pending: dict[str, Event] = {}
@@ -181,6 +185,14 @@ class LiveServer:
         task = asyncio.get_running_loop().create_task(closing)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _heartbeat_loop(self) -> None:
+        while self.heartbeat is not None:
+            await asyncio.sleep(self.heartbeat_seconds)
+            try:
+                await asyncio.to_thread(self.heartbeat)
+            except Exception:  # the database may be briefly unavailable; try again next time
+                log.exception("live: heartbeat check failed")
 
     async def _flush_loop(self) -> None:
         interval = self.settings.flush_ms / 1000
@@ -303,6 +315,7 @@ class LiveServer:
         self._loop = asyncio.get_running_loop()
         unsubscribe = self.bus.subscribe(self._from_bus, self._gap_from_bus)
         flusher = asyncio.create_task(self._flush_loop())
+        beats = asyncio.create_task(self._heartbeat_loop())
         try:
             async with serve(
                 self.handler, self.settings.host, self.settings.port if port is None else port,
@@ -320,6 +333,7 @@ class LiveServer:
         finally:
             unsubscribe()
             flusher.cancel()
+            beats.cancel()
             self._loop = None
 
 

@@ -38,7 +38,8 @@ def test_technician_lists_all_and_filters_open(
     session_factory: sessionmaker[Session],
 ) -> None:
     other = make_user("secretary", "thuky9")
-    ids = _alarms(session_factory, _meeting(session_factory, secretary.id), _meeting(session_factory, other.id))
+    mine, theirs = _meeting(session_factory, secretary.id), _meeting(session_factory, other.id)
+    ids = _alarms(session_factory, mine, theirs)
     everything = client.get("/api/v1/alarms", headers=technician.headers).get_json()["alarms"]
     assert {a["id"] for a in everything} == set(ids.values())
     open_only = client.get("/api/v1/alarms?open=true", headers=technician.headers).get_json()["alarms"]
@@ -51,7 +52,8 @@ def test_secretary_sees_only_alarms_of_her_meetings_and_cannot_ack(
     client: FlaskClient, secretary: Any, make_user: Any, session_factory: sessionmaker[Session],
 ) -> None:
     other = make_user("secretary", "thuky9")
-    ids = _alarms(session_factory, _meeting(session_factory, secretary.id), _meeting(session_factory, other.id))
+    mine, theirs = _meeting(session_factory, secretary.id), _meeting(session_factory, other.id)
+    ids = _alarms(session_factory, mine, theirs)
     seen = client.get("/api/v1/alarms", headers=secretary.headers).get_json()["alarms"]
     assert [a["id"] for a in seen] == [ids["mine"]]
     response = client.post(f"/api/v1/alarms/{ids['mine']}/ack", headers=secretary.headers)

@@ -1,0 +1,265 @@
+"""``monitor_tick``: poll the bridges and the probe, store one status per endpoint, raise/clear alarms.
+
+Run by the active scheduler every ``monitor.poll_seconds`` (and at once when a bridge's feedback event
+hints that something changed).  Reads happen in a short read transaction, remote calls (bridge
+enumeration, probes) outside any transaction, and the verdicts in one write transaction; the
+``endpoint.status`` and ``alarm`` events are published after that commit.
+
+The launch engine owns the call legs (it redials, it raises ``dial_failed``); the monitor only reads
+them.  It raises ``call_dropped`` itself too (same key as the launch engine, so never twice) because it
+may see the drop first, ``packet_loss`` for critical loss, and ``endpoint_offline`` for an unreachable
+endpoint booked within ``monitor.offline_alarm_minutes``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from confbridge import clock
+from confbridge.alarms.models import Alarm
+from confbridge.alarms.service import clear_alarm, raise_alarm
+from confbridge.booking.models import EndpointSlot, Meeting, Occurrence
+from confbridge.bridges.base import BridgeDriver, ParticipantInfo
+from confbridge.db import unit_of_work
+from confbridge.directory.models import Endpoint
+from confbridge.events import queue_event
+from confbridge.launch.models import ACTIVE_STATES, ConferenceRun, SchedulerLease
+from confbridge.monitor.models import EndpointStatus, EndpointStatusHistory
+from confbridge.monitor.probes import Probe, make_probe
+from confbridge.monitor.status import IN_CALL, call_status, idle_status
+from confbridge.settings import Settings
+
+log = logging.getLogger(__name__)
+NOT_A_DROP = {"operator", "ended"}
+Reports = dict[str, dict[tuple[str, str], ParticipantInfo]]
+
+
+@dataclass(frozen=True)
+class _Leg:
+    run_id: int
+    meeting_id: int | None
+    bridge: str
+    conference: str
+    endpoint_id: int
+    participant_name: str
+    state: str
+    display_name: str
+
+
+@dataclass(frozen=True)
+class _Target:
+    id: int
+    address: str
+
+
+@dataclass
+class Verdict:
+    status: str
+    conference_id: int | None = None
+    packet_loss: str = "none"
+    detail: str = ""
+    leg: _Leg | None = None
+    info: ParticipantInfo | None = field(default=None, repr=False)
+
+
+def _read(session: Session) -> tuple[list[_Leg], list[_Target], dict[int, EndpointStatus]]:
+    legs: list[_Leg] = []
+    active = [str(s) for s in ACTIVE_STATES]
+    runs = session.scalars(select(ConferenceRun).where(ConferenceRun.state.in_(active)))
+    for run in runs:
+        for leg in run.legs:
+            if leg.wanted:
+                legs.append(_Leg(run.id, run.meeting_id, run.bridge_name, run.conference_name,
+                                 leg.endpoint_id, leg.participant_name, leg.state, leg.display_name))
+    enabled = session.scalars(select(Endpoint).where(Endpoint.enabled))
+    targets = [_Target(e.id, e.address) for e in enabled]
+    current = {row.endpoint_id: row for row in session.scalars(select(EndpointStatus))}
+    for row in current.values():
+        session.expunge(row)
+    return legs, targets, current
+
+
+def _poll(drivers: Mapping[str, BridgeDriver], bridges: set[str]) -> Reports:
+    """One enumeration per bridge with live conferences; a bridge that fails is left out (the launch
+    engine raises ``bridge_unreachable``/``bridge_auth`` for it)."""
+    out: Reports = {}
+    for bridge in sorted(bridges):
+        driver = drivers.get(bridge)
+        if driver is None:
+            continue
+        try:
+            out[bridge] = {(p.conference, p.participant_name): p for p in driver.list_participants()}
+        except Exception as exc:  # any driver error: no verdict from this bridge this time
+            log.warning("monitor: bridge %s participant poll failed: %s", bridge, type(exc).__name__)
+    return out
+
+
+def _verdicts(settings: Settings, now: datetime, legs: list[_Leg], targets: list[_Target],
+              current: dict[int, EndpointStatus], reports: Reports, probe: Probe) -> dict[int, Verdict]:
+    verdicts: dict[int, Verdict] = {}
+    for leg in legs:
+        polled = reports.get(leg.bridge)
+        info = polled.get((leg.conference, leg.participant_name)) if polled is not None else None
+        known = current.get(leg.endpoint_id)
+        if polled is None and known is not None and known.conference_id == leg.run_id:
+            continue  # bridge not read this time: keep the last verdict rather than guess
+        status = call_status(leg.state, info)
+        verdicts[leg.endpoint_id] = Verdict(
+            status, leg.run_id, info.packet_loss if info else "none",
+            (info.reason or "") if info and info.state in ("failed", "disconnected") else "", leg, info)
+    due = [t for t in targets if t.id not in verdicts and (
+        t.id not in current or current[t.id].status in IN_CALL | {"dialling", "failed", "unknown"}
+        or now - current[t.id].checked_at >= timedelta(seconds=settings.monitor.probe_seconds))]
+    if due:
+        answers = probe.reachable(due)
+        for t in due:
+            previous = current[t.id].status if t.id in current else "unknown"
+            verdicts[t.id] = Verdict(idle_status(answers.get(t.id), previous))
+    return verdicts
+
+
+def _has_open(session: Session, key: str) -> bool:
+    return session.scalar(select(Alarm.id).where(Alarm.key == key, Alarm.cleared_at.is_(None))) is not None
+
+
+def _booked_soon(
+    session: Session, endpoint_id: int, now: datetime, minutes: int,
+) -> tuple[int, str, datetime] | None:
+    row = session.execute(
+        select(Meeting.id, Meeting.title, Occurrence.start)
+        .select_from(EndpointSlot)
+        .join(Occurrence, Occurrence.id == EndpointSlot.occurrence_id)
+        .join(Meeting, Meeting.id == EndpointSlot.meeting_id)
+        .where(EndpointSlot.endpoint_id == endpoint_id, Occurrence.status == "planned",
+               EndpointSlot.window_start <= now + timedelta(minutes=minutes), EndpointSlot.window_end > now)
+        .order_by(EndpointSlot.window_start).limit(1)
+    ).first()
+    return (row[0], row[1], row[2]) if row is not None else None
+
+
+def _alarms(session: Session, settings: Settings, now: datetime, endpoint: Endpoint, v: Verdict,
+            previous: str) -> None:
+    name = endpoint.name
+    if v.leg is not None:
+        leg = v.leg
+        loss_key = f"packet_loss:run={leg.run_id}:endpoint={leg.endpoint_id}"
+        if v.packet_loss == "critical":
+            if not _has_open(session, loss_key):
+                raise_alarm(session, "packet_loss", loss_key,
+                            f"{name}: mất gói tin nghiêm trọng trong {leg.conference} / critical packet loss",
+                            severity="critical", endpoint_id=leg.endpoint_id, meeting_id=leg.meeting_id,
+                            conference_id=leg.run_id, bridge_name=leg.bridge)
+        elif v.info is not None:
+            clear_alarm(session, loss_key)
+        info = v.info
+        if (previous in IN_CALL and info is not None and info.state in ("disconnected", "failed")
+                and (info.reason or "other") not in NOT_A_DROP):
+            drop_key = f"call_dropped:run={leg.run_id}:endpoint={leg.endpoint_id}"
+            if not _has_open(session, drop_key):
+                raise_alarm(session, "call_dropped", drop_key,
+                            f"{name} rớt khỏi {leg.conference} ({info.reason or 'other'}) / call dropped",
+                            endpoint_id=leg.endpoint_id, meeting_id=leg.meeting_id,
+                            conference_id=leg.run_id, bridge_name=leg.bridge, reason=info.reason or "other")
+    offline_key = f"endpoint_offline:endpoint={endpoint.id}"
+    if v.status == "offline":
+        booked = _booked_soon(session, endpoint.id, now, settings.monitor.offline_alarm_minutes)
+        if booked is not None and not _has_open(session, offline_key):
+            meeting_id, title, start = booked
+            local = start.astimezone(settings.zone).strftime("%H:%M %d/%m")
+            raise_alarm(session, "endpoint_offline", offline_key,
+                        f"{name} mất kết nối; có lịch họp «{title}» lúc {local} / endpoint offline before "
+                        "a booked meeting", severity="critical", endpoint_id=endpoint.id,
+                        meeting_id=meeting_id)
+    elif v.status != "unknown":
+        clear_alarm(session, offline_key)
+
+
+def _store(session: Session, settings: Settings, now: datetime, verdicts: dict[int, Verdict]) -> int:
+    changed = 0
+    endpoints = {e.id: e for e in session.scalars(select(Endpoint).where(Endpoint.id.in_(list(verdicts))))}
+    for endpoint_id, v in verdicts.items():
+        endpoint = endpoints.get(endpoint_id)
+        if endpoint is None:
+            continue
+        row = session.get(EndpointStatus, endpoint_id)
+        previous = row.status if row is not None else "unknown"
+        if row is None:
+            row = EndpointStatus(endpoint_id=endpoint_id, status=v.status, since=now, checked_at=now,
+                                 conference_id=v.conference_id, packet_loss=v.packet_loss, detail=v.detail)
+            session.add(row)
+        _alarms(session, settings, now, endpoint, v, previous)
+        row.checked_at = now
+        same = (previous, row.packet_loss, row.conference_id) == (v.status, v.packet_loss, v.conference_id)
+        if same and row.since != now:
+            continue
+        if previous != v.status:
+            still_open = select(EndpointStatusHistory).where(
+                EndpointStatusHistory.endpoint_id == endpoint_id, EndpointStatusHistory.ended_at.is_(None))
+            for open_row in session.scalars(still_open):
+                open_row.ended_at = now
+            session.add(EndpointStatusHistory(endpoint_id=endpoint_id, status=v.status, started_at=now))
+            row.since = now
+        row.status, row.packet_loss, row.detail = v.status, v.packet_loss, v.detail
+        row.conference_id = v.conference_id if v.conference_id is not None else row.conference_id
+        changed += 1
+        queue_event(session, "endpoint.status", endpoint_id=endpoint_id, status=v.status, previous=previous,
+                    since=row.since.isoformat(), packet_loss=v.packet_loss, conference_id=v.conference_id,
+                    name=endpoint.name, site=endpoint.site_name)
+    return changed
+
+
+def monitor_tick(session_factory: sessionmaker[Session], settings: Settings,
+                 drivers: Mapping[str, BridgeDriver], now: datetime | None = None, *,
+                 probe: Probe | None = None) -> int:
+    """One monitoring pass; returns how many endpoint statuses changed."""
+    now = now or clock.now()
+    with session_factory() as session:
+        legs, targets, current = _read(session)
+    reports = _poll(drivers, {leg.bridge for leg in legs})
+    probe = probe or make_probe(settings.monitor)
+    verdicts = _verdicts(settings, now, legs, targets, current, reports, probe)
+    if not verdicts:
+        return 0
+    with unit_of_work(session_factory) as session:
+        return _store(session, settings, now, verdicts)
+
+
+def check_scheduler_heartbeat(session_factory: sessionmaker[Session], settings: Settings,
+                              now: datetime | None = None, lease_name: str = "launch") -> bool:
+    """Raise ``scheduler_heartbeat`` when the scheduler's lease has not been renewed for
+    ``monitor.heartbeat_stale_seconds`` (clear it when renewed).  Run *outside* the scheduler (the live
+    server does), since a dead scheduler cannot report itself.  Returns True when healthy."""
+    now = now or clock.now()
+    key = "scheduler_heartbeat"
+    with unit_of_work(session_factory) as session:
+        lease = session.get(SchedulerLease, lease_name)
+        if lease is None:
+            return True  # no scheduler has ever run against this database: nothing went missing
+        stale = now - lease.renewed_at > timedelta(seconds=settings.monitor.heartbeat_stale_seconds)
+        if stale and not _has_open(session, key):
+            raise_alarm(session, "scheduler_heartbeat", key,
+                        f"Bộ lập lịch không gia hạn từ {lease.renewed_at.astimezone(settings.zone):%H:%M:%S} "
+                        f"(máy {lease.holder}) / scheduler heartbeat missing", severity="critical")
+        elif not stale:
+            clear_alarm(session, key)
+        return not stale
+
+
+def uptime(session: Session, endpoint_id: int, start: datetime, end: datetime) -> dict[str, float]:
+    """Seconds spent in each status over ``[start, end)`` (for uptime reports)."""
+    out: dict[str, float] = {}
+    rows = session.scalars(select(EndpointStatusHistory).where(
+        EndpointStatusHistory.endpoint_id == endpoint_id, EndpointStatusHistory.started_at < end,
+        (EndpointStatusHistory.ended_at.is_(None)) | (EndpointStatusHistory.ended_at > start)))
+    for row in rows:
+        a = max(row.started_at, start)
+        b = min(row.ended_at or end, end)
+        if b > a:
+            out[row.status] = out.get(row.status, 0.0) + (b - a).total_seconds()
+    return out

@@ -1,0 +1,168 @@
+"""monitor_tick against a real MCU emulator subprocess, driven through its control API: a dropped
+call, critical packet loss, a muted microphone, an endpoint offline before its booked meeting; status
+history and uptime; the scheduler heartbeat."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from confbridge import clock
+from confbridge.alarms.models import Alarm
+from confbridge.launch.models import SchedulerLease
+from confbridge.monitor.models import EndpointStatus, EndpointStatusHistory
+from confbridge.monitor.probes import EmulatorProbe
+from confbridge.monitor.service import check_scheduler_heartbeat, monitor_tick, uptime
+from confbridge.settings import Settings
+from tests.conftest import both_databases
+from tests.fixtures.mcu import McuEmulator
+from tests.integration.monitor.conftest import Captured, LiveConference, add_site_endpoints, book
+
+
+def statuses(factory: sessionmaker[Session]) -> dict[int, str]:
+    with factory() as s:
+        return {row.endpoint_id: row.status for row in s.scalars(select(EndpointStatus))}
+
+
+def open_alarms(factory: sessionmaker[Session]) -> list[Alarm]:
+    with factory() as s:
+        return list(s.scalars(select(Alarm).where(Alarm.cleared_at.is_(None)).order_by(Alarm.id)))
+
+
+def tick(factory: sessionmaker[Session], settings: Settings, conf: LiveConference | None = None,
+         probe: Any = None) -> int:
+    drivers = {"test-mcu": conf.driver} if conf is not None else {}
+    return monitor_tick(factory, settings, drivers, clock.now(), probe=probe)
+
+
+def test_dropped_call_turns_failed_with_one_alarm(
+    frozen_clock: clock.FrozenClock, live_conference: LiveConference, session_factory: sessionmaker[Session],
+    settings: Settings, published: Captured,
+) -> None:
+    conf = live_conference
+    assert tick(session_factory, settings, conf) == 3
+    assert set(statuses(session_factory).values()) == {"in_call"}
+    dropped = conf.endpoint_ids[1]
+    conf.emulator.drop(conf.conference, conf.participant(dropped))
+    published.events.clear()
+    frozen_clock.advance(seconds=5)
+    assert tick(session_factory, settings, conf) == 1
+    assert statuses(session_factory)[dropped] == "failed"
+    [alarm] = open_alarms(session_factory)
+    assert (alarm.kind, alarm.endpoint_id, alarm.conference_id) == ("call_dropped", dropped, conf.run_id)
+    assert "UBND huyện Phú Quốc" in alarm.message
+    [status_event] = published.of("endpoint.status")
+    assert (status_event["endpoint_id"], status_event["status"], status_event["previous"]) == \
+        (dropped, "failed", "in_call")
+    assert published.of("alarm")[0]["alarm"]["kind"] == "call_dropped"
+    frozen_clock.advance(seconds=5)
+    published.events.clear()
+    assert tick(session_factory, settings, conf) == 0  # nothing new: no event, no second alarm
+    assert published.events == []
+    assert [a.count for a in open_alarms(session_factory)] == [1]
+
+
+def test_packet_loss_and_mute(
+    frozen_clock: clock.FrozenClock, mcu_emulator: McuEmulator, session_factory: sessionmaker[Session],
+    settings: Settings, live_conference: LiveConference,
+) -> None:
+    conf = live_conference
+    lossy, muted = conf.endpoint_ids[0], conf.endpoint_ids[2]
+    # The far end's line gets bad: the emulator applies the loss from the next answer on.
+    conf.emulator.set_endpoint(conf.addresses[0], "answer", packet_loss="critical", answer_delay=0.05)
+    conf.driver.hangup(conf.conference, conf.participant(lossy), "sip")
+    conf.driver.redial(conf.conference, conf.participant(lossy), "sip")
+    conf.emulator.wait_for(lambda st: any(p["packetLoss"] == "critical" for p in st["participants"]))
+    conf.driver.set_mute(conf.conference, conf.participant(muted), "sip", audio=True)
+    tick(session_factory, settings, conf)
+    now = statuses(session_factory)
+    assert now[lossy] == "degraded"
+    assert now[muted] == "muted"
+    assert now[conf.endpoint_ids[1]] == "in_call"
+    [alarm] = open_alarms(session_factory)
+    assert (alarm.kind, alarm.severity, alarm.endpoint_id) == ("packet_loss", "critical", lossy)
+    # Line recovers: the alarm clears.
+    conf.emulator.set_endpoint(conf.addresses[0], "answer", packet_loss="none")
+    conf.driver.hangup(conf.conference, conf.participant(lossy), "sip")
+    conf.driver.redial(conf.conference, conf.participant(lossy), "sip")
+    conf.emulator.wait_for(lambda st: all(p["packetLoss"] == "none" and p["callState"] == "connected"
+                                          for p in st["participants"]))
+    frozen_clock.advance(seconds=5)
+    tick(session_factory, settings, conf)
+    assert statuses(session_factory)[lossy] == "in_call"
+    assert open_alarms(session_factory) == []
+
+
+@both_databases
+def test_offline_endpoint_alarms_only_when_booked_soon(
+    frozen_clock: clock.FrozenClock, mcu_emulator: McuEmulator, session_factory: sessionmaker[Session],
+    settings: Settings, make_user: Any,
+) -> None:
+    organiser = make_user("secretary", "thuky")
+    booked, free, later = add_site_endpoints(
+        session_factory, ["UBND huyện Giang Thành", "UBND huyện Kiên Hải", "UBND huyện U Minh Thượng"],
+        "Huyện")
+    book(session_factory, organiser.id, [booked.id], timedelta(minutes=40))  # window opens in 25 min
+    book(session_factory, organiser.id, [later.id], timedelta(hours=3), title="Họp chiều")
+    for e in (booked, free, later):
+        mcu_emulator.set_endpoint(e.address, "offline")
+    probe = EmulatorProbe(mcu_emulator.control_url)
+    tick(session_factory, settings, probe=probe)
+    assert statuses(session_factory) == {booked.id: "offline", free.id: "offline", later.id: "offline"}
+    [alarm] = open_alarms(session_factory)
+    assert (alarm.kind, alarm.endpoint_id, alarm.severity) == ("endpoint_offline", booked.id, "critical")
+    assert "Giao ban tuần" in alarm.message and "07:40" in alarm.message  # local time, Asia/Ho_Chi_Minh
+    # Back online: seen at the next probe (monitor.probe_seconds later), the alarm clears.
+    mcu_emulator.set_endpoint(booked.address, "online")
+    frozen_clock.advance(seconds=30)
+    tick(session_factory, settings, probe=probe)
+    assert statuses(session_factory)[booked.id] == "offline"  # not probed again yet
+    frozen_clock.advance(seconds=31)
+    tick(session_factory, settings, probe=probe)
+    assert statuses(session_factory)[booked.id] == "idle"
+    assert open_alarms(session_factory) == []
+
+
+def test_history_gives_uptime(
+    frozen_clock: clock.FrozenClock, mcu_emulator: McuEmulator, session_factory: sessionmaker[Session],
+    settings: Settings,
+) -> None:
+    [ep] = add_site_endpoints(session_factory, ["Sở Y tế"], "TP Rạch Giá")
+    probe = EmulatorProbe(mcu_emulator.control_url)
+    start = frozen_clock.now()
+    tick(session_factory, settings, probe=probe)  # idle
+    frozen_clock.advance(minutes=10)
+    mcu_emulator.set_endpoint(ep.address, "offline")
+    tick(session_factory, settings, probe=probe)  # offline
+    frozen_clock.advance(minutes=5)
+    mcu_emulator.set_endpoint(ep.address, "online")
+    tick(session_factory, settings, probe=probe)  # idle again
+    frozen_clock.advance(minutes=45)
+    with session_factory() as s:
+        rows = s.scalars(select(EndpointStatusHistory).order_by(EndpointStatusHistory.id)).all()
+        assert [r.status for r in rows] == ["idle", "offline", "idle"]
+        assert uptime(s, ep.id, start, frozen_clock.now()) == {"idle": 55 * 60.0, "offline": 5 * 60.0}
+
+
+def test_scheduler_heartbeat_alarm(
+    frozen_clock: clock.FrozenClock, session_factory: sessionmaker[Session], settings: Settings,
+) -> None:
+    assert check_scheduler_heartbeat(session_factory, settings)  # no scheduler yet: nothing missing
+    now = frozen_clock.now()
+    with session_factory.begin() as s:
+        s.add(SchedulerLease(name="launch", holder="host-a", token=1, expires_at=now + timedelta(seconds=10),
+                             acquired_at=now, renewed_at=now))
+    frozen_clock.advance(seconds=61)
+    assert not check_scheduler_heartbeat(session_factory, settings)
+    assert not check_scheduler_heartbeat(session_factory, settings)
+    [alarm] = open_alarms(session_factory)
+    assert (alarm.kind, alarm.count) == ("scheduler_heartbeat", 1)
+    with session_factory.begin() as s:
+        lease = s.get(SchedulerLease, "launch")
+        assert lease is not None
+        lease.renewed_at = frozen_clock.now()
+    assert check_scheduler_heartbeat(session_factory, settings)
+    assert open_alarms(session_factory) == []
