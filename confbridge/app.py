@@ -33,6 +33,7 @@ API_MODULES = (
 PAGE_MODULES = (
     "confbridge.ui.views",
     "confbridge.invites.feeds",
+    "confbridge.live.console",
 )
 
 
