@@ -93,7 +93,7 @@ def populate(factory, target: int, seed: int = 7) -> int:  # type: ignore[no-unt
 
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def timed(fn, probes: int) -> list[float]:  # type: ignore[no-untyped-def]
@@ -131,8 +131,8 @@ def main() -> None:
           f"{N_ENDPOINTS} endpoints; populated in {time.perf_counter() - t0:.1f} s")
 
     rnd = random.Random(11)
-    weeks = [(sorted(rnd.sample(range(1, N_ENDPOINTS + 1), 20)), BASE + timedelta(days=7 * rnd.randrange(0, 50)))
-             for _ in range(args.probes)]
+    weeks = [(sorted(rnd.sample(range(1, N_ENDPOINTS + 1), 20)),
+              BASE + timedelta(days=7 * rnd.randrange(0, 50))) for _ in range(args.probes)]
     session = factory()
 
     def ours_availability(i: int) -> None:
@@ -171,7 +171,8 @@ def main() -> None:
         rows = ",".join(f"(:s{k}, :e{k}, :l{k})" for k in range(len(ws)))
         params = {}
         for k, w in enumerate(ws):
-            params[f"s{k}"], params[f"e{k}"], params[f"l{k}"] = _p(url, w.start), _p(url, w.end), _p(url, w.start - span)
+            params[f"s{k}"], params[f"e{k}"] = _p(url, w.start), _p(url, w.end)
+            params[f"l{k}"] = _p(url, w.start - span)
         sql = (f"WITH w(ws, we, lo) AS (VALUES {rows}) SELECT s.endpoint_id, s.meeting_id, s.window_start "
                f"FROM w JOIN endpoint_slots s ON s.endpoint_id IN ({','.join(map(str, ids))}) "
                "AND s.window_start < w.we AND s.window_start > w.lo AND s.window_end > w.ws")

@@ -171,7 +171,8 @@ def _seed(settings: Settings, upcoming: bool) -> dict[str, str]:
 def _print_credentials(passwords: dict[str, str]) -> None:
     if not passwords:
         click.echo("Tài khoản demo đã có từ lần chạy trước (mật khẩu chỉ in một lần; đặt lại bằng "
-                   "`confbridge user passwd NAME`).\nDemo accounts exist already (reset with `confbridge user passwd NAME`).")
+                   "`confbridge user passwd NAME`).")
+        click.echo("Demo accounts exist already (reset a password with `confbridge user passwd NAME`).")
         return
     click.echo("Tài khoản đăng nhập (chỉ in một lần) / Sign-in credentials (printed once):")
     for username, password in passwords.items():
@@ -203,7 +204,11 @@ def _serve_web(settings: Settings, stop: threading.Event) -> None:
 
     app = create_app(settings)
     server = make_server(settings.web.host, settings.web.port, app, threaded=True)
-    threading.Thread(target=lambda: (stop.wait(), server.shutdown()), daemon=True, name="web-stop").start()
+    def _shutdown() -> None:
+        stop.wait()
+        server.shutdown()
+
+    threading.Thread(target=_shutdown, daemon=True, name="web-stop").start()
     server.serve_forever()
 
 

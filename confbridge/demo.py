@@ -84,7 +84,8 @@ def _seed_week(session: Session, settings: Settings) -> int:
         ),
         MeetingInput(
             title="Họp trực tuyến phòng chống thiên tai",
-            start=_local(settings, monday + timedelta(days=2), 14), end=_local(settings, monday + timedelta(days=2), 16),
+            start=_local(settings, monday + timedelta(days=2), 14),
+            end=_local(settings, monday + timedelta(days=2), 16),
             endpoint_ids=[eps[0].id, eps[3].id] + [e.id for e in districts[:8]], host_endpoint_id=eps[0].id,
             setup_minutes=20,
         ),

@@ -46,7 +46,7 @@ class WebSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
     # File holding the Flask secret key; created (0600) with a random key when missing.
-    secret_key_file: str = "data/secret_key"
+    secret_key_file: str = "data/secret_key"  # noqa: S105 - a path, not a secret
     # Set when served behind TLS (cookies Secure, HSTS).
     tls: bool = False
     api_token_hours: int = Field(12, ge=1, le=24 * 30)

@@ -166,8 +166,8 @@ def install_request_handling(app: Flask) -> None:
 
             try:
                 return render_template("error.html", error=exc), exc.status
-            except Exception:  # noqa: BLE001 - pages may not exist in API-only use
-                pass
+            except Exception:  # an error page must never fail: fall back to the JSON body
+                log.exception("rendering error.html failed")
         return _error_response(exc)
 
     @app.errorhandler(UnprocessableEntity)

@@ -140,7 +140,7 @@ def expires_at(row: ApiToken) -> datetime | None:
 def update_user(session: Session, user: User, changes: dict[str, object], actor_id: int | None) -> User:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    if "timezone" in changes and changes["timezone"]:
+    if changes.get("timezone"):
         try:
             ZoneInfo(str(changes["timezone"]))
         except (ZoneInfoNotFoundError, ValueError):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.orm import Session
 
 from confbridge import clock
@@ -172,14 +172,14 @@ def materialise(session: Session, settings: Settings, meeting: Meeting, now: dat
                 occ.status = OccurrenceStatus.CANCELLED
                 occ.sequence += 1
     for original in expected:
-        occ = existing.get(original)
-        if occ is None:
-            occ = Occurrence(
+        found = existing.get(original)
+        if found is None:
+            meeting.occurrences.append(Occurrence(
                 original_start=original, start=original, end=original + duration,
                 setup_minutes=meeting.setup_minutes, status=OccurrenceStatus.PLANNED,
-            )
-            meeting.occurrences.append(occ)
+            ))
             continue
+        occ = found
         if occ.end <= now and occ.start <= now:
             continue
         if not occ.overridden:
@@ -213,7 +213,7 @@ def _rebuild_slots(
         for ep in endpoint_ids
     ]
     if rows:
-        session.execute(EndpointSlot.__table__.insert(), rows)
+        session.execute(insert(EndpointSlot), rows)
 
 
 def _significant(meeting: Meeting, checked: CheckedMeeting) -> bool:

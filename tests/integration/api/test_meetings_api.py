@@ -28,7 +28,8 @@ def meeting_body(eps: list[int], **over: Any) -> dict[str, Any]:
 def test_token_flow_and_roles(client, secretary, technician, session_factory) -> None:
     r = client.post("/api/v1/auth/token", json={"username": secretary.username, "password": secretary.password})
     assert r.status_code == 200 and r.json["role"] == "secretary" and r.json["token"] and r.json["expires_at"]
-    assert client.post("/api/v1/auth/token", json={"username": secretary.username, "password": "wrong"}).status_code == 401
+    wrong = {"username": secretary.username, "password": "wrong"}
+    assert client.post("/api/v1/auth/token", json=wrong).status_code == 401
     assert client.get("/api/v1/endpoints").status_code == 401
     headers = {"Authorization": f"Bearer {r.json['token']}"}
     assert client.get("/api/v1/endpoints", headers=headers).status_code == 200
@@ -150,7 +151,8 @@ def test_endpoints_crud(client, admin) -> None:
     r = client.post("/api/v1/endpoints", headers=admin.headers, json={
         "name": "UBND huyện Phú Quốc", "site": "Phú Quốc", "protocol": "sip",
         "address": "ubnd-phuquoc@vc.kiengiang.example", "seats": 50})
-    assert r.status_code == 201 and set(r.json) >= {"id", "name", "site", "protocol", "address", "seats", "enabled"}
+    assert r.status_code == 201
+    assert set(r.json) >= {"id", "name", "site", "protocol", "address", "seats", "enabled"}
     eid = r.json["id"]
     assert client.post("/api/v1/endpoints", headers=admin.headers, json={
         "name": "Khác", "site": "Phú Quốc", "protocol": "sip",
@@ -167,7 +169,8 @@ def test_openapi_document(client) -> None:
     doc = client.get("/api/v1/openapi.json").json
     assert doc["openapi"].startswith("3.")
     for path in ("/api/v1/meetings", "/api/v1/meetings/{meeting_id}/occurrences/{occurrence_start}",
-                 "/api/v1/occurrences", "/api/v1/availability", "/api/v1/auth/token", "/api/v1/endpoints/{endpoint_id}"):
+                 "/api/v1/occurrences", "/api/v1/availability", "/api/v1/auth/token",
+                 "/api/v1/endpoints/{endpoint_id}"):
         assert path in doc["paths"]
 
 

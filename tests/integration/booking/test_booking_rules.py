@@ -202,7 +202,7 @@ def test_only_organiser_or_admin_may_edit(session, settings, user, make_user, fr
 
 
 def test_invalid_input_names_fields(session, settings, user, frozen_clock) -> None:
-    eps = make_endpoints(session, 1)
+    make_endpoints(session, 1)
     with pytest.raises(InvalidInput) as info:
         service.create_meeting(session, settings, user, MeetingInput(
             title="Họp\r\nBcc: x@evil.example", start=at(7, 8), end=at(7, 7), endpoint_ids=[],
