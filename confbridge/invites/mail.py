@@ -18,6 +18,7 @@ flattened to one line first, so a title or a name can never add a header.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
@@ -43,6 +44,24 @@ SUBJECT_PREFIX = {
 }
 
 
+_NOT_NAME = re.compile(r"[^\w .'-]")
+
+
+def header_text(value: str, limit: int) -> str:
+    """User text for an unstructured header (Subject): one line, and no "=?" so a reader never decodes
+    an RFC 2047 encoded-word the user typed."""
+    return one_line(value, limit).replace("=?", "= ?")
+
+
+def display_name(value: str) -> str:
+    """A recipient's display name reduced to letters (any script), digits, spaces and . ' -.
+
+    Python's header folding of a long display name holding ';' or quotes can produce a To: header that
+    readers parse as a *different address* (found by the fuzz test); names need no punctuation anyway.
+    """
+    return " ".join(_NOT_NAME.sub(" ", one_line(value)).split())[:64]
+
+
 @dataclass(frozen=True)
 class MailContent:
     kind: str  # a key of SUBJECT_PREFIX
@@ -57,7 +76,7 @@ def _fmt(instant: datetime, zone: ZoneInfo) -> str:
 
 def subject_for(kind: str, meeting: Meeting) -> str:
     vi, en = SUBJECT_PREFIX[kind]
-    title = one_line(meeting.title, 160)
+    title = header_text(meeting.title, 160)
     return f"[{vi} / {en}] {title}"
 
 
@@ -126,13 +145,11 @@ def build_message(
     sender_local, _, sender_domain = mail.sender.partition("@")
     msg["From"] = Address(display_name="Hội nghị truyền hình", username=sender_local, domain=sender_domain)
     local, _, domain = recipient.partition("@")
-    msg["To"] = Address(display_name=one_line(recipient_name, 120), username=local, domain=domain)
+    msg["To"] = Address(display_name=display_name(recipient_name), username=local, domain=domain)
     msg["Subject"] = subject_for(content.kind, meeting)
     msg["Date"] = format_datetime(now or clock.now())
     msg["Message-ID"] = make_msgid(domain=sender_domain)
     msg["Auto-Submitted"] = "auto-generated"
-    # Outlook recognises meeting requests by this header as well as by the text/calendar part.
-    msg["Content-Class"] = "urn:content-classes:calendarmessage"
     plain, markup = bodies(content.kind, meeting, mail, occurrence)
     msg.set_content(plain, subtype="plain", charset="utf-8", cte="quoted-printable")
     msg.add_alternative(markup, subtype="html", charset="utf-8", cte="quoted-printable")
@@ -141,4 +158,7 @@ def build_message(
         params={"method": content.method},
     )
     msg.add_attachment(content.ics, maintype="application", subtype="ics", filename="invite.ics")
+    # Outlook recognises meeting requests by this header as well as by the text/calendar part.  Set last:
+    # add_attachment() moves every Content-* header of the top level into the wrapped alternative part.
+    msg["Content-Class"] = "urn:content-classes:calendarmessage"
     return msg

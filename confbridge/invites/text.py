@@ -15,7 +15,7 @@ _CONTROL_BUT_NEWLINE_TAB = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x85]")
 _SPACES = re.compile(r"[ \t]+")
 _ATOM = r"[^@\s\x00-\x1f\x7f<>\"(),;:\\\[\]]+"
 # A plain local@domain: nothing that could end a header, a mailto: URI or an iCalendar parameter.
-EMAIL_RE = re.compile(rf"^{_ATOM}@{_ATOM}\.[A-Za-z0-9-]+$")
+EMAIL_RE = re.compile(rf"{_ATOM}@{_ATOM}\.[A-Za-z0-9-]+")
 
 
 def one_line(value: str | None, limit: int = 300) -> str:
@@ -32,7 +32,8 @@ def multi_line(value: str | None, limit: int = 8000) -> str:
 
 
 def valid_email(address: str | None) -> bool:
-    return bool(address) and len(address or "") <= 254 and bool(EMAIL_RE.match(address or ""))
+    # fullmatch, not match with "$": "$" also matches before a trailing LF.
+    return bool(address) and len(address or "") <= 254 and bool(EMAIL_RE.fullmatch(address or ""))
 
 
 def require_email(address: str) -> str:
