@@ -30,7 +30,7 @@ from confbridge.ui.forms import (
     service_errors,
 )
 from confbridge.ui.i18n import user_zone
-from confbridge.ui.recurrence_form import WEEKDAYS, describe, nth_names, weekday_names
+from confbridge.ui.recurrence_form import WEEKDAYS, choice_from_rrule, describe, nth_names, weekday_names
 from confbridge.ui.roles import ANY_ROLE, SECRETARY_ROLES, page_roles
 
 bp = Blueprint("booking", __name__)
@@ -194,10 +194,13 @@ def meeting(meeting_id: int) -> ResponseReturnValue:
     from confbridge.ui.calendar_views import live_occurrence_ids
 
     live = live_occurrence_ids(db(), [o.id for o in m.occurrences])
+    zone = ZoneInfo(m.timezone)
+    choice = choice_from_rrule(m.rrule, [datetime.fromisoformat(e) for e in m.exdates], zone)
     return render_template(
         "booking/meeting.html", meeting=m, can_edit=service.can_edit(user, m),
         invite=support.invitation_preview(m, get_settings()), key=support.occurrence_key,
-        now=_now(), live=live, zone_of_meeting=ZoneInfo(m.timezone), active_nav="calendar",
+        now=_now(), live=live, zone_of_meeting=zone, active_nav="calendar",
+        repeat_text=describe(choice, m.start.astimezone(zone).time()),
     )
 
 

@@ -183,8 +183,9 @@ def service_errors(fields: dict[str, str]) -> dict[str, str]:
     for key, message in fields.items():
         target = "attendees" if key.startswith("attendees") else SERVICE_FIELDS.get(key.split(".")[0], "form")
         text = known.get(message)
-        if text is None and message.startswith("bookings are accepted up to"):
-            text = _("Chỉ nhận đặt lịch trong vòng %(days)s ngày tới.", days=message.split()[4])
+        days = re.search(r"\d+", message)
+        if text is None and message.startswith("bookings are accepted up to") and days:
+            text = _("Chỉ nhận đặt lịch trong vòng %(days)s ngày tới.", days=days.group(0))
         out[target] = text or message
     return out
 

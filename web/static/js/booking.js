@@ -35,9 +35,23 @@ function updateCount() {
     const button = group.querySelector(".select-site");
     if (button) button.textContent = boxes.every((b) => b.checked) ? t("ClearSite") : t("SelectSite");
   }
+  const all = document.getElementById("select-all");
+  const boxes = [...form.querySelectorAll('input[name="endpoint_ids"]')];
+  if (all) all.textContent = boxes.every((b) => b.checked) ? t("ClearAll") : t("SelectAll");
 }
 
 function setupSiteButtons() {
+  const all = document.getElementById("select-all");
+  if (all) {
+    all.hidden = false;
+    all.addEventListener("click", () => {
+      const boxes = [...form.querySelectorAll('input[name="endpoint_ids"]')];
+      const every = boxes.every((b) => b.checked);
+      for (const box of boxes) box.checked = !every;
+      updateCount();
+      scheduleCheck();
+    });
+  }
   for (const button of form.querySelectorAll(".select-site")) {
     button.hidden = false;
     button.addEventListener("click", () => {
