@@ -39,7 +39,7 @@ from confbridge.bridges.base import (
     TransientError,
 )
 from confbridge.bridges.faults import OPERATION_FAILED, error_for_fault
-from confbridge.bridges.naming import MAX_NAME_LENGTH, is_ours
+from confbridge.bridges.naming import MAX_ADDRESS_LENGTH, MAX_NAME_LENGTH, is_ours
 from confbridge.bridges.xmlrpc_transport import NotAnMcuApi, XmlRpcTransport
 from confbridge.settings import BridgeSettings
 
@@ -241,8 +241,8 @@ class CiscoMcuDriver:
     # ---- participants --------------------------------------------------------------------------------
     def ensure_participant(self, conference: str, target: DialTarget) -> ParticipantInfo:
         _check_name("participant name", target.participant_name)
-        if not target.address or len(target.address) > MAX_NAME_LENGTH:
-            raise InvalidRequest(f"endpoint address must be 1–{MAX_NAME_LENGTH} characters")
+        if not target.address or len(target.address) > MAX_ADDRESS_LENGTH:
+            raise InvalidRequest(f"endpoint address must be 1–{MAX_ADDRESS_LENGTH} characters")
         params: dict[str, Any] = {
             "conferenceName": conference,
             "participantName": target.participant_name,

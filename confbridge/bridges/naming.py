@@ -16,6 +16,11 @@ from datetime import UTC, datetime
 
 PREFIX = "cb-"
 MAX_NAME_LENGTH = 31
+# Dial addresses (SIP URIs, H.323 aliases/E.164) may be longer than names: the Codian-era guides
+# (TANDBERG API 3.0) say "< 32 chars", but API 2.9 annotates address fields as string(63) (e.g. gateway
+# addresses) and SIP URIs of real endpoints routinely exceed 31 characters.  Inferred, not confirmed for
+# participant.add: a device that refuses a long address answers fault 35/InvalidRequest, never a retry.
+MAX_ADDRESS_LENGTH = 63
 _ID_RE = re.compile(r"^[A-Za-z0-9]+$")
 _CONFERENCE_RE = re.compile(r"^cb-(?P<meeting>[A-Za-z0-9]+)-(?P<start>\d{8}T\d{4}Z)$")
 _PARTICIPANT_RE = re.compile(r"^cb-ep-(?P<endpoint>[A-Za-z0-9]+)$")

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from confbridge.audit.models import record
 from confbridge.booking.validation import check_line
+from confbridge.bridges.naming import MAX_ADDRESS_LENGTH
 from confbridge.directory.models import PROTOCOLS, Endpoint, Site
 from confbridge.errors import Conflict, InvalidInput, NotFound
 
@@ -64,7 +65,8 @@ def _check(values: dict[str, Any], partial: bool) -> dict[str, Any]:
             fields["protocol"] = "sip or h323"
         out["protocol"] = protocol
     if "address" in values or not partial:
-        address = check_line(str(values.get("address") or ""), "address", fields, max_len=255)
+        # A bridge must be able to dial it (see bridges.naming.MAX_ADDRESS_LENGTH).
+        address = check_line(str(values.get("address") or ""), "address", fields, max_len=MAX_ADDRESS_LENGTH)
         proto = protocol if protocol in PROTOCOLS else values.get("_current_protocol")
         if address and "address" not in fields:
             pattern = SIP_RE if proto == "sip" else H323_RE

@@ -18,6 +18,7 @@ from confbridge.bridges.emulator.feedback import Feedback
 from confbridge.bridges.emulator.filters import FilterError, compile_filter
 from confbridge.bridges.emulator.model import Conference, DeviceState, Participant, utcnow
 from confbridge.bridges.emulator.params import Params, fault
+from confbridge.bridges.naming import MAX_ADDRESS_LENGTH
 
 Handler = Callable[[Params], dict[str, Any]]
 MAX_CONFERENCE_PORTS = 80
@@ -270,7 +271,7 @@ class Api:
                 raise fault(4)
             if ptype == "by_name":
                 raise fault(20)
-            address = p.string("address")
+            address = p.string("address", max_len=MAX_ADDRESS_LENGTH)
             if not address:
                 raise fault(10)
             if ptype == "ad_hoc":
