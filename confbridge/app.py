@@ -7,7 +7,6 @@ import importlib
 import os
 import secrets
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -16,9 +15,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from confbridge.db import make_engine, make_session_factory
+from confbridge.resources import resource_dir
 from confbridge.settings import Settings
 
-WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
+WEB_ROOT = resource_dir("web")
 
 # Feature modules that contribute REST blueprints (``blp``) and/or page blueprints (``bp``).
 API_MODULES = (

@@ -17,6 +17,13 @@ from confbridge.settings import Settings
 log = logging.getLogger("confbridge")
 
 
+def _setup_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Their INFO lines (every job run, every migration plugin) drown what an operator needs to see.
+    for noisy in ("apscheduler", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
 def _engine(settings: Settings) -> Any:
     from confbridge.db import make_engine
 
@@ -217,7 +224,7 @@ def _serve_web(settings: Settings, stop: threading.Event) -> None:
 def web_command(ctx: click.Context) -> None:
     """Serve the web app and REST API (development server; use gunicorn 'confbridge.wsgi:app' in production)."""
     settings = get_settings(ctx)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _setup_logging()
     _install_hooks(settings)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -235,7 +242,7 @@ def run_command(ctx: click.Context, no_demo: bool) -> None:
     """Everything in one process tree: migrate, seed the demo, then the MCU emulator, the scheduler,
     the live server, the mail worker and the web app (embedded default)."""
     settings = get_settings(ctx)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _setup_logging()
     _migrate(settings)
     passwords = {} if no_demo else _seed(settings, upcoming=True)
     _install_hooks(settings)

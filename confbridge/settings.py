@@ -21,8 +21,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-PACKAGE_ROOT = Path(__file__).resolve().parent
-PROJECT_ROOT = PACKAGE_ROOT.parent
+from confbridge.resources import resource_root
+
+PROJECT_ROOT = resource_root()  # the checkout, or the resources bundled in an installed wheel
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "confbridge.toml"
 ENV_PREFIX = "CONFBRIDGE_"
 # Environment variables with our prefix that are not setting overrides.
@@ -170,6 +171,8 @@ class LiveSettings(_Section):
     # Non-browser clients (scripts, the benchmark) send no Origin header; browsers always do, and a
     # browser Origin outside allowed_origins is refused either way.
     allow_missing_origin: bool = True
+    # Snapshots built or being sent at the same time (bounds memory when many clients (re)connect).
+    snapshot_concurrency: int = Field(default=4, ge=1, le=256)
     # Conferences shown from this long before their planned start (the console's "imminent").
     imminent_minutes: int = Field(default=60, ge=0, le=24 * 60)
 
