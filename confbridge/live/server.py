@@ -44,6 +44,14 @@ log = logging.getLogger(__name__)
 class _PendingSnapshot:
     seq: int
     future: asyncio.Future[str | None]
+    slots: asyncio.Semaphore
+    released: bool = False
+
+    def release(self) -> None:
+        """Give the snapshot slot back (once), when sent or when the connection is gone."""
+        if not self.released:
+            self.released = True
+            self.slots.release()
 
 
 @dataclass
@@ -66,7 +74,12 @@ class Connection:
         self.frames = 0  # frames (not snapshot placeholders) in the outbox
         self.wake = asyncio.Event()
         self.snapshot_pending = False
+        # Until its first snapshot is being built, a connection gets no frames: the snapshot, read
+        # after that point, covers them (this keeps clients queued for a snapshot slot at zero frames).
+        self.waiting = True
         self.dropped = False
+        self.closed = False
+        self.sending: _PendingSnapshot | None = None
 
     def push(self, item: bytes | _PendingSnapshot) -> bool:
         """Queue *item*; False when the client is too far behind (the caller drops it)."""
@@ -85,10 +98,13 @@ class Connection:
                 await self.wake.wait()
             item = self.outbox.popleft()
             if isinstance(item, _PendingSnapshot):
+                self.sending = item
                 data = await item.future
                 self.snapshot_pending = False
                 if data is not None:
-                    await self.ws.send(data)
+                    await self.ws.send(data)  # returns once the socket buffer is below write_limit
+                item.release()
+                self.sending = None
             else:
                 self.frames -= 1
                 await self.ws.send(item, text=True)
@@ -109,6 +125,9 @@ class LiveServer:
     def __post_init__(self) -> None:
         self._pending: dict[str, Event] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        # Snapshots being built or sent at once: each is ~100 bytes per endpoint in memory and in the
+        # socket buffer, so 200 dashboards reconnecting together must not hold 200 of them.
+        self._snapshot_slots = asyncio.Semaphore(self.settings.snapshot_concurrency)
         self._shared: set[Connection] = set()
         self._filtered: set[Connection] = set()
         self.global_seq = 0
@@ -156,10 +175,13 @@ class LiveServer:
                 messages.append(protocol.event_message(ev, self.global_seq))
             data = protocol.frame(messages).encode()
             for conn in list(self._shared):
-                self._push(conn, data)
+                if not conn.waiting:
+                    self._push(conn, data)
         else:
             self.global_seq += len(events)
         for conn in list(self._filtered):
+            if conn.waiting:
+                continue
             visible = [ev for ev in events if conn.viewer.can_see(ev)]
             if visible:
                 msgs = []
@@ -176,6 +198,9 @@ class LiveServer:
 
     def _drop_slow(self, conn: Connection) -> None:
         conn.dropped = True
+        for item in [*conn.outbox, conn.sending]:
+            if isinstance(item, _PendingSnapshot) and item.future.done():
+                item.release()
         conn.outbox.clear()
         conn.frames = 0
         self._unregister(conn)
@@ -226,24 +251,32 @@ class LiveServer:
         if conn.snapshot_pending:
             return  # one already on its way: it will be at least as fresh
         conn.snapshot_pending = True
-        seq = self.global_seq if conn.viewer.sees_all else conn.seq
-        loop = asyncio.get_running_loop()
-        pending = _PendingSnapshot(seq, loop.create_future())
-        conn.push(pending)
-
-        async def build() -> None:
-            try:
-                viewer, text = await asyncio.to_thread(self._snapshot_text, conn.viewer, seq, refresh)
-                if not viewer.sees_all:
-                    conn.viewer = viewer
-                pending.future.set_result(text)
-            except Exception:  # the client will ask again
-                log.exception("live: building a snapshot failed")
-                pending.future.set_result(protocol.dumps({"type": "error", "message": "snapshot failed"}))
-
-        task = loop.create_task(build())
+        task = asyncio.get_running_loop().create_task(self._build_snapshot(conn, refresh))
         self._tasks.add(task)  # keep a reference until done (the loop holds only weak ones)
         task.add_done_callback(self._tasks.discard)
+
+    async def _build_snapshot(self, conn: Connection, refresh: bool) -> None:
+        await self._snapshot_slots.acquire()
+        loop = asyncio.get_running_loop()
+        # The snapshot's seq is the last one queued for this client before it: frames queued from now
+        # on follow it, and the database is read after this instant, so nothing falls in between.
+        seq = self.global_seq if conn.viewer.sees_all else conn.seq
+        pending = _PendingSnapshot(seq, loop.create_future(), self._snapshot_slots)
+        if conn.closed or conn.dropped:
+            pending.release()
+            return
+        conn.waiting = False
+        conn.push(pending)
+        try:
+            viewer, text = await asyncio.to_thread(self._snapshot_text, conn.viewer, seq, refresh)
+            if not viewer.sees_all:
+                conn.viewer = viewer
+        except Exception:  # the client will ask again
+            log.exception("live: building a snapshot failed")
+            text = protocol.dumps({"type": "error", "message": "snapshot failed"})
+        pending.future.set_result(text)
+        if conn.closed:
+            pending.release()
 
     async def _authenticate(self, ws: ServerConnection) -> Viewer | None:
         try:
@@ -297,8 +330,12 @@ class LiveServer:
         except ConnectionClosed:
             pass
         finally:
+            conn.closed = True
             self._unregister(conn)
             writer.cancel()
+            for item in [*conn.outbox, conn.sending]:
+                if isinstance(item, _PendingSnapshot) and item.future.done():
+                    item.release()
             with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
                 await writer
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from confbridge.alarms.models import Alarm
 from confbridge.auth.models import Role
 from confbridge.booking.models import Meeting, meeting_endpoints
-from confbridge.directory.models import Endpoint
+from confbridge.directory.models import Endpoint, Site
 from confbridge.events import Event
 from confbridge.launch.models import ACTIVE_STATES, ConferenceRun, RunState, TimelineEntry
 from confbridge.monitor.models import EndpointStatus
@@ -76,19 +76,30 @@ def load_viewer(session: Session, user_id: int, role: str) -> Viewer:
 
 
 def _endpoints(session: Session, viewer: Viewer) -> list[dict[str, Any]]:
-    query = select(Endpoint, EndpointStatus).outerjoin(
-        EndpointStatus, EndpointStatus.endpoint_id == Endpoint.id).where(Endpoint.enabled.is_(True))
+    # Plain columns, not ORM objects: a snapshot of 10,000 endpoints is built for every connecting client.
+    query = (
+        select(Endpoint.id, Endpoint.name, Site.name, Endpoint.kind, EndpointStatus.status,
+               EndpointStatus.since, EndpointStatus.packet_loss, EndpointStatus.conference_id)
+        .join(Site, Site.id == Endpoint.site_id)
+        .outerjoin(EndpointStatus, EndpointStatus.endpoint_id == Endpoint.id)
+        .where(Endpoint.enabled.is_(True))
+    )
     if not viewer.sees_all:
         query = query.where(Endpoint.id.in_(viewer.endpoint_ids or {-1}))
     out = []
-    for endpoint, status in session.execute(query.order_by(Endpoint.site_id, Endpoint.name)):
-        out.append({
-            "id": endpoint.id, "name": endpoint.name, "site": endpoint.site_name, "kind": endpoint.kind,
-            "status": status.status if status else "unknown",
-            "since": status.since.isoformat() if status else None,
-            "packet_loss": status.packet_loss if status else "none",
-            "conference_id": status.conference_id if status else None,
-        })
+    for ep_id, name, site, kind, status, since, loss, conference_id in session.execute(
+            query.order_by(Endpoint.site_id, Endpoint.name)):
+        item: dict[str, Any] = {"id": ep_id, "name": name, "site": site, "status": status or "unknown"}
+        # Optional fields only when set: the snapshot is sent to every connecting client.
+        if kind:
+            item["kind"] = kind
+        if since is not None:
+            item["since"] = since.isoformat()
+        if loss and loss != "none":
+            item["packet_loss"] = loss
+        if conference_id is not None:
+            item["conference_id"] = conference_id
+        out.append(item)
     return out
 
 
@@ -131,7 +142,9 @@ def _conferences(
     if meeting_ids:
         titles = dict(session.execute(
             select(Meeting.id, Meeting.title).where(Meeting.id.in_(meeting_ids))).tuples().all())
-    names: dict[int, str] = dict(session.execute(select(Endpoint.id, Endpoint.name)).tuples().all())
+    endpoint_ids = {leg.endpoint_id for run in runs for leg in run.legs}
+    names: dict[int, str] = dict(session.execute(
+        select(Endpoint.id, Endpoint.name).where(Endpoint.id.in_(endpoint_ids))).tuples().all()) if runs else {}
     out = []
     for run in runs:
         timeline = list(session.scalars(

@@ -41,8 +41,11 @@ def bus() -> Iterator[MemoryBus]:
 
 
 def test_dropped_call_turns_tile_red_live(
-    live_server_factory: Callable[..., LiveServer], web_users: dict[str, WebUser], page: Any,
-    mcu_emulator: McuEmulator, bus: MemoryBus,
+    live_server_factory: Callable[..., LiveServer],
+    web_users: dict[str, WebUser],
+    page: Any,
+    mcu_emulator: McuEmulator,
+    bus: MemoryBus,
 ) -> None:
     live_port = services.free_port()
     web = live_server_factory(**{"live.port": live_port})
@@ -56,8 +59,9 @@ def test_dropped_call_turns_tile_red_live(
     with factory() as s:
         organiser = s.scalar(select(User.id).where(User.username == "thuky"))
     assert organiser is not None
-    meeting_id, occ_id = book(factory, organiser, ids, timedelta(minutes=-5),
-                              title="Kiểm tra kỹ thuật <xã đảo>")
+    meeting_id, occ_id = book(
+        factory, organiser, ids, timedelta(minutes=-5), title="Kiểm tra kỹ thuật <xã đảo>"
+    )
     driver = make_driver(mcu_emulator.bridge_settings())
     now = clock.now()
     name = conference_name(meeting_id, now)
@@ -66,16 +70,35 @@ def test_dropped_call_turns_tile_red_live(
         driver.ensure_participant(name, DialTarget(participant_name(e.id), "sip", e.address, "Xa dao"))
     mcu_emulator.wait_for(lambda st: sum(p["callState"] == "connected" for p in st["participants"]) == 3)
     with factory.begin() as s:
-        run = ConferenceRun(occurrence_id=occ_id, meeting_id=meeting_id, bridge_name="test-mcu",
-                            conference_name=name, state="live", planned_start=now - timedelta(minutes=20),
-                            planned_end=now + timedelta(hours=1), conference_ready=True,
-                            started_at=now - timedelta(minutes=20), live_at=now - timedelta(minutes=19))
+        run = ConferenceRun(
+            occurrence_id=occ_id,
+            meeting_id=meeting_id,
+            bridge_name="test-mcu",
+            conference_name=name,
+            state="live",
+            planned_start=now - timedelta(minutes=20),
+            planned_end=now + timedelta(hours=1),
+            conference_ready=True,
+            started_at=now - timedelta(minutes=20),
+            live_at=now - timedelta(minutes=19),
+        )
         s.add(run)
         s.flush()
         for e in endpoints:
-            s.add(CallLeg(run_id=run.id, endpoint_id=e.id, participant_name=participant_name(e.id),
-                          protocol="sip", address=e.address, display_name=e.name, state="connected",
-                          attempts=1, on_bridge=True, connected_at=now - timedelta(minutes=18)))
+            s.add(
+                CallLeg(
+                    run_id=run.id,
+                    endpoint_id=e.id,
+                    participant_name=participant_name(e.id),
+                    protocol="sip",
+                    address=e.address,
+                    display_name=e.name,
+                    state="connected",
+                    attempts=1,
+                    on_bridge=True,
+                    connected_at=now - timedelta(minutes=18),
+                )
+            )
     drivers = {"test-mcu": driver}
     monitor_tick(factory, web.settings, drivers)
     try:
@@ -125,7 +148,9 @@ def test_dropped_call_turns_tile_red_live(
 
 
 def test_console_is_for_technicians_and_admins(
-    live_server: LiveServer, web_users: dict[str, WebUser], page: Any,
+    live_server: LiveServer,
+    web_users: dict[str, WebUser],
+    page: Any,
 ) -> None:
     login(page, live_server, web_users["secretary"])
     response = page.goto(live_server.url + "/console")
@@ -136,7 +161,10 @@ def test_console_is_for_technicians_and_admins(
 
 
 def test_console_in_english(
-    live_server_factory: Callable[..., LiveServer], web_users: dict[str, WebUser], page: Any, bus: MemoryBus,
+    live_server_factory: Callable[..., LiveServer],
+    web_users: dict[str, WebUser],
+    page: Any,
+    bus: MemoryBus,
 ) -> None:
     live_port = services.free_port()
     web = live_server_factory(**{"live.port": live_port})

@@ -166,3 +166,36 @@ def test_scheduler_heartbeat_alarm(
         lease.renewed_at = frozen_clock.now()
     assert check_scheduler_heartbeat(session_factory, settings)
     assert open_alarms(session_factory) == []
+
+
+def test_bridge_feedback_event_makes_the_loop_poll_at_once(
+    live_conference: LiveConference, session_factory: sessionmaker[Session], settings: Settings,
+) -> None:
+    import threading
+    import time
+
+    from confbridge.monitor.loop import FeedbackReceiver, MonitorLoop
+
+    slow = settings.with_overrides(**{"monitor.poll_seconds": 60})  # only a hint can cause a 2nd pass
+    conf = live_conference
+    loop = MonitorLoop(session_factory, slow, {"test-mcu": conf.driver})
+    receiver = FeedbackReceiver(loop.hint).start()
+    stop = threading.Event()
+    try:
+        assert receiver.register({"test-mcu": conf.driver}) == ["test-mcu"]
+        thread = threading.Thread(target=loop.run, args=(stop,), daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 5
+        while statuses(session_factory).get(conf.endpoint_ids[0]) != "in_call" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        conf.emulator.drop(conf.conference, conf.participant(conf.endpoint_ids[0]))  # pushes participantLeft
+        deadline = time.monotonic() + 5
+        while statuses(session_factory).get(conf.endpoint_ids[0]) != "failed" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert statuses(session_factory)[conf.endpoint_ids[0]] == "failed"
+        assert receiver.received >= 1
+        assert loop.passes >= 2
+    finally:
+        stop.set()
+        loop.hint()
+        receiver.stop()

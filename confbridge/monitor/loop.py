@@ -1,0 +1,105 @@
+"""The monitor as the active scheduler runs it: ``monitor_tick`` every ``monitor.poll_seconds``, and at
+once (debounced) when a bridge's feedback event hints that something changed.
+
+The bridge's feedback events carry no details ("participantLeft"), so they are only hints: a receiver
+(:class:`FeedbackReceiver`, XML-RPC on loopback) calls :meth:`MonitorLoop.hint` and the next pass reads
+the bridge as usual.  Usage in the scheduler's leader loop::
+
+    loop = MonitorLoop(session_factory, settings, drivers)
+    receiver = FeedbackReceiver(loop.hint).start()          # optional: push hints
+    receiver.register(drivers)                              # drivers that support feedback receivers
+    threading.Thread(target=loop.run, args=(stop_event,), daemon=True).start()
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import xmlrpc.server
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from confbridge.bridges.base import BridgeDriver
+from confbridge.monitor.probes import Probe, make_probe
+from confbridge.monitor.service import monitor_tick
+from confbridge.settings import Settings
+
+log = logging.getLogger(__name__)
+HINT_DEBOUNCE_SECONDS = 0.2  # a burst of events (a conference ending) becomes one pass
+
+
+class MonitorLoop:
+    def __init__(self, session_factory: sessionmaker[Session], settings: Settings,
+                 drivers: Mapping[str, BridgeDriver], probe: Probe | None = None) -> None:
+        self.session_factory = session_factory
+        self.settings = settings
+        self.drivers = drivers
+        self.probe = probe or make_probe(settings.monitor)
+        self._hint = threading.Event()
+        self.passes = 0
+
+    def hint(self) -> None:
+        """Something changed on a bridge: run a pass soon."""
+        self._hint.set()
+
+    def tick(self) -> int:
+        self.passes += 1
+        return monitor_tick(self.session_factory, self.settings, self.drivers, probe=self.probe)
+
+    def run(self, stop: threading.Event) -> None:
+        """Run until *stop* is set (a lost lease sets it: only the leader monitors)."""
+        while not stop.is_set():
+            try:
+                self.tick()
+            except Exception:  # a database or bridge hiccup: the next pass tries again
+                log.exception("monitor pass failed")
+            if self._hint.wait(self.settings.monitor.poll_seconds):
+                stop.wait(HINT_DEBOUNCE_SECONDS)
+            self._hint.clear()
+
+
+class FeedbackReceiver:
+    """An XML-RPC endpoint (``http://127.0.0.1:<port>/RPC2``) for the MCU's ``eventNotification`` pushes."""
+
+    def __init__(self, on_event: Callable[[], None], host: str = "127.0.0.1", port: int = 0,
+                 method_name: str = "eventNotification") -> None:
+        self.on_event = on_event
+        self.host = host
+        self.server = xmlrpc.server.SimpleXMLRPCServer((host, port), logRequests=False, allow_none=True)
+        self.server.register_function(self._notify, method_name)
+        self.received = 0
+        self._thread = threading.Thread(target=self.server.serve_forever, name="mcu-feedback", daemon=True)
+
+    @property
+    def uri(self) -> str:
+        port = self.server.server_address[1]
+        return f"http://{self.host}:{port}/RPC2"
+
+    def _notify(self, params: Any = None, *_: Any) -> dict[str, str]:
+        self.received += 1
+        self.on_event()
+        return {"status": "ok"}
+
+    def start(self) -> FeedbackReceiver:
+        self._thread.start()
+        return self
+
+    def register(self, drivers: Mapping[str, BridgeDriver]) -> list[str]:
+        """Configure this receiver on every bridge that can push events; returns their names."""
+        done = []
+        for name, driver in drivers.items():
+            configure = getattr(driver, "configure_feedback", None)
+            if configure is None or not driver.capabilities().push_events:
+                continue
+            try:
+                configure(self.uri)
+                done.append(name)
+            except Exception as exc:  # polling still works without hints
+                log.warning("bridge %s: feedback receiver not configured: %s", name, type(exc).__name__)
+        return done
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
