@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from confbridge.booking import recurrence
 from confbridge.booking.conflicts import CapacityProblem, ConflictItem, busy_intervals
-from confbridge.booking.models import Meeting, Occurrence
+from confbridge.booking.models import Attendee, Meeting, Occurrence
+from confbridge.booking.validation import MeetingInput
 from confbridge.directory.models import Endpoint
 from confbridge.directory.service import list_endpoints
 from confbridge.settings import Settings
@@ -106,6 +107,30 @@ def invitation_preview(meeting: Meeting, settings: Settings, kind: str = "invita
     except Exception:  # a preview must never break the page
         log.exception("invitation preview failed for meeting %s", meeting.id)
         return None
+
+
+def draft_invitation(session: Session, settings: Settings, data: MeetingInput) -> tuple[str, str] | None:
+    """The invitation the attendees would receive for a booking not saved yet.
+
+    A transient ``Meeting`` (never added to the session: no relationship leads back to it from a
+    persistent row) is filled from the form and handed to the invitations module's own text builder.
+    """
+    endpoints = [e for e in (session.get(Endpoint, i) for i in data.endpoint_ids) if e is not None]
+    host = session.get(Endpoint, data.host_endpoint_id) if data.host_endpoint_id else None
+    draft = Meeting(
+        title=data.title.strip(), description=data.description or "", start=data.start.astimezone(UTC),
+        end=data.end.astimezone(UTC), timezone=data.timezone or settings.timezone, rrule=data.rrule,
+        exdates=[], setup_minutes=data.setup_minutes or 0, pin=data.pin, sequence=0,
+        host_endpoint_id=host.id if host else None,
+    )
+    draft.host_endpoint = host
+    draft.endpoints = endpoints
+    draft.attendees = [Attendee(email=email, name=name) for email, name in data.attendees]
+    try:
+        return invitation_preview(draft, settings)
+    finally:
+        if draft in session:  # defensive: a draft must never be flushed
+            session.expunge(draft)
 
 
 def occurrence_key(instant: datetime) -> str:

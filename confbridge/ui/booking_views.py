@@ -68,7 +68,7 @@ def _check(bf: BookingForm, meeting: Meeting | None) -> dict[str, Any]:
         return result
     lines, more = support.conflict_lines(conflicts, capacity, zone)
     result.update(conflicts=lines, more=more, suggestion=suggestion, preview=starts, skipped=skipped,
-                  checked=True)
+                  checked=True, invite=support.draft_invitation(db(), settings, bf.to_input()))
     return result
 
 

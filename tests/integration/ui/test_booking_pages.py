@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from confbridge import clock
 from confbridge.booking.models import Meeting, Occurrence
+from tests.conftest import both_databases
 from tests.integration.ui.conftest import booking_form
 
 pytestmark = pytest.mark.usefixtures("frozen_clock")
@@ -37,6 +38,11 @@ def test_secretary_books_a_weekly_briefing_across_15_endpoints(
     assert "Không trùng lịch: tất cả điểm cầu đều trống." in page
     assert "Hằng tuần vào Thứ Hai lúc 07:30, 10 buổi" in page
     assert "Thứ Hai, 07/12/2026 07:30" in page and "Thứ Hai, 14/12/2026 07:30" in page
+    draft = page.split('id="invite-draft"')[1].split("</details>")[0]
+    assert (
+        "[Mời họp / Invitation] Giao ban tuần" in draft and "Kính mời tham dự hội nghị truyền hình" in draft
+    )
+    assert "Hội trường UBND tỉnh — TP Rạch Giá (điểm cầu chính / host)" in draft
     with session_factory() as s:
         assert s.scalar(select(func.count()).select_from(Meeting)) == 0  # checking saves nothing
 
@@ -45,6 +51,7 @@ def test_secretary_books_a_weekly_briefing_across_15_endpoints(
     assert "Đã lưu lịch “Giao ban tuần” (10 buổi)." in page
     assert "Điểm cầu (15)" in page and "Người được mời (2)" in page
     assert "Nguyễn Văn An — an.nv@kiengiang.example" in page
+    assert "Thư mời người tham dự nhận được" in page and "Hằng tuần vào Thứ Hai lúc 07:30, 10 buổi" in page
     with session_factory() as s:
         meeting = s.get(Meeting, meeting_id)
         assert meeting.rrule == "FREQ=WEEKLY;BYDAY=MO;COUNT=10"
@@ -52,6 +59,7 @@ def test_secretary_books_a_weekly_briefing_across_15_endpoints(
         assert meeting.start.isoformat() == "2026-12-07T00:30:00+00:00"  # 07:30 in Hà Nội
 
 
+@both_databases
 def test_overlap_is_shown_in_words_with_the_next_free_slot_and_not_saved(
     browser_for: Any,
     secretary: Any,
