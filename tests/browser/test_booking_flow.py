@@ -187,3 +187,19 @@ def test_admin_pages_and_english(page: Any, live_server: LiveServer, web_users: 
     page.get_by_role("link", name="Book", exact=True).click()
     expect(page.get_by_role("heading", name="Book a meeting")).to_be_visible()
     screenshot(page, "12-booking-form-english")
+
+
+def test_admin_probes_a_bridge(
+    page: Any, live_server_factory: Any, web_users: dict[str, WebUser], mcu_emulator: Any
+) -> None:
+    bridge = mcu_emulator.bridge_settings(name="mcu-tinh", video_ports=40, default=True).model_dump()
+    server = live_server_factory(bridges=[bridge])
+    login(page, server, web_users["admin"])
+    page.goto(server.url + "/admin/bridges")
+    expect(page.get_by_role("heading", name="mcu-tinh")).to_be_visible()
+    page.get_by_role("button", name="Kiểm tra kết nối").click()
+    result = page.locator("#probe-result")
+    expect(result).to_contain_text("Cầu MCU trả lời:")
+    expect(result).to_contain_text("4.5(1.72)")
+    assert mcu_emulator.password not in page.content()
+    screenshot(page, "14-admin-bridge-probe")
