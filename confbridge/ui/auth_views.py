@@ -25,6 +25,8 @@ def _limiter() -> LoginLimiter:
 def login() -> ResponseReturnValue:
     next_url = safe_next(request.values.get("next"))
     if request.method == "GET":
+        if optional_user() is not None:  # already signed in: nothing to do here
+            return redirect(next_url or url_for("home"))
         return render_template("auth/login.html", next_url=next_url, username="")
     username = request.form.get("username", "").strip().lower()
     password = request.form.get("password", "")

@@ -18,8 +18,8 @@ from werkzeug.datastructures import MultiDict
 
 from confbridge.api.common import commit, current_user, db, get_settings
 from confbridge.booking import service
-from confbridge.booking.models import Meeting, OccurrenceStatus
-from confbridge.errors import Forbidden, InvalidInput
+from confbridge.booking.models import Meeting, Occurrence, OccurrenceStatus
+from confbridge.errors import Forbidden, InvalidInput, NotFound
 from confbridge.ui import booking_support as support
 from confbridge.ui.format import parse_date, parse_time
 from confbridge.ui.forms import (
@@ -149,7 +149,7 @@ def check_json() -> ResponseReturnValue:
     zone = user_zone()
     bf = parse_booking_form(request.form, zone)
     meeting_id = request.form.get("meeting_id", "")
-    meeting = service.get_meeting(db(), int(meeting_id)) if meeting_id.isdigit() else None
+    meeting = _get_meeting(int(meeting_id)) if meeting_id.isdigit() else None
     if meeting is not None:
         service.require_edit(current_user(), meeting)
     check = _check(bf, meeting)
@@ -189,7 +189,7 @@ def _weekday(value: datetime) -> str:
 @bp.get("/meetings/<int:meeting_id>")
 @page_roles(*ANY_ROLE)
 def meeting(meeting_id: int) -> ResponseReturnValue:
-    m = service.get_meeting(db(), meeting_id)
+    m = _get_meeting(meeting_id)
     user = current_user()
     from confbridge.ui.calendar_views import live_occurrence_ids
 
@@ -210,8 +210,15 @@ def _now() -> datetime:
     return clock.now()
 
 
+def _get_meeting(meeting_id: int) -> Meeting:
+    try:
+        return service.get_meeting(db(), meeting_id)
+    except NotFound:
+        raise NotFound(_("Không có cuộc họp số %(id)d.", id=meeting_id)) from None
+
+
 def _editable(meeting_id: int) -> Meeting:
-    m = service.get_meeting(db(), meeting_id)
+    m = _get_meeting(meeting_id)
     if not service.can_edit(current_user(), m):
         raise Forbidden(_("Chỉ người đặt lịch hoặc quản trị viên mới được thay đổi cuộc họp này."))
     return m
@@ -231,7 +238,7 @@ def edit(meeting_id: int) -> ResponseReturnValue:
 @page_roles(*SECRETARY_ROLES)
 def edit_occurrence(meeting_id: int, occ_key: str) -> ResponseReturnValue:
     m = _editable(meeting_id)
-    occ = service.get_occurrence(m, _key(occ_key))
+    occ = _occurrence(m, occ_key)
     zone = ZoneInfo(m.timezone)
     errors: dict[str, str] = {}
     conflicts: list[str] = []
@@ -277,7 +284,7 @@ def edit_occurrence(meeting_id: int, occ_key: str) -> ResponseReturnValue:
 @page_roles(*SECRETARY_ROLES)
 def cancel_occurrence(meeting_id: int, occ_key: str) -> ResponseReturnValue:
     m = _editable(meeting_id)
-    occ = service.get_occurrence(m, _key(occ_key))
+    occ = _occurrence(m, occ_key)
     if request.method == "POST":
         scope = "following" if request.form.get("scope") == "following" else "this"
         service.cancel_occurrence(db(), get_settings(), current_user(), m, occ.original_start, scope)  # type: ignore[arg-type]
@@ -304,12 +311,17 @@ def cancel(meeting_id: int) -> ResponseReturnValue:
     return render_template("booking/cancel.html", meeting=m, occ=None, invite=invite, active_nav="calendar")
 
 
+def _occurrence(meeting: Meeting, occ_key: str) -> Occurrence:
+    try:
+        return service.get_occurrence(meeting, _key(occ_key))
+    except NotFound:
+        raise NotFound(_("Không có buổi họp này.")) from None
+
+
 def _key(occ_key: str) -> datetime:
     try:
         return support.parse_occurrence_key(occ_key)
     except ValueError:
-        from confbridge.errors import NotFound
-
         raise NotFound(_("Không có buổi họp này.")) from None
 
 

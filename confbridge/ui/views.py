@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, redirect, url_for
+from flask import Flask, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import Babel
+from werkzeug.exceptions import HTTPException
 
 from confbridge.api.common import get_settings, optional_user
 from confbridge.app import WEB_ROOT
+from confbridge.errors import DomainError
 from confbridge.ui import format as fmt
 from confbridge.ui.i18n import LOCALE_NAMES, compile_catalogues, select_locale, select_timezone
 from confbridge.ui.ratelimit import LoginLimiter
@@ -67,6 +69,18 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(calendar_views.bp)
     app.register_blueprint(booking_views.bp)
     app.register_blueprint(admin_views.bp)
+
+    @app.errorhandler(404)
+    @app.errorhandler(405)
+    def _page_not_found(exc: HTTPException) -> ResponseReturnValue:
+        """Unknown pages get the same friendly page as the other errors; the API keeps its JSON body."""
+        if request.path.startswith("/api/"):
+            body = {"error": (exc.name or "error").lower().replace(" ", "_"), "message": exc.description}
+            return jsonify(body), exc.code or 404
+        from flask_babel import gettext as _
+
+        message = _("Không có trang này.") if exc.code == 404 else _("Thao tác này không được hỗ trợ ở đây.")
+        return render_template("error.html", error=DomainError(message), status=exc.code), exc.code or 404
 
     @app.get("/")
     def home() -> ResponseReturnValue:

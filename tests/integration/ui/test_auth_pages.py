@@ -32,6 +32,12 @@ def test_next_never_leaves_the_site(browser_for: Any, secretary: Any) -> None:
     assert response.headers["Location"] == "/"
 
 
+def test_signed_in_user_skips_the_sign_in_page(browser_for: Any, secretary: Any) -> None:
+    b = browser_for(secretary)
+    response = b.get("/login?next=/availability")
+    assert response.status_code == 302 and response.headers["Location"] == "/availability"
+
+
 def test_wrong_password_is_refused_in_vietnamese(browser_for: Any, secretary: Any) -> None:
     b = browser_for()
     response = b.post("/login", {"username": "thuky", "password": "wrong-password"})

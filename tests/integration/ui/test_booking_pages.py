@@ -302,8 +302,14 @@ def test_only_the_organiser_or_an_admin_may_change_a_meeting(
 
 def test_unknown_meeting_and_occurrence_give_a_404_page(browser_for: Any, secretary: Any) -> None:
     b = browser_for(secretary)
-    assert b.get("/meetings/999").status_code == 404
-    assert "Không tìm thấy" in b.get("/meetings/999").get_data(as_text=True)
+    missing = b.get("/meetings/999")
+    assert missing.status_code == 404
+    assert "Không có cuộc họp số 999." in missing.get_data(as_text=True)
+    occurrence = b.get("/meetings/999/occurrences/20261207T003000Z/cancel")
+    assert occurrence.status_code == 404
+    nowhere = b.get("/khong-co-trang-nay")
+    assert nowhere.status_code == 404 and "Không có trang này." in nowhere.get_data(as_text=True)
+    assert b.client.get("/api/v1/khong-co").get_json()["error"] == "not_found"  # the API keeps JSON
 
 
 def test_english_interface_books_the_same_way(
