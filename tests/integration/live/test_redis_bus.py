@@ -5,6 +5,11 @@ from __future__ import annotations
 
 import json
 import queue
+import shutil
+import signal
+import socket
+import subprocess
+import time
 from typing import Any
 
 import pytest
@@ -78,3 +83,52 @@ def test_live_server_fed_by_redis_pushes_committed_events(
         thread.stop()
         server_bus.close()
         web_bus.close()
+
+
+def _redis_on(port: int) -> subprocess.Popen[bytes]:
+    server = shutil.which("redis-server")
+    assert server is not None
+    proc = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise AssertionError("redis-server did not start")
+
+
+def test_redis_restart_makes_clients_resync(
+    redis_server: services.Redis, live_settings: Settings, session_factory: sessionmaker[Session],
+    token_for: TokenFor, technician: Any,
+) -> None:
+    port = services.free_port()
+    redis_proc = _redis_on(port)
+    url = f"redis://127.0.0.1:{port}/0"
+    server_bus, publisher = RedisBus(url), RedisBus(url)
+    thread = LiveServerThread(LiveServer(live_settings.live, session_factory, server_bus), port=0).start()
+    try:
+        assert server_bus.ready.wait(5)
+        ws, snapshot = authed(thread, token_for(technician))
+        with ws:
+            redis_proc.send_signal(signal.SIGKILL)  # Redis dies: pub/sub messages in between are lost
+            redis_proc.wait(5)
+            redis_proc = _redis_on(port)
+            deadline = time.monotonic() + 10
+            while not server_bus.ready.is_set() or thread.server.global_seq == snapshot["seq"]:
+                assert time.monotonic() < deadline, "the bus did not resubscribe"
+                time.sleep(0.05)
+            publisher.publish(Event("endpoint.status", {"endpoint_id": 5, "status": "idle"}))
+            [event] = recv_events(ws)
+            assert event["seq"] > snapshot["seq"] + 1  # the client sees the hole and asks again
+            ws.send(json.dumps({"type": "resync"}))
+            again = json.loads(ws.recv(timeout=5))
+            assert again["type"] == "snapshot" and again["seq"] == event["seq"]
+    finally:
+        thread.stop()
+        server_bus.close()
+        publisher.close()
+        redis_proc.kill()
