@@ -27,7 +27,8 @@ def upgrade() -> None:
     sa.Column('conference_id', sa.Integer(), nullable=True),
     sa.Column('packet_loss', sa.String(length=10), nullable=False),
     sa.Column('detail', sa.Text(), nullable=False),
-    sa.ForeignKeyConstraint(['endpoint_id'], ['endpoints.id'], name=op.f('fk_endpoint_status_endpoint_id_endpoints'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['endpoint_id'], ['endpoints.id'],
+                            name=op.f('fk_endpoint_status_endpoint_id_endpoints'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('endpoint_id', name=op.f('pk_endpoint_status'))
     )
     op.create_table('endpoint_status_history',
@@ -36,10 +37,12 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('started_at', UTCDateTime(), nullable=False),
     sa.Column('ended_at', UTCDateTime(), nullable=True),
-    sa.ForeignKeyConstraint(['endpoint_id'], ['endpoints.id'], name=op.f('fk_endpoint_status_history_endpoint_id_endpoints'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['endpoint_id'], ['endpoints.id'],
+                            name=op.f('fk_endpoint_status_history_endpoint_id_endpoints'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_endpoint_status_history'))
     )
-    op.create_index('ix_endpoint_status_history_endpoint_started', 'endpoint_status_history', ['endpoint_id', 'started_at'], unique=False)
+    op.create_index('ix_endpoint_status_history_endpoint_started', 'endpoint_status_history',
+                    ['endpoint_id', 'started_at'], unique=False)
 
 
 def downgrade() -> None:
