@@ -186,7 +186,12 @@ def install_request_handling(app: Flask) -> None:
     def _csrf_error(exc: CSRFError) -> ResponseReturnValue:
         if _is_api_request():
             return jsonify({"error": "csrf", "message": exc.description}), 400
-        return exc.description or "CSRF token missing", 400
+        from flask import render_template
+
+        page_error = DomainError("Phiên làm việc của biểu mẫu đã hết hạn; hãy tải lại trang và thử lại. "
+                                 "/ The form expired; reload the page and try again.")
+        page_error.status = 400
+        return render_template("error.html", error=page_error), 400
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> ResponseReturnValue:

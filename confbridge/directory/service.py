@@ -47,7 +47,7 @@ def list_endpoints(session: Session, *, include_disabled: bool = True) -> list[E
     return list(session.scalars(query))
 
 
-def _check(values: dict[str, Any], partial: bool) -> dict[str, Any]:
+def _check(values: dict[str, Any], partial: bool, current_protocol: str | None = None) -> dict[str, Any]:
     fields: dict[str, str] = {}
     out: dict[str, Any] = {}
     unknown = set(values) - set(FIELDS)
@@ -67,7 +67,7 @@ def _check(values: dict[str, Any], partial: bool) -> dict[str, Any]:
     if "address" in values or not partial:
         # A bridge must be able to dial it (see bridges.naming.MAX_ADDRESS_LENGTH).
         address = check_line(str(values.get("address") or ""), "address", fields, max_len=MAX_ADDRESS_LENGTH)
-        proto = protocol if protocol in PROTOCOLS else values.get("_current_protocol")
+        proto = protocol if protocol in PROTOCOLS else current_protocol
         if address and "address" not in fields:
             pattern = SIP_RE if proto == "sip" else H323_RE
             if not pattern.match(address):
@@ -127,9 +127,7 @@ def create_endpoint(session: Session, values: dict[str, Any], actor_id: int | No
 
 
 def update_endpoint(session: Session, endpoint: Endpoint, values: dict[str, Any], actor_id: int | None) -> Endpoint:
-    data = _check({**values, "_current_protocol": endpoint.protocol} if "address" in values else values,
-                  partial=True) if values else {}
-    data.pop("_current_protocol", None)
+    data = _check(values, partial=True, current_protocol=endpoint.protocol) if values else {}
     _unique(session, data.get("name"), data.get("address"), endpoint.id)
     if "site" in data:
         endpoint.site = get_or_create_site(session, data.pop("site"))
