@@ -203,7 +203,8 @@ def test_endpoint_address_and_protocol_can_change(client, admin) -> None:
         "name": "Sở Y tế", "site": "TP Rạch Giá", "protocol": "sip", "address": "syt@vc.kiengiang.example"}).json["id"]
     r = client.patch(f"/api/v1/endpoints/{eid}", headers=admin.headers, json={"address": "syt2@vc.kiengiang.example"})
     assert r.status_code == 200 and r.json["address"] == "syt2@vc.kiengiang.example"
-    r = client.patch(f"/api/v1/endpoints/{eid}", headers=admin.headers, json={"protocol": "h323", "address": "842973000104"})
+    r = client.patch(f"/api/v1/endpoints/{eid}", headers=admin.headers,
+                     json={"protocol": "h323", "address": "842973000104"})
     assert r.status_code == 200 and (r.json["protocol"], r.json["address"]) == ("h323", "842973000104")
     r = client.patch(f"/api/v1/endpoints/{eid}", headers=admin.headers, json={"address": "not an e164 !"})
     assert r.status_code == 422 and "address" in r.json["fields"]
