@@ -58,7 +58,7 @@ def _publish_after_commit(session: Session) -> None:
     for ev in pending:
         try:
             _publisher.publish(ev)
-        except Exception:  # noqa: BLE001 - a bus hiccup must never undo a committed change
+        except Exception:  # a bus hiccup must never undo a committed change
             import logging
 
             logging.getLogger(__name__).exception("publishing %s failed", ev.type)

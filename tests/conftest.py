@@ -34,7 +34,7 @@ pytest_plugins = [
 def postgres_server() -> Iterator[services.Postgres]:
     try:
         pg = services.start_postgres()
-    except Exception as exc:  # noqa: BLE001 - reported as skip/fail below
+    except Exception as exc:  # reported as skip (or failure under CI) below
         services.unavailable(f"PostgreSQL: {exc}")
         raise
     try:
@@ -60,7 +60,7 @@ def postgres_template(postgres_server: services.Postgres) -> str:
 def redis_server() -> Iterator[services.Redis]:
     try:
         server = services.start_redis()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         services.unavailable(f"Redis: {exc}")
         raise
     try:

@@ -85,7 +85,7 @@ def start_postgres() -> Postgres:
         [*prefix, postgres, "-D", str(data), "-p", str(port), "-h", "127.0.0.1", "-k", str(base),
          "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
          "-c", "max_connections=200"],
-        stdout=subprocess.DEVNULL, stderr=open(base / "server.log", "wb"),  # noqa: SIM115
+        stdout=subprocess.DEVNULL, stderr=open(base / "server.log", "wb"),
     )
     pg = Postgres(base, port, user, proc)
     deadline = time.monotonic() + 30
@@ -97,7 +97,7 @@ def start_postgres() -> Postgres:
 
             with psycopg.connect(f"host=127.0.0.1 port={port} user={user} dbname=postgres", connect_timeout=2):
                 return pg
-        except Exception:  # noqa: BLE001 - not up yet
+        except Exception:  # not accepting connections yet
             if proc.poll() is not None:
                 break
             time.sleep(0.1)
