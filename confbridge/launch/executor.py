@@ -13,8 +13,10 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,6 +25,7 @@ from confbridge import clock
 from confbridge.bridges.base import BridgeDriver
 from confbridge.launch import reconcile as reconcile_mod
 from confbridge.launch import steps
+from confbridge.launch.dbgate import gate_for
 from confbridge.launch.fence import Fence, LostLease, NoFence
 from confbridge.launch.models import ConferenceRun, LegState, RunState
 from confbridge.launch.planner import plan
@@ -38,15 +41,17 @@ class LaunchEngine:
     def __init__(
         self, session_factory: sessionmaker[Session], settings: Settings,
         drivers: Mapping[str, BridgeDriver], *, fence: Fence | None = None, workers: int | None = None,
+        gate: AbstractContextManager[Any] | None = None,
     ) -> None:
         self.session_factory = session_factory
         self.settings = settings
         self.drivers = dict(drivers)
         self.fence = fence or NoFence()
         size = workers or settings.launch.workers or max(
-            4, 2 * sum(b.max_concurrent_requests for b in settings.bridges if b.name in self.drivers))
+            4, 3 * sum(b.max_concurrent_requests for b in settings.bridges if b.name in self.drivers))
         self._pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="launch")
         self._lock = threading.Lock()
+        self._tick_lock = threading.Lock()
         self._inflight: dict[TaskKey, Future[None]] = {}
         self._last_poll: dict[str, datetime] = {}
         # Real seconds the last participant poll of each bridge took, and when it finished (monotonic):
@@ -54,7 +59,8 @@ class LaunchEngine:
         # spaced to take at most a quarter of one request slot instead of competing with the dials.
         self._poll_cost: dict[str, tuple[float, float]] = {}
         self.last_reconcile = 0.0  # monotonic
-        self.ctx = steps.StepContext(session_factory, settings, self.fence, {}, self._inflight_keys)
+        self.ctx = steps.StepContext(session_factory, settings, self.fence, {}, self._inflight_keys,
+                                     gate if gate is not None else gate_for(session_factory))
 
     # ---- task plumbing -------------------------------------------------------------------------------
     def _inflight_keys(self) -> set[TaskKey]:
@@ -113,12 +119,14 @@ class LaunchEngine:
     # ---- the tick ------------------------------------------------------------------------------------
     def tick(self, now: datetime | None = None, *, wait: bool = False) -> None:
         """Plan, advance states that need no bridge call, and submit every due bridge step."""
-        now = now or clock.now()
-        with self.ctx.write() as s:
-            plan(s, self.settings, now)
-            self._advance(s, now)
-        with self.session_factory() as s:
-            self._dispatch(s, now)
+        # One tick at a time: the 1 s interval tick and a precise wake-up may fire together.
+        with self._tick_lock:
+            now = now or clock.now()
+            with self.ctx.write() as s:
+                plan(s, self.settings, now)
+                self._advance(s, now)
+            with self.ctx.read() as s:
+                self._dispatch(s, now)
         if wait:
             self.wait()
 
@@ -167,7 +175,7 @@ class LaunchEngine:
                 continue
             if not run.conference_ready:
                 if run.retry_at is None or run.retry_at <= now:
-                    self._submit(("run", rid), partial(steps.start_run, ctx, driver, rid))
+                    self._submit(("run", rid), partial(self._start_then_dial, driver, rid))
                 continue
             for leg in run.legs:
                 lid = leg.id
@@ -182,11 +190,24 @@ class LaunchEngine:
         for bridge in poll:
             last = self._last_poll.get(bridge)
             took, finished = self._poll_cost.get(bridge, (0.0, 0.0))
-            if time.monotonic() - finished < 3 * took:
+            if self.dial_backlog() and time.monotonic() - finished < 3 * took:
                 continue
             if last is None or now - last >= interval or now < last:
                 self._last_poll[bridge] = now
                 self._submit(("poll", bridge), partial(self._timed_poll, bridge))
+
+    def _start_then_dial(self, driver: BridgeDriver, run_id: int) -> None:
+        """Create the conference, then queue its dials at once (not a tick later): keeps slots busy."""
+        steps.start_run(self.ctx, driver, run_id)
+        now = clock.now()
+        with self.ctx.read() as s:
+            run = s.get(ConferenceRun, run_id)
+            if run is None or not run.conference_ready or run.state not in (RunState.STARTING, RunState.LIVE):
+                return
+            due = [leg.id for leg in run.legs if leg.wanted and leg.state == LegState.PENDING
+                   and (leg.next_attempt_at is None or leg.next_attempt_at <= now)]
+        for lid in due:
+            self._submit(("dial", lid), partial(steps.dial_leg, self.ctx, driver, lid))
 
     def _timed_poll(self, bridge: str) -> None:
         started = time.monotonic()
@@ -206,7 +227,7 @@ class LaunchEngine:
 
     def next_wakeups(self, now: datetime, horizon: timedelta) -> list[datetime]:
         """Planned instants (setup starts, ends) within *horizon*: the scheduler adds precise wake-ups."""
-        with self.session_factory() as s:
+        with self.ctx.read() as s:
             rows = s.execute(select(ConferenceRun.planned_start, ConferenceRun.planned_end).where(
                 ConferenceRun.state.in_([RunState.SCHEDULED, RunState.STARTING, RunState.LIVE]),
                 ConferenceRun.planned_start <= now + horizon,

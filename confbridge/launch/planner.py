@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from confbridge.alarms.service import raise_alarm
 from confbridge.booking.models import Meeting, MeetingStatus, Occurrence, OccurrenceStatus
@@ -37,10 +37,13 @@ def desired_bridge(settings: Settings, meeting: Meeting) -> str:
     return meeting.bridge_name or ""
 
 
-def desired_endpoints(session: Session, occurrence: Occurrence) -> list[Endpoint]:
+def desired_endpoints(session: Session, occurrence: Occurrence,
+                      cache: dict[int, Endpoint] | None = None) -> list[Endpoint]:
     ids = occurrence.endpoint_ids or occurrence.meeting.endpoint_ids
     if not ids:
         return []
+    if cache is not None and all(i in cache for i in ids):
+        return [cache[i] for i in sorted(ids)]
     return list(session.scalars(select(Endpoint).where(Endpoint.id.in_(ids)).order_by(Endpoint.id)))
 
 
@@ -80,8 +83,12 @@ def create_run(session: Session, settings: Settings, occ: Occurrence) -> Confere
     return run
 
 
-def _sync_legs(session: Session, run: ConferenceRun, occ: Occurrence) -> None:
-    wanted = {e.id: e for e in desired_endpoints(session, occ)}
+def _sync_legs(session: Session, run: ConferenceRun, occ: Occurrence,
+               cache: dict[int, Endpoint] | None = None) -> None:
+    wanted = {e.id: e for e in desired_endpoints(session, occ, cache)}
+    if {leg.endpoint_id for leg in run.legs if leg.wanted} == set(wanted) and all(
+            leg.wanted or leg.state != LegState.REMOVED for leg in run.legs if leg.endpoint_id in wanted):
+        return  # the common case, every tick: nothing changed
     for leg in run.legs:
         if leg.endpoint_id not in wanted and leg.wanted:
             leg.wanted = False
@@ -108,8 +115,8 @@ def _sync_legs(session: Session, run: ConferenceRun, occ: Occurrence) -> None:
             leg_event(session, leg)
 
 
-def _refresh(session: Session, settings: Settings, run: ConferenceRun, now: datetime) -> None:
-    occ = session.get(Occurrence, run.occurrence_id) if run.occurrence_id is not None else None
+def _refresh(session: Session, settings: Settings, run: ConferenceRun, now: datetime,
+             occ: Occurrence | None, cache: dict[int, Endpoint]) -> None:
     if not _is_live_occurrence(occ):
         if run.state == RunState.SCHEDULED:
             transition(session, run, RunState.CANCELLED, "lịch họp bị huỷ / occurrence cancelled")
@@ -133,7 +140,7 @@ def _refresh(session: Session, settings: Settings, run: ConferenceRun, now: date
                  bridge=bridge)
             run.bridge_name = bridge
     if run.state in (RunState.SCHEDULED, RunState.STARTING, RunState.LIVE):
-        _sync_legs(session, run, occ)
+        _sync_legs(session, run, occ, cache)
     if run.state == RunState.SCHEDULED and run.planned_end <= now:
         mark_missed(session, run)
 
@@ -172,10 +179,25 @@ def plan(session: Session, settings: Settings, now: datetime) -> None:
             run = create_run(session, settings, occ)
             if run.planned_end <= now:
                 mark_missed(session, run)
+    # Every open run is compared with its occurrence each tick: loaded in bulk (a handful of queries
+    # whatever the number of runs), because on SQLite this transaction holds the database write lock.
     open_runs = session.scalars(
         select(ConferenceRun).where(ConferenceRun.state.notin_([str(s) for s in TERMINAL_STATES]))
     ).all()
+    occ_ids = [r.occurrence_id for r in open_runs if r.occurrence_id is not None]
+    occurrences: dict[int, Occurrence] = {}
+    for chunk in range(0, len(occ_ids), 500):
+        for occ in session.scalars(select(Occurrence).where(Occurrence.id.in_(occ_ids[chunk:chunk + 500]))
+                                   .options(selectinload(Occurrence.meeting))):
+            occurrences[occ.id] = occ
+    endpoint_ids = {slot.endpoint_id for occ in occurrences.values() for slot in occ.slots}
+    cache: dict[int, Endpoint] = {}
+    ids = sorted(endpoint_ids)
+    for chunk in range(0, len(ids), 500):
+        for endpoint in session.scalars(select(Endpoint).where(Endpoint.id.in_(ids[chunk:chunk + 500]))):
+            cache[endpoint.id] = endpoint
     for run in open_runs:
         if run.state in ACTIVE_STATES or run.state == RunState.SCHEDULED:
-            _refresh(session, settings, run, now)
+            current = occurrences.get(run.occurrence_id) if run.occurrence_id is not None else None
+            _refresh(session, settings, run, now, current, cache)
     session.flush()

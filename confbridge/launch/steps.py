@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -42,6 +43,12 @@ class StepContext:
     # ("run", run id)…): a bridge listing taken before that is stale for that object.
     done_at: dict[tuple[str, int | str], float]
     inflight: Callable[[], set[tuple[str, int | str]]]
+    # Held around every transaction on SQLite (see confbridge.launch.dbgate).
+    gate: AbstractContextManager[Any] = field(default_factory=nullcontext)
+
+    def read(self) -> Any:
+        """A read-only session under the gate (``with ctx.read() as s``)."""
+        return _GatedSession(self)
 
     def leg_settled(self, leg_id: int, listed_at: float, busy: set[tuple[str, int | str]]) -> bool:
         """True when no step for the leg runs now or finished after the listing at *listed_at*."""
@@ -61,17 +68,47 @@ class _FencedUnit:
         self._cm: Any = None
 
     def __enter__(self) -> Session:
-        self._cm = unit_of_work(self._ctx.session_factory)
-        session: Session = self._cm.__enter__()
+        self._ctx.gate.__enter__()
+        try:
+            self._cm = unit_of_work(self._ctx.session_factory)
+            session: Session = self._cm.__enter__()
+        except BaseException:
+            self._ctx.gate.__exit__(None, None, None)
+            raise
         try:
             self._ctx.fence.check(session)
         except BaseException as exc:
-            self._cm.__exit__(type(exc), exc, exc.__traceback__)
+            try:
+                self._cm.__exit__(type(exc), exc, exc.__traceback__)
+            finally:
+                self._ctx.gate.__exit__(None, None, None)
             raise
         return session
 
     def __exit__(self, *exc: Any) -> Any:
-        return self._cm.__exit__(*exc)
+        try:
+            return self._cm.__exit__(*exc)
+        finally:
+            self._ctx.gate.__exit__(None, None, None)
+
+
+class _GatedSession:
+    def __init__(self, ctx: StepContext) -> None:
+        self._ctx = ctx
+        self._session: Session | None = None
+
+    def __enter__(self) -> Session:
+        self._ctx.gate.__enter__()
+        self._session = self._ctx.session_factory()
+        return self._session
+
+    def __exit__(self, *exc: Any) -> None:
+        try:
+            if self._session is not None:
+                self._session.rollback()
+                self._session.close()
+        finally:
+            self._ctx.gate.__exit__(None, None, None)
 
 
 def _record_first_call(run: ConferenceRun, at: datetime) -> None:

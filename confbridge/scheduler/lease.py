@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import AbstractContextManager, nullcontext
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -27,8 +29,9 @@ log = logging.getLogger(__name__)
 
 class Lease:
     def __init__(self, session_factory: sessionmaker[Session], holder: str, seconds: float,
-                 name: str = "launch") -> None:
+                 name: str = "launch", gate: AbstractContextManager[Any] | None = None) -> None:
         self.session_factory = session_factory
+        self.gate = gate if gate is not None else nullcontext()
         self.holder = holder
         self.seconds = seconds
         self.name = name
@@ -42,7 +45,7 @@ class Lease:
         now = clock.now()
         expires = now + timedelta(seconds=self.seconds)
         try:
-            with unit_of_work(self.session_factory) as s:
+            with self.gate, unit_of_work(self.session_factory) as s:
                 row = s.get(SchedulerLease, self.name)
                 if row is None:
                     s.add(SchedulerLease(name=self.name, holder=self.holder, token=1, expires_at=expires,
@@ -73,8 +76,8 @@ class Lease:
         if self.token is None:
             return False
         started = time.monotonic()
-        now = clock.now()
-        with unit_of_work(self.session_factory) as s:
+        with self.gate, unit_of_work(self.session_factory) as s:
+            now = clock.now()
             result = s.execute(
                 update(SchedulerLease)
                 .where(SchedulerLease.name == self.name, SchedulerLease.holder == self.holder,
@@ -93,7 +96,7 @@ class Lease:
     def release(self) -> None:
         if self.token is None:
             return
-        with unit_of_work(self.session_factory) as s:
+        with self.gate, unit_of_work(self.session_factory) as s:
             s.execute(
                 update(SchedulerLease)
                 .where(SchedulerLease.name == self.name, SchedulerLease.holder == self.holder,

@@ -25,6 +25,7 @@ from confbridge import clock
 from confbridge.bridges.base import BridgeDriver
 from confbridge.bridges.registry import make_driver
 from confbridge.db import make_engine, make_session_factory
+from confbridge.launch.dbgate import gate_for
 from confbridge.launch.executor import LaunchEngine
 from confbridge.launch.fence import LostLease
 from confbridge.scheduler.lease import Lease
@@ -72,7 +73,8 @@ def _lead(settings: Settings, lease: Lease, session_factory: object, stop: threa
     renewer = threading.Thread(target=_keep_lease, args=(lease, done, lost), name="lease", daemon=True)
     renewer.start()
     drivers = _drivers(settings)
-    engine = LaunchEngine(session_factory, settings, drivers, fence=lease)  # type: ignore[arg-type]
+    engine = LaunchEngine(session_factory, settings, drivers, fence=lease,  # type: ignore[arg-type]
+                          gate=lease.gate)
     aps = BackgroundScheduler(
         timezone=UTC,
         executors={"default": ApsThreadPool(4)},
@@ -98,7 +100,7 @@ def _lead(settings: Settings, lease: Lease, session_factory: object, stop: threa
                 aps.add_job(tick, "date", run_date=instant, id=f"wake-{instant.isoformat()}",
                             replace_existing=True)
 
-        aps.add_job(_guard("wakeups", plan_wakeups), "interval", seconds=30, id="wakeups",
+        aps.add_job(_guard("wakeups", plan_wakeups), "interval", seconds=5, id="wakeups",
                     next_run_time=clock.now())
         aps.start()
         while not stop.wait(0.2) and not lost.is_set():
@@ -126,7 +128,8 @@ def run_scheduler(settings: Settings, stop_event: threading.Event | None = None)
     db_engine = make_engine(settings.database.url, settings.database.echo)
     factory = make_session_factory(db_engine)
     holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    lease = Lease(factory, holder, settings.launch.lease_seconds)
+    # The engine and the lease share one gate for SQLite transactions (confbridge.launch.dbgate).
+    lease = Lease(factory, holder, settings.launch.lease_seconds, gate=gate_for(factory))
     log.info("scheduler %s starting (standby until the lease is free)", holder)
     try:
         while not stop.is_set():

@@ -40,7 +40,8 @@ def test_meeting_booked_through_the_api_is_launched_and_ended(
         fc.set(start - timedelta(minutes=1))  # the setup time
         launch.tick(wait=True)
         assert [c["name"] for c in mcu_emulator.state()["conferences"]] == [runs[0]["conference_name"]]
-        drive(launch, fc, lambda: all(leg.state == LegState.CONNECTED for leg in legs(session_factory, run_id)))
+        drive(launch, fc, lambda: all(leg.state == LegState.CONNECTED
+                                      for leg in legs(session_factory, run_id)))
         assert sorted(c["participant"] for c in mcu_emulator.calls()) == sorted(f"cb-ep-{e}" for e in eps)
         body = client.get(f"/api/v1/conferences/{run_id}", headers=tech.headers).get_json()
         assert body["state"] == RunState.LIVE and body["lateness_ms"] < 2000
@@ -74,7 +75,8 @@ def test_cancelling_through_the_api_cancels_the_launch(
         "endpoint_ids": eps, "setup_minutes": 10}).get_json()
     try:
         launch.tick(wait=True)
-        assert client.delete(f"/api/v1/meetings/{meeting['id']}", headers=secretary.headers).status_code == 200
+        deleted = client.delete(f"/api/v1/meetings/{meeting['id']}", headers=secretary.headers)
+        assert deleted.status_code == 200
         fc.set(start - timedelta(minutes=10))
         launch.tick(wait=True)
         from sqlalchemy import select
