@@ -32,8 +32,12 @@ HINT_DEBOUNCE_SECONDS = 0.2  # a burst of events (a conference ending) becomes o
 
 class MonitorLoop:
     def __init__(self, session_factory: sessionmaker[Session], settings: Settings,
-                 drivers: Mapping[str, BridgeDriver], probe: Probe | None = None) -> None:
+                 drivers: Mapping[str, BridgeDriver], probe: Probe | None = None,
+                 defer_polls: Callable[[], bool] | None = None) -> None:
         self.session_factory = session_factory
+        # True while the launch engine has dials queued: a full participant enumeration would take the
+        # bridge's few request slots from the launch that matters more.
+        self.defer_polls = defer_polls
         self.settings = settings
         self.drivers = drivers
         self.probe = probe or make_probe(settings.monitor)
@@ -46,7 +50,9 @@ class MonitorLoop:
 
     def tick(self) -> int:
         self.passes += 1
-        return monitor_tick(self.session_factory, self.settings, self.drivers, probe=self.probe)
+        poll = not (self.defer_polls is not None and self.defer_polls())
+        return monitor_tick(self.session_factory, self.settings, self.drivers, probe=self.probe,
+                            poll_bridges=poll)
 
     def run(self, stop: threading.Event) -> None:
         """Run until *stop* is set (a lost lease sets it: only the leader monitors)."""

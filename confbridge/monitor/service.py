@@ -216,12 +216,16 @@ def _store(session: Session, settings: Settings, now: datetime, verdicts: dict[i
 
 def monitor_tick(session_factory: sessionmaker[Session], settings: Settings,
                  drivers: Mapping[str, BridgeDriver], now: datetime | None = None, *,
-                 probe: Probe | None = None) -> int:
-    """One monitoring pass; returns how many endpoint statuses changed."""
+                 probe: Probe | None = None, poll_bridges: bool = True) -> int:
+    """One monitoring pass; returns how many endpoint statuses changed.
+
+    With ``poll_bridges=False`` (the launch engine is busy dialling) call statuses come from the call
+    legs the engine keeps, and the bridges' request slots are left to the dials.
+    """
     now = now or clock.now()
     with session_factory() as session:
         legs, targets, current = _read(session)
-    reports = _poll(drivers, {leg.bridge for leg in legs})
+    reports = _poll(drivers, {leg.bridge for leg in legs}) if poll_bridges else {}
     probe = probe or make_probe(settings.monitor)
     verdicts = _verdicts(settings, now, legs, targets, current, reports, probe)
     if not verdicts:

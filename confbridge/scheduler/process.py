@@ -28,6 +28,7 @@ from confbridge.db import make_engine, make_session_factory
 from confbridge.launch.dbgate import gate_for
 from confbridge.launch.executor import LaunchEngine
 from confbridge.launch.fence import LostLease
+from confbridge.monitor.loop import FeedbackReceiver, MonitorLoop
 from confbridge.scheduler.lease import Lease
 from confbridge.settings import Settings
 
@@ -80,8 +81,20 @@ def _lead(settings: Settings, lease: Lease, session_factory: object, stop: threa
         executors={"default": ApsThreadPool(4)},
         job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
     )
+    # Endpoint monitoring runs only on the leader, beside the launch engine (and yields to its dials).
+    monitor = MonitorLoop(session_factory, settings, drivers,  # type: ignore[arg-type]
+                          defer_polls=lambda: engine.dial_backlog() > 0)
+    monitor_stop = threading.Event()
+    monitor_thread = threading.Thread(target=monitor.run, args=(monitor_stop,), name="monitor", daemon=True)
+    receiver: FeedbackReceiver | None = None
+    try:
+        receiver = FeedbackReceiver(monitor.hint).start()
+        receiver.register(drivers)
+    except Exception:  # push hints are an optimisation: polling still runs
+        log.exception("bridge feedback receiver not available; monitoring by polling only")
     try:
         engine.reconcile(wait=True)  # start-up: adopt, re-drive, tear down before anything new
+        monitor_thread.start()
         tick = _guard("tick", engine.tick)
         aps.add_job(tick, "interval", seconds=1, id="tick", next_run_time=clock.now())
         interval = settings.launch.reconcile_interval_seconds
@@ -107,6 +120,9 @@ def _lead(settings: Settings, lease: Lease, session_factory: object, stop: threa
             pass
     finally:
         done.set()
+        monitor_stop.set()
+        if receiver is not None:
+            receiver.stop()
         if aps.running:
             aps.shutdown(wait=False)
         engine.close()
