@@ -64,29 +64,34 @@ class ScopeQuerySchema(Schema):
     scope = fields.String(load_default="this", validate=validate.OneOf(["this", "following"]))
 
 
-class RangeQuerySchema(Schema):
+class _TimeRangeSchema(Schema):
+    """``from``/``to`` query parameters: aware instants, in order, at most ``max_days`` apart."""
+
+    max_days = 400
     from_ = fields.AwareDateTime(required=True, data_key="from")
     to = fields.AwareDateTime(required=True)
+
+    @validates_schema
+    def _range(self, data: dict[str, Any], **_: Any) -> None:
+        if "from_" in data and "to" in data:
+            if data["to"] <= data["from_"]:
+                raise ValidationError("must be after from", "to")
+            if (data["to"] - data["from_"]).days > self.max_days:
+                raise ValidationError(f"at most {self.max_days} days", "to")
+
+
+class RangeQuerySchema(_TimeRangeSchema):
     endpoint_id = fields.Integer(load_default=None)
     site_id = fields.Integer(load_default=None)
     include_cancelled = fields.Boolean(load_default=True)
 
-    @validates_schema
-    def _order(self, data: dict[str, Any], **_: Any) -> None:
-        if "from_" in data and "to" in data:
-            if data["to"] <= data["from_"]:
-                raise ValidationError("must be after from", "to")
-            if (data["to"] - data["from_"]).days > 400:
-                raise ValidationError("at most 400 days", "to")
 
-
-class AvailabilityQuerySchema(Schema):
+class AvailabilityQuerySchema(_TimeRangeSchema):
+    max_days = 62
     endpoint_ids = fields.String(required=True, metadata={"description": "comma-separated ids"})
-    from_ = fields.AwareDateTime(required=True, data_key="from")
-    to = fields.AwareDateTime(required=True)
 
     @validates_schema
-    def _check(self, data: dict[str, Any], **_: Any) -> None:
+    def _ids(self, data: dict[str, Any], **_: Any) -> None:
         raw = data.get("endpoint_ids", "")
         try:
             ids = [int(x) for x in raw.split(",") if x.strip()]
@@ -95,11 +100,6 @@ class AvailabilityQuerySchema(Schema):
         if not ids or len(ids) > 500:
             raise ValidationError("between 1 and 500 endpoint ids", "endpoint_ids")
         data["ids"] = ids
-        if "from_" in data and "to" in data:
-            if data["to"] <= data["from_"]:
-                raise ValidationError("must be after from", "to")
-            if (data["to"] - data["from_"]).days > 62:
-                raise ValidationError("at most 62 days", "to")
 
 
 class OccurrenceSchema(Schema):

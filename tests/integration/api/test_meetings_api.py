@@ -208,3 +208,15 @@ def test_endpoint_address_and_protocol_can_change(client, admin) -> None:
     assert r.status_code == 200 and (r.json["protocol"], r.json["address"]) == ("h323", "842973000104")
     r = client.patch(f"/api/v1/endpoints/{eid}", headers=admin.headers, json={"address": "not an e164 !"})
     assert r.status_code == 422 and "address" in r.json["fields"]
+
+
+@pytest.mark.parametrize(("query", "field"), [
+    ("endpoint_ids=1&from=2026-12-02T00:00:00Z&to=2026-12-01T00:00:00Z", "to"),
+    ("endpoint_ids=1&from=2026-12-01T00:00:00Z&to=2027-03-01T00:00:00Z", "to"),
+    ("endpoint_ids=a,b&from=2026-12-01T00:00:00Z&to=2026-12-02T00:00:00Z", "endpoint_ids"),
+    ("endpoint_ids=&from=2026-12-01T00:00:00Z&to=2026-12-02T00:00:00Z", "endpoint_ids"),
+    ("endpoint_ids=1&from=2026-12-01T00:00:00&to=2026-12-02T00:00:00Z", "from"),
+])
+def test_availability_query_errors_name_the_parameter(client, secretary, query: str, field: str) -> None:
+    r = client.get(f"/api/v1/availability?{query}", headers=secretary.headers)
+    assert r.status_code == 422 and field in r.json["fields"], r.json
