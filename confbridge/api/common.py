@@ -20,7 +20,9 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, UnprocessableEntity
+from werkzeug.routing import IntegerConverter, Map
 
+from confbridge.api.validators import DB_INT_MAX
 from confbridge.auth.models import User
 from confbridge.errors import DomainError, Forbidden, Unauthorized
 from confbridge.settings import Settings
@@ -139,7 +141,18 @@ def _is_api_request() -> bool:
     return request.path.startswith("/api/")
 
 
+class RowIdConverter(IntegerConverter):
+    """``<int:…>`` in URLs: at most the largest database INTEGER, so ``/meetings/99999999999999999999``
+    is an unknown page (404) instead of an overflow in the database driver (500)."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", DB_INT_MAX)
+        super().__init__(map, *args, **kwargs)
+
+
 def install_request_handling(app: Flask) -> None:
+    # Before any blueprint is registered: the rules pick their converters when they are added.
+    app.url_map.converters["int"] = RowIdConverter
     csrf.init_app(app)
 
     @app.before_request
