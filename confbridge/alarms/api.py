@@ -17,6 +17,7 @@ from sqlalchemy import select
 from confbridge.alarms.models import ALARM_KINDS, Alarm
 from confbridge.alarms.service import acknowledge
 from confbridge.api.common import commit, current_user, db, roles_required
+from confbridge.api.validators import ROW_ID
 from confbridge.audit.models import record
 from confbridge.auth.models import Role
 from confbridge.booking.models import Meeting
@@ -31,7 +32,7 @@ OPERATORS = (Role.ADMIN, Role.TECHNICIAN)
 class AlarmQuerySchema(Schema):
     open = fields.Boolean(load_default=False, metadata={"description": "only alarms not yet cleared"})
     kind = fields.String(load_default=None, validate=validate.OneOf(ALARM_KINDS))
-    endpoint_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    endpoint_id = fields.Integer(load_default=None, validate=ROW_ID)
     limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
 
 

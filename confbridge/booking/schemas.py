@@ -6,6 +6,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from confbridge.api.validators import DB_INT_MAX, ROW_ID
+
 
 class AttendeeSchema(Schema):
     email = fields.String(required=True, validate=validate.Length(max=254))
@@ -18,8 +20,8 @@ class MeetingCreateSchema(Schema):
     start = fields.AwareDateTime(required=True, metadata={"description": "RFC 3339 with offset"})
     end = fields.AwareDateTime(required=True)
     timezone = fields.String(load_default=None, allow_none=True, metadata={"description": "IANA zone"})
-    endpoint_ids = fields.List(fields.Integer(strict=True), required=True)
-    host_endpoint_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    endpoint_ids = fields.List(fields.Integer(strict=True, validate=ROW_ID), required=True)
+    host_endpoint_id = fields.Integer(load_default=None, allow_none=True, strict=True, validate=ROW_ID)
     attendees = fields.List(fields.Nested(AttendeeSchema), load_default=list)
     rrule = fields.String(load_default=None, allow_none=True, metadata={"description": "RFC 5545 RRULE"})
     exdates = fields.List(fields.AwareDateTime(), load_default=list)
@@ -29,7 +31,7 @@ class MeetingCreateSchema(Schema):
 
 
 class MeetingCheckSchema(MeetingCreateSchema):
-    exclude_meeting_id = fields.Integer(load_default=None, allow_none=True,
+    exclude_meeting_id = fields.Integer(load_default=None, allow_none=True, validate=ROW_ID,
                                         metadata={"description": "ignore this meeting's own slots (editing)"})
 
 
@@ -39,8 +41,8 @@ class MeetingPatchSchema(Schema):
     start = fields.AwareDateTime()
     end = fields.AwareDateTime()
     timezone = fields.String()
-    endpoint_ids = fields.List(fields.Integer(strict=True))
-    host_endpoint_id = fields.Integer(allow_none=True, strict=True)
+    endpoint_ids = fields.List(fields.Integer(strict=True, validate=ROW_ID))
+    host_endpoint_id = fields.Integer(allow_none=True, strict=True, validate=ROW_ID)
     attendees = fields.List(fields.Nested(AttendeeSchema))
     rrule = fields.String(allow_none=True)
     exdates = fields.List(fields.AwareDateTime())
@@ -81,8 +83,8 @@ class _TimeRangeSchema(Schema):
 
 
 class RangeQuerySchema(_TimeRangeSchema):
-    endpoint_id = fields.Integer(load_default=None)
-    site_id = fields.Integer(load_default=None)
+    endpoint_id = fields.Integer(load_default=None, validate=ROW_ID)
+    site_id = fields.Integer(load_default=None, validate=ROW_ID)
     include_cancelled = fields.Boolean(load_default=True)
 
 
@@ -97,6 +99,8 @@ class AvailabilityQuerySchema(_TimeRangeSchema):
             ids = [int(x) for x in raw.split(",") if x.strip()]
         except ValueError:
             raise ValidationError("comma-separated endpoint ids", "endpoint_ids") from None
+        if any(not 1 <= i <= DB_INT_MAX for i in ids):
+            raise ValidationError("endpoint ids are positive integers", "endpoint_ids")
         if not ids or len(ids) > 500:
             raise ValidationError("between 1 and 500 endpoint ids", "endpoint_ids")
         data["ids"] = ids

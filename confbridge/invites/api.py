@@ -16,6 +16,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from confbridge.api.common import commit, current_user, db, get_settings, roles_required
+from confbridge.api.validators import ROW_ID
 from confbridge.auth.models import ApiToken, Role, User
 from confbridge.auth.service import get_user, issue_token
 from confbridge.booking.models import Meeting, MeetingStatus
@@ -69,7 +70,7 @@ def invite_ics(meeting_id: int) -> ResponseReturnValue:
 # ---- feed tokens ---------------------------------------------------------------------------------------
 class FeedRequestSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(["endpoint", "user"]))
-    endpoint_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    endpoint_id = fields.Integer(load_default=None, allow_none=True, strict=True, validate=ROW_ID)
     username = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=64))
 
 
