@@ -155,9 +155,14 @@ def test_console_is_for_technicians_and_admins(
     login(page, live_server, web_users["secretary"])
     response = page.goto(live_server.url + "/console")
     assert response is not None and response.status == 403
-    page.context.clear_cookies()
-    response = page.goto(live_server.url + "/console")
-    assert "/login" in page.url
+    # Anonymous: a fresh browser context (no cookies, no cache) is sent to the sign-in page.
+    context = page.context.browser.new_context()
+    try:
+        anonymous = context.new_page()
+        anonymous.goto(live_server.url + "/console")
+        assert "/login" in anonymous.url
+    finally:
+        context.close()
 
 
 def test_console_in_english(
