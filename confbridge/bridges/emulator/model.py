@@ -117,6 +117,12 @@ class DeviceState:
             obj.revision = self.revision
         return self.revision
 
+    def _forget_tombstones(self, kind: str, ids: dict[str, Any]) -> None:
+        """A record added again under a removed one's identity exists: a ``lastRevision`` query must
+        report it (in full), not also as ``dead`` (a client applying both would drop a live record)."""
+        self.tombstones = [t for t in self.tombstones if not (
+            t.kind == kind and all(t.ids.get(k) == v for k, v in ids.items()))]
+
     def next_id(self) -> int:
         return next(self._ids)
 
@@ -132,6 +138,7 @@ class DeviceState:
     # ---- conferences ---------------------------------------------------------------------------------
     def add_conference(self, conf: Conference) -> None:
         self.conferences[conf.name] = conf
+        self._forget_tombstones("conference", {"conferenceName": conf.name})
         self.bump(conf)
         self.reschedule(conf)
 
@@ -190,6 +197,9 @@ class DeviceState:
     # ---- participants / calls ------------------------------------------------------------------------
     def add_participant(self, p: Participant) -> None:
         self.participants[p.key] = p
+        self._forget_tombstones("participant", {
+            "conferenceName": p.conference, "participantName": p.name,
+            "participantProtocol": p.protocol, "participantType": p.ptype})
         conf = self.conferences[p.conference]
         p.audio_rx_muted = conf.join_audio_muted
         p.video_rx_muted = conf.join_video_muted
