@@ -135,6 +135,32 @@ class ParticipantInfo:
     packet_loss: PacketLoss = "none"
     ours: bool = True  # added by_address through the API (False: ad_hoc dial-ins)
 
+    @property
+    def key(self) -> ParticipantKey:
+        """The identity a bridge gives a participant (reported again as the key of a removal)."""
+        return (self.conference, self.participant_name, self.protocol, self.ours)
+
+
+# (conference, participant name, protocol, ours): what identifies a participant on a bridge.
+ParticipantKey = tuple[str, str, str, bool]
+
+
+@dataclass(frozen=True)
+class ParticipantDelta:
+    """One delta-capable read (``list_participants_since``).
+
+    ``full``: the read listed every participant (first read, revision unknown, reset or refused by the
+    device): ``changed`` is then the whole list and anything not in it is gone.  Otherwise ``changed``
+    holds what changed since the revision passed in and ``removed`` the keys of removed participants.
+    ``revision``: pass it to the next call; ``None`` when the device reports no revisions (a full read
+    every time then).
+    """
+
+    changed: list[ParticipantInfo]
+    removed: list[ParticipantKey]
+    revision: int | None
+    full: bool
+
 
 # ---- the interface -----------------------------------------------------------------------------------
 @runtime_checkable
