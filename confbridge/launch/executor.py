@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from confbridge import clock
 from confbridge.bridges.base import BridgeDriver
+from confbridge.bridges.view import ParticipantView
 from confbridge.launch import reconcile as reconcile_mod
 from confbridge.launch import steps
 from confbridge.launch.dbgate import gate_for
@@ -41,11 +42,15 @@ class LaunchEngine:
     def __init__(
         self, session_factory: sessionmaker[Session], settings: Settings,
         drivers: Mapping[str, BridgeDriver], *, fence: Fence | None = None, workers: int | None = None,
-        gate: AbstractContextManager[Any] | None = None,
+        gate: AbstractContextManager[Any] | None = None, views: Mapping[str, ParticipantView] | None = None,
     ) -> None:
         self.session_factory = session_factory
         self.settings = settings
         self.drivers = dict(drivers)
+        # Per-bridge cached participant lists refreshed by delta reads; the scheduler passes the ones it
+        # shares with the monitor.
+        given = dict(views or {})
+        self.views = {name: given.get(name) or ParticipantView(d) for name, d in self.drivers.items()}
         self.fence = fence or NoFence()
         size = workers or settings.launch.workers or max(
             4, 3 * sum(b.max_concurrent_requests for b in settings.bridges if b.name in self.drivers))
@@ -55,8 +60,9 @@ class LaunchEngine:
         self._inflight: dict[TaskKey, Future[None]] = {}
         self._last_poll: dict[str, datetime] = {}
         # Real seconds the last participant poll of each bridge took, and when it finished (monotonic):
-        # a poll pages through every participant (page size 5 on a Cisco MCU), so during a storm it is
-        # spaced to take at most a quarter of one request slot instead of competing with the dials.
+        # a full poll pages through every participant (page size 5 on a Cisco MCU), so during a storm it
+        # is spaced to take at most a quarter of one request slot instead of competing with the dials
+        # (a delta poll is usually one call, so it is barely spaced at all).
         self._poll_cost: dict[str, tuple[float, float]] = {}
         self.last_reconcile = 0.0  # monotonic
         self.ctx = steps.StepContext(session_factory, settings, self.fence, {}, self._inflight_keys,
@@ -212,7 +218,7 @@ class LaunchEngine:
     def _timed_poll(self, bridge: str) -> None:
         started = time.monotonic()
         try:
-            steps.poll_bridge(self.ctx, self.drivers[bridge], bridge)
+            steps.poll_bridge(self.ctx, self.views[bridge], bridge)
         finally:
             done = time.monotonic()
             self._poll_cost[bridge] = (done - started, done)

@@ -23,6 +23,7 @@ from confbridge import clock
 from confbridge.alarms.service import raise_alarm
 from confbridge.booking.models import Meeting
 from confbridge.bridges.base import BridgeDriver, DialTarget, ParticipantInfo
+from confbridge.bridges.view import ParticipantView
 from confbridge.db import unit_of_work
 from confbridge.launch.faults import FaultKind, bridge_alarm, bridge_ok, classify, describe
 from confbridge.launch.fence import Fence
@@ -380,13 +381,16 @@ def _teardown_failed(ctx: StepContext, run_id: int, what: str, exc: Exception) -
 
 
 # ---- poll ------------------------------------------------------------------------------------------
-def poll_bridge(ctx: StepContext, driver: BridgeDriver, bridge: str) -> None:
-    """Read the bridge's participants once and fold them into every open run on that bridge."""
+def poll_bridge(ctx: StepContext, view: ParticipantView, bridge: str) -> None:
+    """Read the bridge's participants once and fold them into every open run on that bridge.
+
+    Through the bridge's ``ParticipantView``: only what changed since the last read is fetched, and the
+    legs still see the full list (the same states a full read would give)."""
     if not ctx.fence.valid_locally():
         return
     listed_at = time.monotonic()
     try:
-        reported = driver.list_participants()
+        reported = view.read()
     except Exception as exc:
         log.warning("bridge %s: participant poll failed: %s", bridge, describe(exc))
         return

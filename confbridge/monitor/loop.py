@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from confbridge.bridges.base import BridgeDriver
+from confbridge.bridges.view import ParticipantView
 from confbridge.monitor.probes import Probe, make_probe
 from confbridge.monitor.service import monitor_tick
 from confbridge.settings import Settings
@@ -33,8 +34,12 @@ HINT_DEBOUNCE_SECONDS = 0.2  # a burst of events (a conference ending) becomes o
 class MonitorLoop:
     def __init__(self, session_factory: sessionmaker[Session], settings: Settings,
                  drivers: Mapping[str, BridgeDriver], probe: Probe | None = None,
-                 defer_polls: Callable[[], bool] | None = None) -> None:
+                 defer_polls: Callable[[], bool] | None = None,
+                 views: Mapping[str, ParticipantView] | None = None) -> None:
         self.session_factory = session_factory
+        # The scheduler shares its per-bridge participant views with the launch engine: each poll then
+        # fetches only what changed since the other's last read.
+        self.views = views
         # True while the launch engine has dials queued: a full participant enumeration would take the
         # bridge's few request slots from the launch that matters more.
         self.defer_polls = defer_polls
@@ -52,7 +57,7 @@ class MonitorLoop:
         self.passes += 1
         poll = not (self.defer_polls is not None and self.defer_polls())
         return monitor_tick(self.session_factory, self.settings, self.drivers, probe=self.probe,
-                            poll_bridges=poll)
+                            poll_bridges=poll, views=self.views)
 
     def run(self, stop: threading.Event) -> None:
         """Run until *stop* is set (a lost lease sets it: only the leader monitors)."""

@@ -26,6 +26,7 @@ from confbridge.alarms.models import Alarm
 from confbridge.alarms.service import clear_alarm, raise_alarm
 from confbridge.booking.models import EndpointSlot, Meeting, Occurrence
 from confbridge.bridges.base import BridgeDriver, ParticipantInfo
+from confbridge.bridges.view import ParticipantView
 from confbridge.db import unit_of_work
 from confbridge.directory.models import Endpoint
 from confbridge.events import queue_event
@@ -85,16 +86,20 @@ def _read(session: Session) -> tuple[list[_Leg], list[_Target], dict[int, Endpoi
     return legs, targets, current
 
 
-def _poll(drivers: Mapping[str, BridgeDriver], bridges: set[str]) -> Reports:
-    """One enumeration per bridge with live conferences; a bridge that fails is left out (the launch
-    engine raises ``bridge_unreachable``/``bridge_auth`` for it)."""
+def _poll(drivers: Mapping[str, BridgeDriver], bridges: set[str],
+          views: Mapping[str, ParticipantView] | None = None) -> Reports:
+    """One enumeration per bridge with live conferences (through the bridge's shared view when there is
+    one: a delta read); a bridge that fails is left out (the launch engine raises
+    ``bridge_unreachable``/``bridge_auth`` for it)."""
     out: Reports = {}
     for bridge in sorted(bridges):
         driver = drivers.get(bridge)
         if driver is None:
             continue
+        view = (views or {}).get(bridge)
         try:
-            out[bridge] = {(p.conference, p.participant_name): p for p in driver.list_participants()}
+            listed = view.read() if view is not None else driver.list_participants()
+            out[bridge] = {(p.conference, p.participant_name): p for p in listed}
         except Exception as exc:  # any driver error: no verdict from this bridge this time
             log.warning("monitor: bridge %s participant poll failed: %s", bridge, type(exc).__name__)
     return out
@@ -216,7 +221,8 @@ def _store(session: Session, settings: Settings, now: datetime, verdicts: dict[i
 
 def monitor_tick(session_factory: sessionmaker[Session], settings: Settings,
                  drivers: Mapping[str, BridgeDriver], now: datetime | None = None, *,
-                 probe: Probe | None = None, poll_bridges: bool = True) -> int:
+                 probe: Probe | None = None, poll_bridges: bool = True,
+                 views: Mapping[str, ParticipantView] | None = None) -> int:
     """One monitoring pass; returns how many endpoint statuses changed.
 
     With ``poll_bridges=False`` (the launch engine is busy dialling) call statuses come from the call
@@ -225,7 +231,7 @@ def monitor_tick(session_factory: sessionmaker[Session], settings: Settings,
     now = now or clock.now()
     with session_factory() as session:
         legs, targets, current = _read(session)
-    reports = _poll(drivers, {leg.bridge for leg in legs}) if poll_bridges else {}
+    reports = _poll(drivers, {leg.bridge for leg in legs}, views) if poll_bridges else {}
     probe = probe or make_probe(settings.monitor)
     verdicts = _verdicts(settings, now, legs, targets, current, reports, probe)
     if not verdicts:

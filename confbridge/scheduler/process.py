@@ -24,6 +24,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from confbridge import clock
 from confbridge.bridges.base import BridgeDriver
 from confbridge.bridges.registry import make_driver
+from confbridge.bridges.view import ParticipantView
 from confbridge.db import make_engine, make_session_factory
 from confbridge.launch.dbgate import gate_for
 from confbridge.launch.executor import LaunchEngine
@@ -74,8 +75,10 @@ def _lead(settings: Settings, lease: Lease, session_factory: object, stop: threa
     renewer = threading.Thread(target=_keep_lease, args=(lease, done, lost), name="lease", daemon=True)
     renewer.start()
     drivers = _drivers(settings)
+    # One participant view per bridge, shared by the engine's polls and the monitor (delta reads).
+    views = {name: ParticipantView(driver) for name, driver in drivers.items()}
     engine = LaunchEngine(session_factory, settings, drivers, fence=lease,  # type: ignore[arg-type]
-                          gate=lease.gate)
+                          gate=lease.gate, views=views)
     aps = BackgroundScheduler(
         timezone=UTC,
         executors={"default": ApsThreadPool(4)},
@@ -83,7 +86,7 @@ def _lead(settings: Settings, lease: Lease, session_factory: object, stop: threa
     )
     # Endpoint monitoring runs only on the leader, beside the launch engine (and yields to its dials).
     monitor = MonitorLoop(session_factory, settings, drivers,  # type: ignore[arg-type]
-                          defer_polls=lambda: engine.dial_backlog() > 0)
+                          defer_polls=lambda: engine.dial_backlog() > 0, views=views)
     monitor_stop = threading.Event()
     monitor_thread = threading.Thread(target=monitor.run, args=(monitor_stop,), name="monitor", daemon=True)
     receiver: FeedbackReceiver | None = None
