@@ -176,9 +176,6 @@ def main() -> None:
         sql = (f"WITH w(ws, we, lo) AS (VALUES {rows}) SELECT s.endpoint_id, s.meeting_id, s.window_start "
                f"FROM w JOIN endpoint_slots s ON s.endpoint_id IN ({','.join(map(str, ids))}) "
                "AND s.window_start < w.we AND s.window_start > w.lo AND s.window_end > w.ws")
-        if not url.startswith("sqlite"):
-            sql = sql.replace("VALUES (:s", "VALUES (CAST(:s").replace(", :e", ", CAST(:e").replace(", :l", ", CAST(:l")
-            sql = sql.replace(", CAST(:e", ", CAST(:e").replace(")", ")")
         with engine.connect() as conn:
             conn.execute(text(sql), params).fetchall()
             conn.rollback()
