@@ -173,9 +173,17 @@ def main() -> None:
         for k, w in enumerate(ws):
             params[f"s{k}"], params[f"e{k}"] = _p(url, w.start), _p(url, w.end)
             params[f"l{k}"] = _p(url, w.start - span)
-        sql = (f"WITH w(ws, we, lo) AS (VALUES {rows}) SELECT s.endpoint_id, s.meeting_id, s.window_start "
-               f"FROM w JOIN endpoint_slots s ON s.endpoint_id IN ({','.join(map(str, ids))}) "
-               "AND s.window_start < w.we AND s.window_start > w.lo AND s.window_end > w.ws")
+        eps = ",".join(f"({i})" for i in ids)
+        if url.startswith("sqlite"):
+            sql = (f"WITH w(ws, we, lo) AS (VALUES {rows}), ep(id) AS (VALUES {eps}) "
+                   "SELECT s.endpoint_id, s.meeting_id, s.window_start FROM w CROSS JOIN ep "
+                   "JOIN endpoint_slots s ON s.endpoint_id = ep.id "
+                   "AND s.window_start < w.we AND s.window_start > w.lo AND s.window_end > w.ws")
+        else:  # the best plain form on PostgreSQL: one index range probe per (window, endpoint)
+            sql = (f"WITH w(ws, we, lo) AS (VALUES {rows}), ep(id) AS (VALUES {eps}) "
+                   "SELECT s.endpoint_id, s.meeting_id, s.window_start FROM w CROSS JOIN ep CROSS JOIN LATERAL "
+                   "(SELECT * FROM endpoint_slots s WHERE s.endpoint_id = ep.id AND s.window_start < w.we "
+                   "AND s.window_start > w.lo AND s.window_end > w.ws OFFSET 0) s")
         with engine.connect() as conn:
             conn.execute(text(sql), params).fetchall()
             conn.rollback()
