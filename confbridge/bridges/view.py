@@ -53,18 +53,20 @@ class ParticipantView:
         with self._lock:
             self._revision = None
 
-    def read(self) -> list[ParticipantInfo]:
+    def read(self, *, full: bool = False) -> list[ParticipantInfo]:
         """Every participant on the bridge as of a moment after this call began (the same as
-        ``driver.list_participants()`` would return then)."""
+        ``driver.list_participants()`` would return then).  ``full``: list everything, not just the
+        changes (reconcile does, when no storm is under way: it also primes the view at start-up, so
+        the engine's first poll in a storm is not a full read competing with the dials)."""
         asked = self._monotonic()
         with self._lock:
             # Another thread's read began after we asked and has finished: its answer is as fresh as
             # ours would be (callers compare the call's start with their own steps' times).
-            if self._started >= asked:
+            if self._started >= asked and not full:
                 return list(self._snapshot)
             started = self._monotonic()
             try:
-                self._refresh(started)
+                self._refresh(started, full)
             except Exception:
                 self._revision = None  # we may have missed changes: start over with a full read
                 raise
@@ -72,11 +74,11 @@ class ParticipantView:
             self._snapshot = list(self._participants.values())
             return list(self._snapshot)
 
-    def _refresh(self, started: float) -> None:
+    def _refresh(self, started: float, full: bool) -> None:
         if self._delta is None:
             self._apply(ParticipantDelta(self.driver.list_participants(), [], None, True), started)
             return
-        due_full = self._revision is None or started - self._last_full >= self.full_read_seconds
+        due_full = full or self._revision is None or started - self._last_full >= self.full_read_seconds
         delta: ParticipantDelta = self._delta(None if due_full else self._revision)
         self._apply(delta, started)
 

@@ -55,6 +55,10 @@ class LaunchEngine:
         size = workers or settings.launch.workers or max(
             4, 3 * sum(b.max_concurrent_requests for b in settings.bridges if b.name in self.drivers))
         self._pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="launch")
+        # Polls get their own threads: in a storm a poll queued in the main pool waits behind ~1,000
+        # dials, so the first one ran only when they were done and then had ~1,000 changes to page
+        # through (~200 sequential calls).  Beside the dials, each poll fetches a small delta.
+        self._poll_pool = ThreadPoolExecutor(max_workers=max(1, len(self.drivers)), thread_name_prefix="poll")
         self._lock = threading.Lock()
         self._tick_lock = threading.Lock()
         self._inflight: dict[TaskKey, Future[None]] = {}
@@ -77,7 +81,7 @@ class LaunchEngine:
         busy = self._inflight_keys()
         return any(("dial", leg.id) in busy or ("drop", leg.id) in busy for leg in run.legs)
 
-    def _submit(self, key: TaskKey, fn: Callable[[], None]) -> bool:
+    def _submit(self, key: TaskKey, fn: Callable[[], None], pool: ThreadPoolExecutor | None = None) -> bool:
         with self._lock:
             if key in self._inflight:
                 return False
@@ -94,7 +98,7 @@ class LaunchEngine:
                     with self._lock:
                         self._inflight.pop(key, None)
 
-            self._inflight[key] = self._pool.submit(job)
+            self._inflight[key] = (pool or self._pool).submit(job)
             return True
 
     def wait(self, timeout: float = 60.0) -> None:
@@ -121,6 +125,7 @@ class LaunchEngine:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._poll_pool.shutdown(wait=True, cancel_futures=True)
 
     # ---- the tick ------------------------------------------------------------------------------------
     def tick(self, now: datetime | None = None, *, wait: bool = False) -> None:
@@ -200,7 +205,7 @@ class LaunchEngine:
                 continue
             if last is None or now - last >= interval or now < last:
                 self._last_poll[bridge] = now
-                self._submit(("poll", bridge), partial(self._timed_poll, bridge))
+                self._submit(("poll", bridge), partial(self._timed_poll, bridge), self._poll_pool)
 
     def _start_then_dial(self, driver: BridgeDriver, run_id: int) -> None:
         """Create the conference, then queue its dials at once (not a tick later): keeps slots busy."""
@@ -227,7 +232,8 @@ class LaunchEngine:
         """Compare every bridge with our runs and converge (start-up and every reconcile interval)."""
         self.last_reconcile = time.monotonic()
         for name, driver in self.drivers.items():
-            self._submit(("reconcile", name), partial(reconcile_mod.reconcile_bridge, self.ctx, driver, name))
+            self._submit(("reconcile", name), partial(reconcile_mod.reconcile_bridge, self.ctx, driver, name,
+                                                      self.views[name]))
         if wait:
             self.wait()
 

@@ -19,6 +19,7 @@ from confbridge import clock
 from confbridge.booking.models import Meeting, MeetingStatus, Occurrence, OccurrenceStatus
 from confbridge.bridges import naming
 from confbridge.bridges.base import BridgeDriver
+from confbridge.bridges.view import ParticipantView
 from confbridge.launch.faults import describe
 from confbridge.launch.legs import apply_report
 from confbridge.launch.models import TERMINAL_STATES, ConferenceRun, LegState, RunState, TimelineKind
@@ -44,13 +45,16 @@ def _wanted_by_booking(session: object, name: str) -> bool:
     return occ is not None and occ.effective_end > clock.now()
 
 
-def reconcile_bridge(ctx: StepContext, driver: BridgeDriver, bridge: str) -> None:
+def reconcile_bridge(ctx: StepContext, driver: BridgeDriver, bridge: str,
+                     view: ParticipantView | None = None) -> None:
     if not ctx.fence.valid_locally():
         return
     listed_at = time.monotonic()
     try:
         conferences = driver.list_conferences()
-        participants = driver.list_participants()
+        # A full read either way (reconcile is the safety net); through the engine's view it also
+        # refreshes the cache the polls' delta reads start from.
+        participants = view.read(full=True) if view is not None else driver.list_participants()
     except Exception as exc:
         log.warning("bridge %s: reconcile could not list the bridge: %s", bridge, describe(exc))
         return
