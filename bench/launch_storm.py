@@ -136,40 +136,8 @@ def main() -> None:
     stop = threading.Event()
     scheduler = threading.Thread(target=run_scheduler, args=(settings, stop), name="scheduler", daemon=True)
     try:
-        # ---- the storm ----------------------------------------------------------------------------
-        eps = endpoints(factory, total_legs)
-        planned = (datetime.now(UTC) + timedelta(seconds=args.lead_seconds)).replace(microsecond=0)
-        for i in range(args.conferences):
-            meeting(factory, organiser, planned, eps[i * args.endpoints:(i + 1) * args.endpoints])
         scheduler.start()
-        wait_for(lambda: datetime.now(UTC) >= planned, args.lead_seconds + 60, "the planned instant", 0.01)
-        t0 = time.monotonic() - (datetime.now(UTC) - planned).total_seconds()
-
-        def bridge_connected() -> bool:
-            parts = control(emu.control_url, "/state")["participants"]
-            return sum(1 for p in parts if p["callState"] == "connected") >= total_legs
-
-        def recorded() -> bool:
-            with factory() as s:
-                n = s.scalar(select(func.count()).select_from(CallLeg).where(
-                    CallLeg.state == LegState.CONNECTED))
-                return (n or 0) >= total_legs
-
-        t_bridge = wait_for(bridge_connected, 900, "every leg connected on the bridge", 0.1) - t0
-        t_db = wait_for(recorded, 300, "confbridge to record every leg connected", 0.1) - t0
-        calls = control(emu.control_url, "/calls")["calls"]
-        state = control(emu.control_url, "/state")
-        dup_dials = sum(n - 1 for n in Counter((c["conference"], c["participant"]) for c in calls).values()
-                        if n > 1)
-        names = [c["name"] for c in state["conferences"]]
-        dup_confs = len(names) - len(set(names))
-        with factory() as s:
-            states = Counter(s.scalars(select(ConferenceRun.state)))
-            storm_late = [r / 1000 for r in s.scalars(select(ConferenceRun.lateness_ms)) if r is not None]
-        floor = (args.conferences + total_legs) * args.latency_ms / 1000 / args.concurrency
-        stats = state["stats"]
-
-        # ---- single unloaded launches: first-call lateness --------------------------------------------
+        # ---- single unloaded launches first (idle engine): first-call lateness ----------------------
         single_eps = endpoints(factory, args.singles)
         first = datetime.now(UTC) + timedelta(seconds=4)
         occs = [meeting(factory, organiser, first + timedelta(seconds=1.3 * i), [single_eps[i]])
@@ -185,6 +153,44 @@ def main() -> None:
         with factory() as s:
             single_late = [r / 1000 for r in s.scalars(select(ConferenceRun.lateness_ms).where(
                 ConferenceRun.occurrence_id.in_(occs))) if r is not None]
+        # ---- the storm ----------------------------------------------------------------------------
+        eps = endpoints(factory, total_legs)
+        planned = (datetime.now(UTC) + timedelta(seconds=args.lead_seconds)).replace(microsecond=0)
+        storm_occs = [meeting(factory, organiser, planned, eps[i * args.endpoints:(i + 1) * args.endpoints])
+                      for i in range(args.conferences)]
+        with factory() as s:
+            single_confs = set(s.scalars(select(ConferenceRun.conference_name).where(
+                ConferenceRun.occurrence_id.in_(occs))))
+        wait_for(lambda: datetime.now(UTC) >= planned, args.lead_seconds + 60, "the planned instant", 0.01)
+        t0 = time.monotonic() - (datetime.now(UTC) - planned).total_seconds()
+
+        def bridge_connected() -> bool:
+            parts = control(emu.control_url, "/state")["participants"]
+            return sum(1 for p in parts if p["callState"] == "connected"
+                       and p["conference"] not in single_confs) >= total_legs
+
+        def recorded() -> bool:
+            with factory() as s:
+                n = s.scalar(select(func.count()).select_from(CallLeg).join(ConferenceRun).where(
+                    CallLeg.state == LegState.CONNECTED, ConferenceRun.occurrence_id.in_(storm_occs)))
+                return (n or 0) >= total_legs
+
+        t_bridge = wait_for(bridge_connected, 900, "every leg connected on the bridge", 0.1) - t0
+        t_db = wait_for(recorded, 300, "confbridge to record every leg connected", 0.1) - t0
+        calls = control(emu.control_url, "/calls")["calls"]
+        state = control(emu.control_url, "/state")
+        dup_dials = sum(n - 1 for n in Counter((c["conference"], c["participant"]) for c in calls).values()
+                        if n > 1)
+        names = [c["name"] for c in state["conferences"]]
+        dup_confs = len(names) - len(set(names))
+        with factory() as s:
+            in_storm = ConferenceRun.occurrence_id.in_(storm_occs)
+            states = Counter(s.scalars(select(ConferenceRun.state).where(in_storm)))
+            storm_late = [r / 1000 for r in s.scalars(select(ConferenceRun.lateness_ms).where(in_storm))
+                          if r is not None]
+        floor = (args.conferences + total_legs) * args.latency_ms / 1000 / args.concurrency
+        stats = state["stats"]
+
     finally:
         stop.set()
         scheduler.join(60) if scheduler.is_alive() else None

@@ -48,6 +48,11 @@ class ParticipantView:
     def revision(self) -> int | None:
         return self._revision
 
+    @property
+    def incremental(self) -> bool:
+        """Reads fetch only what changed (the bridge supports delta enumeration)."""
+        return self._delta is not None
+
     def invalidate(self) -> None:
         """Make the next read a full one (e.g. after the bridge reported a restart)."""
         with self._lock:

@@ -201,7 +201,10 @@ class LaunchEngine:
         for bridge in poll:
             last = self._last_poll.get(bridge)
             took, finished = self._poll_cost.get(bridge, (0.0, 0.0))
-            if self.dial_backlog() and time.monotonic() - finished < 3 * took:
+            # A full read pages through every participant: during a storm it is spaced out.  Delta reads
+            # are small and jump the bridge's request queue, so they keep their cadence and confbridge
+            # learns of connected legs as they connect.
+            if self.dial_backlog() and not self.views[bridge].incremental and time.monotonic() - finished < 3 * took:
                 continue
             if last is None or now - last >= interval or now < last:
                 self._last_poll[bridge] = now
