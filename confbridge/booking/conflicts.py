@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, TextClause, bindparam, column, text
+from sqlalchemy import Integer, column, text
 from sqlalchemy.orm import Session
 
 from confbridge.db import UTCDateTime
@@ -95,21 +95,31 @@ def _exclusions(meetings: list[int], occurrences: list[int]) -> str:
     return out
 
 
-def _bind_windows(sql: str, windows: Sequence[Window], settings: Settings) -> TextClause:
+def _instant(session: Session, value: datetime) -> object:
+    """A bound instant as ``UTCDateTime`` stores it (SQLite: fixed-width naive UTC text, so that string
+    comparison is time comparison; PostgreSQL: an aware datetime)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value
+
+
+def _window_params(session: Session, windows: Sequence[Window], settings: Settings) -> dict[str, object]:
+    # Plain parameters, not typed bindparam objects: building 160 of those per call cost more than the
+    # query itself.
     span = _max_window(settings)
-    stmt = text(sql).bindparams(
-        *[bindparam(f"i{k}", k, type_=Integer()) for k in range(len(windows))],
-        *[bindparam(f"s{k}", w.start, type_=UTCDateTime()) for k, w in enumerate(windows)],
-        *[bindparam(f"e{k}", w.end, type_=UTCDateTime()) for k, w in enumerate(windows)],
-        *[bindparam(f"l{k}", w.start - span, type_=UTCDateTime()) for k, w in enumerate(windows)],
-    )
-    return stmt
+    params: dict[str, object] = {}
+    for k, w in enumerate(windows):
+        params[f"i{k}"] = k
+        params[f"s{k}"] = _instant(session, w.start)
+        params[f"e{k}"] = _instant(session, w.end)
+        params[f"l{k}"] = _instant(session, w.start - span)
+    return params
 
 
 def _slot_query(
     session: Session, settings: Settings, endpoint_ids: list[int], windows: Sequence[Window], columns: str,
     exclusions: str = "", order: str = "",
-) -> TextClause:
+) -> str:
     """Slots of *endpoint_ids* overlapping *windows*, joined to their occurrence (o), meeting (m) and
     endpoint (e); ``w.idx`` names the window each row overlaps."""
     details = (
@@ -128,7 +138,7 @@ def _slot_query(
     else:
         sql = _overlap_sql(len(windows), "s.endpoint_id = ep.id", columns, details,
                            "WHERE 1=1" + exclusions + order, endpoint_ids=endpoint_ids)
-    return _bind_windows(sql, windows, settings)
+    return sql
 
 
 def find_conflicts(
@@ -140,20 +150,21 @@ def find_conflicts(
     ids = [int(i) for i in endpoint_ids]
     if not ids or not windows:
         return []
-    stmt = _slot_query(
+    stmt = text(_slot_query(
         session, settings, ids, windows,
         "w.idx, s.endpoint_id, e.name, m.id, m.title, m.timezone, o.original_start, o.start, o.\"end\", "
         "s.window_start",
         _exclusions(list(exclude_meeting_ids), list(exclude_occurrence_ids)),
         f" ORDER BY s.window_start, e.name LIMIT {int(limit)}",
-    ).columns(
+    )).columns(
         column("idx", Integer), column("endpoint_id", Integer), column("name"), column("meeting_id", Integer),
         column("title"), column("timezone"), column("original_start", UTCDateTime()),
         column("start", UTCDateTime()), column("end", UTCDateTime()), column("window_start", UTCDateTime()),
     )
     out: list[ConflictItem] = []
     seen: set[tuple[int, int, datetime]] = set()
-    for idx, ep_id, ep_name, m_id, m_title, zone, orig, start, end, wstart in session.execute(stmt):
+    rows = session.execute(stmt, _window_params(session, windows, settings))
+    for idx, ep_id, ep_name, m_id, m_title, zone, orig, start, end, wstart in rows:
         key = (ep_id, m_id, orig)
         if key in seen:
             continue
@@ -198,17 +209,17 @@ def check_capacity(
     exclusions = _exclusions(list(exclude_meeting_ids), list(exclude_occurrence_ids))
     count_sql = _overlap_sql(len(windows), "s.bridge_name = :bridge", "w.idx, COUNT(*)", "",
                              "WHERE 1=1" + exclusions + " GROUP BY w.idx")
-    stmt = _bind_windows(count_sql, windows, settings).bindparams(bridge=bridge.name)
-    crowded = [idx for idx, n in session.execute(stmt) if n + requested > ports]
+    params = {**_window_params(session, windows, settings), "bridge": bridge.name}
+    crowded = [idx for idx, n in session.execute(text(count_sql), params) if n + requested > ports]
     if not crowded:
         return []
     subset = [windows[i] for i in crowded]
     detail_sql = _overlap_sql(len(subset), "s.bridge_name = :bridge", "w.idx, s.window_start, s.window_end",
                               "", "WHERE 1=1" + exclusions)
-    detail = _bind_windows(detail_sql, subset, settings).bindparams(bridge=bridge.name).columns(
+    detail = text(detail_sql).columns(
         column("idx", Integer), column("window_start", UTCDateTime()), column("window_end", UTCDateTime()))
     per_window: dict[int, list[tuple[datetime, datetime]]] = {}
-    for idx, ws, we in session.execute(detail):
+    for idx, ws, we in session.execute(detail, {**_window_params(session, subset, settings), "bridge": bridge.name}):
         per_window.setdefault(idx, []).append((ws, we))
     problems = []
     for idx, intervals in per_window.items():
@@ -252,16 +263,18 @@ def busy_intervals(
     out: dict[int, list[BusyInterval]] = {eid: [] for eid in endpoint_ids}
     if not endpoint_ids:
         return out
-    query = _slot_query(
-        session, settings, [int(i) for i in endpoint_ids], [Window(start, end)],
+    window = [Window(start, end)]
+    query = text(_slot_query(
+        session, settings, [int(i) for i in endpoint_ids], window,
         "s.endpoint_id, s.window_start, o.start, s.window_end, m.id, m.title, o.original_start",
         order=" ORDER BY s.endpoint_id, s.window_start",
-    ).columns(
+    )).columns(
         column("endpoint_id", Integer), column("window_start", UTCDateTime()), column("start", UTCDateTime()),
         column("window_end", UTCDateTime()), column("meeting_id", Integer), column("title"),
         column("original_start", UTCDateTime()),
     )
-    for ep_id, ws, occ_start, we, m_id, title, orig in session.execute(query):
+    rows = session.execute(query, _window_params(session, window, settings))
+    for ep_id, ws, occ_start, we, m_id, title, orig in rows:
         out[ep_id].append(BusyInterval(ep_id, ws, occ_start, we, m_id, title, orig))
     return out
 
