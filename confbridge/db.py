@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+_ZERO = timedelta(0)
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -51,6 +52,8 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
+        if value.utcoffset() == _ZERO:
+            return value  # already UTC (PostgreSQL sessions run in UTC): skip a conversion per value
         return value.astimezone(UTC)
 
 
@@ -84,7 +87,9 @@ def make_engine(url: str, echo: bool = False) -> Engine:
     # psycopg prepares a statement after a few executions and PostgreSQL may then switch to a generic
     # plan, which for the overlap queries (ranges bound from a VALUES list) reads every slot of the
     # endpoints: plan each execution with its actual values instead.
-    connect_args = {"options": "-c plan_cache_mode=force_custom_plan"} if url.startswith("postgresql") else {}
+    # Sessions in UTC: instants come back already in UTC (no conversion per value).
+    options = "-c plan_cache_mode=force_custom_plan -c timezone=UTC"
+    connect_args = {"options": options} if url.startswith("postgresql") else {}
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20,
                          connect_args=connect_args)
 

@@ -126,6 +126,14 @@ def _slot_query(
         " JOIN occurrences o ON o.id = s.occurrence_id JOIN meetings m ON m.id = s.meeting_id "
         "JOIN endpoints e ON e.id = s.endpoint_id"
     )
+    if len(windows) == 1:
+        # One window (availability): plain bounds let both planners use the index directly.
+        ids = ",".join(str(int(i)) for i in endpoint_ids)
+        return (
+            f"SELECT {columns.replace('w.idx', ':i0')} FROM endpoint_slots s{details} "  # noqa: S608
+            f"WHERE s.endpoint_id IN ({ids}) AND s.window_start < :e0 AND s.window_start > :l0 "
+            f"AND s.window_end > :s0{exclusions}{order}"
+        )
     if session.get_bind().dialect.name == "postgresql":
         # PostgreSQL cannot estimate ranges bound by a VALUES list and preferred reading every slot of the
         # endpoints; LATERAL (kept by OFFSET 0) makes each (window, endpoint) pair one index range probe.
@@ -163,7 +171,7 @@ def find_conflicts(
     )
     out: list[ConflictItem] = []
     seen: set[tuple[int, int, datetime]] = set()
-    rows = session.execute(stmt, _window_params(session, windows, settings))
+    rows = session.execute(stmt, _window_params(session, windows, settings)).all()
     for idx, ep_id, ep_name, m_id, m_title, zone, orig, start, end, wstart in rows:
         key = (ep_id, m_id, orig)
         if key in seen:
@@ -273,7 +281,7 @@ def busy_intervals(
         column("window_end", UTCDateTime()), column("meeting_id", Integer), column("title"),
         column("original_start", UTCDateTime()),
     )
-    rows = session.execute(query, _window_params(session, window, settings))
+    rows = session.execute(query, _window_params(session, window, settings)).all()
     for ep_id, ws, occ_start, we, m_id, title, orig in rows:
         out[ep_id].append(BusyInterval(ep_id, ws, occ_start, we, m_id, title, orig))
     return out
