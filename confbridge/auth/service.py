@@ -145,12 +145,17 @@ def update_user(session: Session, user: User, changes: dict[str, object], actor_
             ZoneInfo(str(changes["timezone"]))
         except (ZoneInfoNotFoundError, ValueError):
             raise InvalidInput("unknown time zone", {"timezone": "unknown time zone"}) from None
+    if actor_id == user.id and (changes.get("role", user.role) != Role.ADMIN or changes.get("active") is False):
+        raise Conflict("you cannot remove your own admin role or lock your own account")
+    changed = {k: v for k, v in changes.items() if getattr(user, k, None) != v}
     for key in ("role", "email", "display_name", "active", "locale", "timezone"):
-        if key in changes:
-            setattr(user, key, changes[key])
-    if changes.get("active") is False or "role" in changes:
+        if key in changed:
+            setattr(user, key, changed[key])
+    if "role" in changed or changed.get("active") is False:
+        # A changed role or a locked account must not keep old sessions and tokens alive.
         user.credentials_version += 1
         for token in user.tokens:
             token.revoked = True
-    record(session, actor_id, "user.update", "user", user.id, changes=sorted(changes))
+    if changed:
+        record(session, actor_id, "user.update", "user", user.id, changes=sorted(changed))
     return user

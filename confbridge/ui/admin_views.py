@@ -12,9 +12,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from confbridge.api.common import commit, current_user, db, get_settings
-from confbridge.audit.models import record
 from confbridge.auth.models import Role, User
-from confbridge.auth.service import create_user, set_password
+from confbridge.auth.service import create_user, set_password, update_user
 from confbridge.directory import service as directory
 from confbridge.errors import Conflict, InvalidInput, NotFound
 from confbridge.ui.roles import page_roles
@@ -221,16 +220,11 @@ def user_update(user_id: int) -> ResponseReturnValue:
     if role not in {r.value for r in Role}:
         flash(_("Vai trò không hợp lệ."), "error")
         return redirect(url_for("admin.users"))
-    if user.id == actor.id and (role != Role.ADMIN or not active):
+    try:
+        update_user(db(), user, {"role": role, "active": active}, actor.id)
+    except Conflict:
         flash(_("Bạn không thể tự bỏ quyền quản trị hoặc khóa tài khoản của chính mình."), "error")
         return redirect(url_for("admin.users"))
-    if (role, active) != (user.role, user.active):
-        user.role, user.active = role, active
-        # A changed role or a locked account must not keep old sessions and tokens alive.
-        user.credentials_version += 1
-        for token in user.tokens:
-            token.revoked = True
-        record(db(), actor.id, "user.update", "user", user.id, role=role, active=active)
     new_password = request.form.get("new_password", "")
     if new_password:
         try:

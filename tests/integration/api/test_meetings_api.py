@@ -220,3 +220,14 @@ def test_endpoint_address_and_protocol_can_change(client, admin) -> None:
 def test_availability_query_errors_name_the_parameter(client, secretary, query: str, field: str) -> None:
     r = client.get(f"/api/v1/availability?{query}", headers=secretary.headers)
     assert r.status_code == 422 and field in r.json["fields"], r.json
+
+
+def test_admin_cannot_demote_or_lock_themselves_and_role_change_revokes_tokens(client, admin, secretary) -> None:
+    r = client.patch(f"/api/v1/users/{admin.username}", headers=admin.headers, json={"role": "secretary"})
+    assert r.status_code == 409
+    r = client.patch(f"/api/v1/users/{admin.username}", headers=admin.headers, json={"active": False})
+    assert r.status_code == 409
+    r = client.patch(f"/api/v1/users/{secretary.username}", headers=admin.headers, json={"role": "technician"})
+    assert r.status_code == 200 and r.json["role"] == "technician"
+    # The secretary's old token no longer works: a new role needs a new sign-in.
+    assert client.get("/api/v1/endpoints", headers=secretary.headers).status_code == 401
