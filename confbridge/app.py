@@ -7,7 +7,6 @@ import importlib
 import os
 import secrets
 from dataclasses import dataclass
-from typing import Any
 
 from flask import Flask
 from flask_smorest import Api
@@ -56,15 +55,6 @@ def _secret_key(settings: Settings) -> str:
     return key
 
 
-def _optional_module(name: str) -> Any | None:
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if not exc.name or not name.startswith(exc.name):
-            raise
-        return None
-
-
 def create_app(settings: Settings, *, engine: Engine | None = None, testing: bool = False) -> Flask:
     app = Flask(
         "confbridge",
@@ -99,20 +89,14 @@ def create_app(settings: Settings, *, engine: Engine | None = None, testing: boo
     from confbridge.api.common import install_request_handling
 
     install_request_handling(app)
-    invites_hooks = _optional_module("confbridge.invites.hooks")
-    if invites_hooks is not None:
-        # Booking changes made through this app queue invitations in the same transaction.
-        invites_hooks.install(settings)
+    from confbridge.invites.hooks import install as install_invitations
 
+    # Booking changes made through this app queue invitations in the same transaction.
+    install_invitations(settings)
     for name in API_MODULES:
-        module = _optional_module(name)
-        if module is not None:
-            for blp in getattr(module, "BLUEPRINTS", [module.blp] if hasattr(module, "blp") else []):
-                api.register_blueprint(blp)
+        api.register_blueprint(importlib.import_module(name).blp)
     for name in PAGE_MODULES:
-        module = _optional_module(name)
-        if module is not None and hasattr(module, "init_app"):
-            module.init_app(app)
+        importlib.import_module(name).init_app(app)
     return app
 
 

@@ -6,6 +6,7 @@ click commands (``confbridge/<feature>/cli.py``), registered at the bottom of th
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
@@ -64,13 +65,7 @@ def _register(group: click.Group) -> None:
         "confbridge.live.cli",
         "confbridge.invites.cli",
     ):
-        try:
-            module = __import__(module_name, fromlist=["register"])
-        except ModuleNotFoundError as exc:
-            if not exc.name or not module_name.startswith(exc.name):
-                raise
-            continue
-        module.register(group)
+        importlib.import_module(module_name).register(group)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

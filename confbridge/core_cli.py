@@ -196,10 +196,8 @@ def demo_seed(ctx: click.Context) -> None:
 
 
 def _install_hooks(settings: Settings) -> None:
-    try:
-        from confbridge.invites.hooks import install
-    except ModuleNotFoundError:  # pragma: no cover - invitations not installed
-        return
+    from confbridge.invites.hooks import install
+
     install(settings)
 
 
