@@ -10,38 +10,17 @@ start, so a fresh clone works without a manual ``pybabel compile``.  It takes a 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from flask import session
 
 from confbridge.api.common import get_settings, optional_user
+from confbridge.i18n import DEFAULT_LOCALE, LOCALE_NAMES, LOCALES, compile_catalogues
 
 log = logging.getLogger(__name__)
-LOCALES = ("vi", "en")
-DEFAULT_LOCALE = "vi"
-LOCALE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
-
-
-def compile_catalogues(translations_dir: Path) -> list[Path]:
-    """Write ``messages.mo`` next to every ``messages.po`` that is newer; returns the files written."""
-    written: list[Path] = []
-    for po_path in sorted(translations_dir.glob("*/LC_MESSAGES/messages.po")):
-        mo_path = po_path.with_suffix(".mo")
-        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
-            continue
-        with po_path.open("rb") as fh:
-            catalog = read_po(fh, locale=po_path.parent.parent.name)
-        try:
-            with mo_path.open("wb") as out:
-                write_mo(out, catalog)
-        except OSError as exc:  # a read-only install: the Vietnamese source text still shows
-            log.warning("cannot write %s: %s", mo_path, exc)
-            continue
-        written.append(mo_path)
-    return written
+__all__ = [
+    "DEFAULT_LOCALE", "LOCALES", "LOCALE_NAMES", "compile_catalogues", "select_locale", "select_timezone", "user_zone",
+]
 
 
 def select_locale() -> str:
