@@ -29,6 +29,7 @@ from icalendar import Alarm, Calendar, Event, vCalAddress, vRecur, vText
 
 from confbridge import clock
 from confbridge.booking import recurrence
+from confbridge.booking.describe import describe_meeting
 from confbridge.booking.models import Meeting, MeetingStatus, Occurrence, OccurrenceStatus
 from confbridge.invites.text import multi_line, one_line, valid_email
 from confbridge.settings import MailSettings
@@ -63,8 +64,10 @@ def location_of(meeting: Meeting) -> str:
 
 
 def description_of(meeting: Meeting, mail: MailSettings) -> str:
-    """Agenda, endpoints, dial-in and help — Vietnamese first, English second."""
+    """Repetition, agenda, endpoints, dial-in and help — Vietnamese first, English second."""
     lines: list[str] = []
+    if meeting.is_series:  # in words, never the raw RRULE (the RRULE property is for the client)
+        lines += [f"Lặp lại: {describe_meeting(meeting, 'vi')}", f"Repeats: {describe_meeting(meeting, 'en')}", ""]
     agenda = multi_line(meeting.description)
     if agenda:
         lines += ["Nội dung / Agenda:", agenda, ""]

@@ -28,6 +28,7 @@ from email.utils import format_datetime, make_msgid
 from zoneinfo import ZoneInfo
 
 from confbridge import clock
+from confbridge.booking.describe import describe_meeting
 from confbridge.booking.models import Meeting, Occurrence
 from confbridge.invites.ics import description_of, location_of
 from confbridge.invites.text import one_line, require_email
@@ -87,7 +88,7 @@ def _when(meeting: Meeting, occurrence: Occurrence | None) -> tuple[str, str]:
         return text, text
     first = f"{_fmt(meeting.start, zone)} – {meeting.end.astimezone(zone):%H:%M}"
     if meeting.is_series:
-        return f"{first}, lặp lại ({meeting.rrule})", f"{first}, repeating ({meeting.rrule})"
+        return f"{first}; {describe_meeting(meeting, 'vi')}", f"{first}; {describe_meeting(meeting, 'en')}"
     return first, first
 
 

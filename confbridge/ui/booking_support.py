@@ -120,7 +120,8 @@ def draft_invitation(session: Session, settings: Settings, data: MeetingInput) -
     draft = Meeting(
         title=data.title.strip(), description=data.description or "", start=data.start.astimezone(UTC),
         end=data.end.astimezone(UTC), timezone=data.timezone or settings.timezone, rrule=data.rrule,
-        exdates=[], setup_minutes=data.setup_minutes or 0, pin=data.pin, sequence=0,
+        exdates=sorted({e.astimezone(UTC).isoformat() for e in data.exdates}),
+        setup_minutes=data.setup_minutes or 0, pin=data.pin, sequence=0,
         host_endpoint_id=host.id if host else None,
     )
     draft.host_endpoint = host

@@ -18,6 +18,7 @@ from werkzeug.datastructures import MultiDict
 
 from confbridge.api.common import commit, current_user, db, get_settings
 from confbridge.booking import service
+from confbridge.booking.describe import describe_meeting, describe_series
 from confbridge.booking.models import Meeting, Occurrence, OccurrenceStatus
 from confbridge.errors import Forbidden, InvalidInput, NotFound
 from confbridge.ui import booking_support as support
@@ -29,8 +30,8 @@ from confbridge.ui.forms import (
     parse_booking_form,
     service_errors,
 )
-from confbridge.ui.i18n import user_zone
-from confbridge.ui.recurrence_form import WEEKDAYS, choice_from_rrule, describe, nth_names, weekday_names
+from confbridge.ui.i18n import select_locale, user_zone
+from confbridge.ui.recurrence_form import WEEKDAYS, nth_names, weekday_names
 from confbridge.ui.roles import ANY_ROLE, SECRETARY_ROLES, page_roles
 
 bp = Blueprint("booking", __name__)
@@ -82,13 +83,11 @@ def _render_form(bf: BookingForm, meeting: Meeting | None, check: dict[str, Any]
         window = support.first_window(bf.start, bf.duration,
                                       settings.booking.default_setup_minutes if setup is None else setup)
     groups = support.endpoint_groups(db(), settings, window, zone, meeting.id if meeting else None)
-    start_time = bf.start.timetz() if bf.start else None
     return render_template(
         "booking/form.html", form=bf, meeting=meeting, groups=groups, check=check or {},
         weekday_codes=WEEKDAYS, weekday_names=weekday_names(), nth_names=nth_names(),
         durations=DURATION_CHOICES, selected=set(bf.endpoint_ids),
-        summary=describe(bf.recurrence, start_time) if start_time else "",
-        active_nav="booking",
+        summary=_summary(bf), active_nav="booking",
     ), status
 
 
@@ -162,7 +161,6 @@ def check_json() -> ResponseReturnValue:
                                                       meeting.id if meeting else None):
             for choice in choices:
                 availability[str(choice.endpoint.id)] = choice.busy_with
-    start_time = bf.start.timetz() if bf.start else None
     suggestion = check.get("suggestion")
     return jsonify({
         "errors": bf.errors,
@@ -174,10 +172,17 @@ def check_json() -> ResponseReturnValue:
         "preview": [f"{s.astimezone(zone):%d/%m/%Y %H:%M}" for s in check.get("preview", [])],
         "preview_weekdays": [_weekday(s.astimezone(zone)) for s in check.get("preview", [])],
         "skipped": [f"{s.astimezone(zone):%d/%m/%Y}" for s in check.get("skipped", [])],
-        "summary": describe(bf.recurrence, start_time) if start_time else "",
+        "summary": _summary(bf),
         "rrule": bf.rrule,
         "availability": availability,
     })
+
+
+def _summary(bf: BookingForm) -> str:
+    """The form's repetition in words (the same words as the meeting page and the invitation)."""
+    if bf.start is None or (bf.recurrence.kind != "none" and not bf.rrule):
+        return ""  # nothing to describe yet, or a rule the form refused (its field errors say why)
+    return describe_series(bf.rrule, bf.start, bf.zone, select_locale(), bf.exdates)
 
 
 def _weekday(value: datetime) -> str:
@@ -195,12 +200,11 @@ def meeting(meeting_id: int) -> ResponseReturnValue:
 
     live = live_occurrence_ids(db(), [o.id for o in m.occurrences])
     zone = ZoneInfo(m.timezone)
-    choice = choice_from_rrule(m.rrule, [datetime.fromisoformat(e) for e in m.exdates], zone)
     return render_template(
         "booking/meeting.html", meeting=m, can_edit=service.can_edit(user, m),
         invite=support.invitation_preview(m, get_settings()), key=support.occurrence_key,
         now=_now(), live=live, zone_of_meeting=zone, active_nav="calendar",
-        repeat_text=describe(choice, m.start.astimezone(zone).time()),
+        repeat_text=describe_meeting(m, select_locale()),
     )
 
 

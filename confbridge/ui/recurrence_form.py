@@ -1,8 +1,9 @@
 """The recurrence builder: the form's plain choices ("every Monday", "every weekday", "first Monday of
-the month", until a date or N times, skip dates) turned into an RFC 5545 RRULE, and back into words.
+the month", until a date or N times, skip dates) turned into an RFC 5545 RRULE and back into choices.
 
 Pure functions: no request, no database.  Expansion and validation of the rule itself are the booking
-service's (``confbridge.booking.recurrence``); this module only writes the rule a person asked for.
+service's (``confbridge.booking.recurrence``); this module only writes the rule a person asked for.  The
+words for a rule are ``confbridge.booking.describe`` (one description for the page, the mail and the ICS).
 """
 
 from __future__ import annotations
@@ -81,32 +82,6 @@ def build_rrule(choice: RecurrenceChoice, first_day: date) -> tuple[str | None, 
 def skip_instants(choice: RecurrenceChoice, start_time: time, zone: ZoneInfo) -> list[datetime]:
     """The skipped days as the occurrence starts they remove (EXDATE), at the series' start time."""
     return [datetime.combine(d, start_time, tzinfo=zone) for d in choice.skip_dates]
-
-
-def describe(choice: RecurrenceChoice, start_time: time) -> str:
-    """'Hằng tuần vào Thứ Hai lúc 07:30, 10 buổi' — what the secretary asked for, in words."""
-    names = weekday_names()
-    at = start_time.strftime("%H:%M")
-    if choice.kind == "none":
-        return _("Một lần, lúc %(time)s", time=at)
-    if choice.kind == "daily":
-        text = _("Hằng ngày lúc %(time)s", time=at)
-    elif choice.kind == "weekdays":
-        text = _("Mọi ngày làm việc (Thứ Hai – Thứ Sáu) lúc %(time)s", time=at)
-    elif choice.kind == "weekly":
-        days = ", ".join(names[d] for d in WEEKDAYS if d in choice.weekdays) or "?"
-        text = _("Hằng tuần vào %(days)s lúc %(time)s", days=days, time=at)
-    else:
-        text = _("%(weekday)s %(nth)s của mỗi tháng lúc %(time)s",
-                 weekday=names.get(choice.nth_weekday, "?"), nth=nth_names().get(choice.nth, "?"), time=at)
-    if choice.end_kind == "until" and choice.until:
-        text += ", " + _("đến hết ngày %(date)s", date=choice.until.strftime("%d/%m/%Y"))
-    elif choice.count:
-        text += ", " + _("%(count)d buổi", count=choice.count)
-    if choice.skip_dates:
-        skipped = ", ".join(d.strftime("%d/%m/%Y") for d in choice.skip_dates)
-        text += ", " + _("bỏ qua %(dates)s", dates=skipped)
-    return text
 
 
 def choice_from_rrule(rule: str | None, exdates: list[datetime], zone: ZoneInfo) -> RecurrenceChoice:

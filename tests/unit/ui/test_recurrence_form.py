@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from confbridge.booking import recurrence
+from confbridge.booking.describe import describe_series
 from confbridge.ui.recurrence_form import (
     RecurrenceChoice,
     build_rrule,
     choice_from_rrule,
-    describe,
     skip_instants,
 )
 
@@ -107,19 +107,24 @@ def test_bad_choices_are_field_errors(choice: RecurrenceChoice, field: str) -> N
     assert rule is None and field in errors
 
 
-def test_described_in_words() -> None:
-    at = time(7, 30)
-    assert (
-        describe(RecurrenceChoice("weekly", ["MO"], count=10), at)
-        == "Hằng tuần vào Thứ Hai lúc 07:30, 10 buổi"
-    )
-    assert describe(
-        RecurrenceChoice("weekdays", end_kind="until", count=None, until=date(2027, 1, 31)), at
-    ) == ("Mọi ngày làm việc (Thứ Hai – Thứ Sáu) lúc 07:30, đến hết ngày 31/01/2027")
-    assert describe(
-        RecurrenceChoice("monthly_nth", nth=1, nth_weekday="MO", count=6, skip_dates=[date(2027, 2, 1)]), at
-    ) == ("Thứ Hai đầu tiên của mỗi tháng lúc 07:30, 6 buổi, bỏ qua 01/02/2027")
-    assert describe(RecurrenceChoice("none"), at) == "Một lần, lúc 07:30"
+@pytest.mark.parametrize(("choice", "words"), [
+    (RecurrenceChoice("weekly", ["MO"], count=10), "Hằng tuần vào Thứ Hai lúc 07:30, 10 buổi"),
+    (RecurrenceChoice("weekdays", end_kind="until", count=None, until=date(2027, 1, 31)),
+     "Mọi ngày làm việc (Thứ Hai – Thứ Sáu) lúc 07:30, đến hết ngày 31/01/2027"),
+    (RecurrenceChoice("monthly_nth", nth=1, nth_weekday="MO", count=6, skip_dates=[date(2027, 2, 1)]),
+     "Thứ Hai đầu tiên của mỗi tháng lúc 07:30, 6 buổi, bỏ qua 01/02/2027"),
+    (RecurrenceChoice("none"), "Một lần, lúc 07:30"),
+])
+def test_described_in_words_from_the_rule_the_builder_wrote(choice: RecurrenceChoice, words: str) -> None:
+    """The form's choice, once written as a rule (and once stored, UNTIL in UTC), reads back in the
+    page's words: the description comes from the rule, like the mail's and the meeting page's."""
+    start = datetime.combine(MONDAY, time(7, 30), tzinfo=HCM)
+    rule, errors = build_rrule(choice, MONDAY)
+    assert errors == {}
+    skipped = skip_instants(choice, time(7, 30), HCM)
+    assert describe_series(rule, start, HCM, "vi", skipped) == words
+    stored = recurrence.normalise_rrule(rule, HCM) if rule else None
+    assert describe_series(stored, start, HCM, "vi", skipped) == words
 
 
 @pytest.mark.parametrize(
