@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Alarm, Calendar, Event, vCalAddress, vRecur, vText
+from icalendar import Alarm, Calendar, Event, vCalAddress, vDuration, vRecur, vText
 
 from confbridge import clock
 from confbridge.booking import recurrence
@@ -292,8 +292,12 @@ def feed_calendar(meetings: Sequence[Meeting], mail: MailSettings, *, name: str,
     cal = _new_calendar(None)
     cal.add("x-wr-calname", one_line(name))
     cal.add("name", one_line(name))
-    cal.add("refresh-interval", timedelta(minutes=refresh_minutes), parameters={"VALUE": "DURATION"})
-    cal.add("x-published-ttl", timedelta(minutes=refresh_minutes))
+    # How often clients poll: RFC 7986 REFRESH-INTERVAL (VALUE=DURATION is mandatory) and Outlook's
+    # X-PUBLISHED-TTL, a DURATION per [MS-OXCICAL] 2.1.3.1.1.20.  icalendar does not know the X- property
+    # and would write a timedelta as TEXT ("0:05:00", which Thunderbird's ical.js rejects): say DURATION.
+    every = timedelta(minutes=refresh_minutes)
+    cal.add("refresh-interval", vDuration(every), parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", vDuration(every))  # a value of its own: add() writes the parameters into it
     live = [m for m in meetings if _planned(m)]
     for meeting in live:
         stamp = meeting.updated_at
