@@ -13,21 +13,18 @@ from flask import Response, jsonify, url_for
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
-from sqlalchemy import select
 
 from confbridge.api.common import commit, current_user, db, get_settings, roles_required
 from confbridge.api.validators import ROW_ID
-from confbridge.auth.models import ApiToken, Role, User
-from confbridge.auth.service import get_user, issue_token
+from confbridge.auth.models import ApiToken, Role
 from confbridge.booking.models import Meeting, MeetingStatus
-from confbridge.directory.models import Endpoint
-from confbridge.errors import Forbidden, InvalidInput, NotFound
-from confbridge.invites import ics
+from confbridge.errors import Forbidden, NotFound
+from confbridge.invites import ics, subscriptions
 from confbridge.invites.outbox import messages_for
+from confbridge.invites.subscriptions import FeedTarget
 
 blp = Blueprint("api_invites", __name__, url_prefix="/api/v1",
                 description="Calendar invitations and feeds")
-FEED_PURPOSE = "feed"
 
 
 def _readable_meeting(meeting_id: int) -> Meeting:
@@ -75,15 +72,16 @@ class FeedRequestSchema(Schema):
 
 
 def _feed_dict(row: ApiToken) -> dict[str, Any]:
-    kind, _, target = (row.scope or ":").partition(":")
-    return {"id": row.id, "kind": kind, "target": target, "created_at": row.created_at.isoformat(),
+    feed = FeedTarget.of(row)
+    return {"id": row.id, "kind": feed.kind, "target": feed.target, "created_at": row.created_at.isoformat(),
             "revoked": row.revoked, "owner": row.user.username}
 
 
-def _feed_url(kind: str, target: str, token: str) -> str:
-    if kind == "endpoint":
-        return url_for("invites_feeds.endpoint_feed", endpoint_id=int(target), token=token, _external=True)
-    return url_for("invites_feeds.user_feed", username=target, token=token, _external=True)
+def feed_url(feed: FeedTarget, token: str) -> str:
+    """The feed's absolute URL with its token (the scheme and host of the current request)."""
+    if feed.kind == "endpoint":
+        return url_for("invites_feeds.endpoint_feed", endpoint_id=int(feed.target), token=token, _external=True)
+    return url_for("invites_feeds.user_feed", username=feed.target, token=token, _external=True)
 
 
 @blp.route("/feeds", methods=["POST"])
@@ -91,24 +89,10 @@ def _feed_url(kind: str, target: str, token: str) -> str:
 @blp.arguments(FeedRequestSchema)
 def create_feed(data: dict[str, Any]) -> ResponseReturnValue:
     """A subscribable feed URL (its token is shown only now): one endpoint's bookings, or a person's."""
-    user = current_user()
-    session = db()
-    if data["kind"] == "endpoint":
-        if data["endpoint_id"] is None:
-            raise InvalidInput("endpoint_id is required", {"endpoint_id": "required for an endpoint feed"})
-        endpoint = session.get(Endpoint, data["endpoint_id"])
-        if endpoint is None:
-            raise InvalidInput("unknown endpoint", {"endpoint_id": f"no endpoint {data['endpoint_id']}"})
-        target = str(endpoint.id)
-    else:
-        owner: User = user
-        if data["username"] and data["username"] != user.username:
-            if not user.is_admin:
-                raise Forbidden("only administrators may create a feed for someone else")
-            owner = get_user(session, data["username"])
-        target = owner.username
-    token, row = issue_token(session, user, hours=0, purpose=FEED_PURPOSE, scope=f"{data['kind']}:{target}")
-    body = {**_feed_dict(row), "token": token, "url": _feed_url(data["kind"], target, token)}
+    token, row = subscriptions.create_feed(db(), current_user(), data["kind"], endpoint_id=data["endpoint_id"],
+                                           username=data["username"])
+    feed = FeedTarget.of(row)
+    body = {**_feed_dict(row), "token": token, "url": feed_url(feed, token)}
     commit()
     return jsonify(body), 201
 
@@ -117,21 +101,14 @@ def create_feed(data: dict[str, Any]) -> ResponseReturnValue:
 @roles_required()
 def list_feeds() -> ResponseReturnValue:
     """The caller's feed tokens (all of them for an administrator); tokens themselves are not shown."""
-    user = current_user()
-    query = select(ApiToken).where(ApiToken.purpose == FEED_PURPOSE).order_by(ApiToken.id)
-    if not user.is_admin:
-        query = query.where(ApiToken.user_id == user.id)
-    return jsonify({"items": [_feed_dict(r) for r in db().scalars(query)]})
+    rows = subscriptions.list_feeds(db(), current_user(), everyone=True)
+    return jsonify({"items": [_feed_dict(r) for r in rows]})
 
 
 @blp.route("/feeds/<int:feed_id>", methods=["DELETE"])
 @roles_required()
 def revoke_feed(feed_id: int) -> ResponseReturnValue:
-    """Revoke a feed token: calendars subscribed with it stop receiving updates."""
-    user = current_user()
-    row = db().get(ApiToken, feed_id)
-    if row is None or row.purpose != FEED_PURPOSE or not (user.is_admin or row.user_id == user.id):
-        raise NotFound(f"feed {feed_id} not found")
-    row.revoked = True
+    """Revoke a feed token: its URL answers 404 from now on."""
+    subscriptions.revoke_feed(db(), current_user(), feed_id)
     commit()
     return "", 204

@@ -2,7 +2,8 @@
 ``/calendar/users/<username>.ics``.
 
 Calendar clients can only send a URL, so these are the one place a token travels in a URL (a feed
-token: purpose "feed", scoped to exactly one feed, revocable, useless for the API).  Responses are
+token: purpose "feed", scoped to exactly one feed, revocable, useless for the API; the rules are
+``invites.subscriptions``).  A revoked feed answers 404 at once.  Responses are
 private (never stored by shared caches), carry a strong ETag of the body and Last-Modified, and answer
 conditional requests with 304 so clients can poll cheaply.  Only live meetings appear; cancelled
 occurrences are EXDATEs, cancelled meetings are gone.
@@ -20,11 +21,11 @@ from werkzeug.wrappers import Response as BaseResponse
 from confbridge import clock
 from confbridge.api.common import db, get_settings
 from confbridge.auth.models import User
-from confbridge.auth.service import resolve_token
 from confbridge.booking.models import Attendee, Meeting, Occurrence, meeting_endpoints
 from confbridge.directory.models import Endpoint
-from confbridge.errors import NotFound, Unauthorized
+from confbridge.errors import NotFound
 from confbridge.invites import ics
+from confbridge.invites.subscriptions import FeedTarget, open_feed
 
 bp = Blueprint("invites_feeds", __name__)
 # Meetings whose last occurrence ended longer ago than this drop out of the feeds.
@@ -32,14 +33,8 @@ HISTORY = timedelta(days=31)
 MAX_AGE_SECONDS = 300
 
 
-def _check_token(scope: str) -> User:
-    token = request.args.get("token", "")
-    if not token:
-        raise Unauthorized("this feed needs its token (?token=…)")
-    user, row = resolve_token(db(), token, "feed")
-    if row.scope != scope:
-        raise Unauthorized("this token does not open this feed")
-    return user
+def _check_token(target: FeedTarget) -> User:
+    return open_feed(db(), request.args.get("token", ""), target)
 
 
 def _recent() -> Exists:
@@ -66,7 +61,7 @@ def _respond(meetings: list[Meeting], name: str) -> BaseResponse:
 @bp.route("/calendar/endpoints/<int:endpoint_id>.ics")
 def endpoint_feed(endpoint_id: int) -> BaseResponse:
     """Everything booked on one endpoint (as a participant or as the host)."""
-    _check_token(f"endpoint:{endpoint_id}")
+    _check_token(FeedTarget("endpoint", str(endpoint_id)))
     endpoint = db().get(Endpoint, endpoint_id)
     if endpoint is None:
         raise NotFound(f"endpoint {endpoint_id} not found")
@@ -82,7 +77,7 @@ def endpoint_feed(endpoint_id: int) -> BaseResponse:
 @bp.route("/calendar/users/<username>.ics")
 def user_feed(username: str) -> BaseResponse:
     """A person's meetings: those they organise and those they are invited to (by e-mail)."""
-    user = _check_token(f"user:{username}")
+    user = _check_token(FeedTarget("user", username))
     owner = db().scalar(select(User).where(User.username == username))
     if owner is None or not owner.active:
         raise NotFound(f"user {username!r} not found")

@@ -112,9 +112,12 @@ def test_endpoint_feed_follows_bookings_with_caching_and_revocation(
     booker.cancel(mid)
     assert _starts(client.get(path).data) == []
 
-    # Revoked: the URL stops working.
+    # Revoked: the URL answers 404 at once (even a conditional request), and stays gone.
     assert client.delete(f"/api/v1/feeds/{feed['id']}", headers=technician.headers).status_code == 204
-    assert client.get(path).status_code == 401
+    assert client.get(path).status_code == 404
+    assert client.get(path, headers={"If-None-Match": first.headers["ETag"]}).status_code == 404
+    listed = client.get("/api/v1/feeds", headers=technician.headers).get_json()["items"]
+    assert [(f["id"], f["revoked"]) for f in listed] == [(feed["id"], True)]
 
 
 def test_feed_tokens_open_only_their_feed(
