@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify, url_for
+from flask import Response, jsonify
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -20,6 +20,7 @@ from confbridge.auth.models import ApiToken, Role
 from confbridge.booking.models import Meeting, MeetingStatus
 from confbridge.errors import Forbidden, NotFound
 from confbridge.invites import ics, subscriptions
+from confbridge.invites.feeds import feed_url
 from confbridge.invites.outbox import messages_for
 from confbridge.invites.subscriptions import FeedTarget
 
@@ -75,13 +76,6 @@ def _feed_dict(row: ApiToken) -> dict[str, Any]:
     feed = FeedTarget.of(row)
     return {"id": row.id, "kind": feed.kind, "target": feed.target, "created_at": row.created_at.isoformat(),
             "revoked": row.revoked, "owner": row.user.username}
-
-
-def feed_url(feed: FeedTarget, token: str) -> str:
-    """The feed's absolute URL with its token (the scheme and host of the current request)."""
-    if feed.kind == "endpoint":
-        return url_for("invites_feeds.endpoint_feed", endpoint_id=int(feed.target), token=token, _external=True)
-    return url_for("invites_feeds.user_feed", username=feed.target, token=token, _external=True)
 
 
 @blp.route("/feeds", methods=["POST"])

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 
-from flask import Blueprint, Flask, Response, request
+from flask import Blueprint, Flask, Response, request, url_for
 from sqlalchemy import Exists, exists, func, or_, select
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -31,6 +31,13 @@ bp = Blueprint("invites_feeds", __name__)
 # Meetings whose last occurrence ended longer ago than this drop out of the feeds.
 HISTORY = timedelta(days=31)
 MAX_AGE_SECONDS = 300
+
+
+def feed_url(feed: FeedTarget, token: str) -> str:
+    """The feed's absolute URL with its token (the scheme and host of the current request)."""
+    if feed.kind == "endpoint":
+        return url_for("invites_feeds.endpoint_feed", endpoint_id=int(feed.target), token=token, _external=True)
+    return url_for("invites_feeds.user_feed", username=feed.target, token=token, _external=True)
 
 
 def _check_token(target: FeedTarget) -> User:

@@ -34,6 +34,8 @@ def _nav_items(role: str | None) -> list[tuple[str, str, str]]:
         items.append(("/console", _("Bảng điều khiển"), "console"))
     if role == "admin":
         items.append((url_for("admin.endpoints"), _("Quản trị"), "admin"))
+    if role in ("secretary", "admin", "technician"):
+        items.append((url_for("subscribe.page"), _("Đăng ký lịch"), "subscribe"))
     return items
 
 
@@ -63,12 +65,13 @@ def init_app(app: Flask) -> None:
             "settings": get_settings(),
         }
 
-    from confbridge.ui import admin_views, auth_views, booking_views, calendar_views
+    from confbridge.ui import admin_views, auth_views, booking_views, calendar_views, subscribe_views
 
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(calendar_views.bp)
     app.register_blueprint(booking_views.bp)
     app.register_blueprint(admin_views.bp)
+    app.register_blueprint(subscribe_views.bp)
 
     @app.errorhandler(404)
     @app.errorhandler(405)
