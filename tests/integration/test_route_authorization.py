@@ -254,7 +254,8 @@ def test_feeds_open_only_with_their_own_live_token(app: Flask, world: dict[str, 
     assert client.delete(f"/api/v1/feeds/{feed_id}", headers=world["other"].headers).status_code == 404
     assert client.get(f"{url}?token={token}").status_code == 200
     assert client.delete(f"/api/v1/feeds/{feed_id}", headers=owner).status_code == 204
-    refused(f"{url}?token={token}")
+    gone = client.get(f"{url}?token={token}")  # a revoked feed is gone (issue 17): 404, no calendar
+    assert gone.status_code == 404 and b"BEGIN:VCALENDAR" not in gone.data
 
     person = client.post("/api/v1/feeds", headers=owner, json={"kind": "user"})
     assert person.status_code == 201
