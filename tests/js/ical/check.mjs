@@ -45,7 +45,13 @@ function checkValues(prop, where, errors) {
     errors.push(`${where}: ${prop.name.toUpperCase()} ${JSON.stringify(raw)}: ${e.message}`);
     return;
   }
+  // RFC 5545 §3.8.7.2/§3.8.7.3: DTSTAMP and LAST-MODIFIED are UTC; §3.3.10: UNTIL is UTC next to a TZID.
+  const utc = ["dtstamp", "last-modified"].includes(prop.name);
   values.forEach((value, i) => {
+    if (utc && !String(raw[i]).endsWith("Z")) errors.push(`${where}: ${prop.name.toUpperCase()} ${raw[i]} is not UTC`);
+    if (expected === "recur" && value.until && !String(raw[i].until).endsWith("Z")) {
+      errors.push(`${where}: RRULE UNTIL ${raw[i].until} is not UTC`);
+    }
     if (expected === "text" || expected === "cal-address") return;
     let back;
     if (expected === "recur") back = value.toJSON();
