@@ -1,8 +1,8 @@
 """REST: a meeting's invitations (delivery status, current .ics) and calendar-feed tokens.
 
-Who may read a meeting's invitations: its organiser, administrators and technicians.  Feed tokens are
-created by their owner (an administrator may create a person feed for someone else) and revoked by
-their owner or an administrator; the token is shown once, only its hash is stored.
+Who may read a meeting's invitations: its organiser, administrators and technicians.  Feed tokens follow
+``invites.subscriptions`` (the subscribe page uses the same functions): the token is shown once, only
+its hash is stored.
 """
 
 from __future__ import annotations
