@@ -91,15 +91,23 @@ def _organizer(meeting: Meeting, mail: MailSettings) -> vCalAddress:
     organiser = meeting.organiser
     email = organiser.email if organiser is not None and valid_email(organiser.email) else mail.sender
     address = vCalAddress(f"mailto:{one_line(email)}")
-    name = one_line(organiser.display_name if organiser is not None else "") or "confbridge"
+    name = param_text(organiser.display_name if organiser is not None else "") or "confbridge"
     address.params["CN"] = name
     return address
 
 
+def param_text(value: str) -> str:
+    """A person's name as a parameter value (CN). RFC 5545 gives a backslash no meaning inside a
+    parameter value, but parsers disagree (python-icalendar reads ``CN=\\;X=1`` as an escaped ';' and
+    swallows the next parameter), so a backslash is written as the look-alike U+FF3C FULLWIDTH REVERSE
+    SOLIDUS: the name still reads the same and no parser can misread where it ends."""
+    return one_line(value).replace("\\", "\uff3c")
+
+
 def _attendee(email: str, name: str, *, reply_wanted: bool) -> vCalAddress:
     address = vCalAddress(f"mailto:{one_line(email)}")
-    if one_line(name):
-        address.params["CN"] = one_line(name)
+    if param_text(name):
+        address.params["CN"] = param_text(name)
     address.params["CUTYPE"] = "INDIVIDUAL"
     address.params["ROLE"] = "REQ-PARTICIPANT"
     if reply_wanted:  # a cancellation asks for no answer

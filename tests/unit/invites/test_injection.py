@@ -87,7 +87,7 @@ def test_user_text_cannot_add_ics_lines_or_components(title: str, name: str, age
         attendees = attendees if isinstance(attendees, list) else [attendees]
         assert [str(a) for a in attendees] in ([], ["mailto:an@ubnd.example"])
         for a in attendees:
-            assert a.params.get("CN", "") == one_line(name)
+            assert a.params.get("CN", "") == ics.param_text(name)
         assert len(vobject.readOne(data.decode("utf-8")).vevent_list) == 1
 
 
@@ -111,6 +111,16 @@ def test_user_text_cannot_add_mail_headers_or_recipients(title: str, name: str) 
     html_part = next(p for p in parsed.walk() if p.get_content_type() == "text/html")
     html = html_part.get_content()
     assert "<script>" not in html
+
+
+@pytest.mark.parametrize("name", ["\\", "\\;", "a\\b", "Phòng \\ họp;x"])
+def test_a_backslash_in_a_name_cannot_swallow_the_next_parameter(name: str) -> None:
+    # python-icalendar reads a bare backslash in a parameter value as an escape: CN=\;CUTYPE=... lost the
+    # attendee's CUTYPE and made the name ";CUTYPE=INDIVIDUAL" before names were written with U+FF3C.
+    cal = icalendar.Calendar.from_ical(ics.to_bytes(ics.request_calendar(_meeting("t", name, "", "e"), MAIL)))
+    (attendee,) = [cal.walk("VEVENT")[0]["ATTENDEE"]]
+    assert attendee.params["CN"] == name.replace("\\", "\uff3c")
+    assert attendee.params["CUTYPE"] == "INDIVIDUAL" and attendee.params["RSVP"] == "TRUE"
 
 
 @pytest.mark.parametrize("bad", [
