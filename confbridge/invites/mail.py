@@ -28,7 +28,6 @@ from email.utils import format_datetime, make_msgid
 from zoneinfo import ZoneInfo
 
 from confbridge import clock
-from confbridge.booking.describe import describe_meeting
 from confbridge.booking.models import Meeting, Occurrence
 from confbridge.invites.ics import description_of, location_of
 from confbridge.invites.text import one_line, require_email
@@ -86,9 +85,8 @@ def _when(meeting: Meeting, occurrence: Occurrence | None) -> tuple[str, str]:
     if occurrence is not None:
         text = f"{_fmt(occurrence.start, zone)} – {occurrence.end.astimezone(zone):%H:%M}"
         return text, text
+    # A series' first occurrence; the repetition in words is in the details block ("Lặp lại: …"), once.
     first = f"{_fmt(meeting.start, zone)} – {meeting.end.astimezone(zone):%H:%M}"
-    if meeting.is_series:
-        return f"{first}; {describe_meeting(meeting, 'vi')}", f"{first}; {describe_meeting(meeting, 'en')}"
     return first, first
 
 
