@@ -12,9 +12,10 @@ from flask import Flask
 from flask_smorest import Api
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from confbridge.db import make_engine, make_session_factory
 from confbridge.resources import resource_dir
+from confbridge.runtime import Runtime, open_runtime
 from confbridge.settings import Settings
 
 WEB_ROOT = resource_dir("web")
@@ -55,14 +56,19 @@ def _secret_key(settings: Settings) -> str:
     return key
 
 
-def create_app(settings: Settings, *, engine: Engine | None = None, testing: bool = False) -> Flask:
+def create_app(settings: Settings, *, engine: Engine | None = None, testing: bool = False,
+               runtime: Runtime | None = None) -> Flask:
+    """The app for *runtime* (the process's composition root); without one, a ``web`` runtime is opened
+    here (on *engine* when given) — logging is then left to the host when *testing*."""
+    if runtime is None:
+        runtime = open_runtime(settings, "web", engine=engine, configure_logging=not testing)
     app = Flask(
         "confbridge",
         template_folder=str(WEB_ROOT / "templates"),
         static_folder=str(WEB_ROOT / "static"),
     )
-    engine = engine or make_engine(settings.database.url, settings.database.echo)
-    app.extensions["confbridge"] = AppState(settings, engine, make_session_factory(engine))
+    app.extensions["confbridge"] = AppState(settings, runtime.engine, runtime.session_factory)
+    app.extensions["confbridge_runtime"] = runtime
     app.config.update(
         SECRET_KEY=_secret_key(settings),
         TESTING=testing,
@@ -89,14 +95,18 @@ def create_app(settings: Settings, *, engine: Engine | None = None, testing: boo
     from confbridge.api.common import install_request_handling
 
     install_request_handling(app)
-    from confbridge.invites.hooks import install as install_invitations
+    from confbridge.request_log import install_request_log
 
-    # Booking changes made through this app queue invitations in the same transaction.
-    install_invitations(settings)
+    install_request_log(app)
     for name in API_MODULES:
         api.register_blueprint(importlib.import_module(name).blp)
     for name in PAGE_MODULES:
         importlib.import_module(name).init_app(app)
+    if settings.web.trusted_proxies:
+        # Behind nginx: the client's address and scheme come from the proxy's X-Forwarded-* headers,
+        # trusted from exactly that many hops (a client cannot forge them past the last proxy).
+        hops = settings.web.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     return app
 
 

@@ -11,17 +11,11 @@ from typing import Any
 
 import click
 
-from confbridge.cli import get_settings
+from confbridge.cli_context import get_runtime, get_settings, require_ports
+from confbridge.runtime import Runtime
 from confbridge.settings import Settings
 
 log = logging.getLogger("confbridge")
-
-
-def _setup_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Their INFO lines (every job run, every migration plugin) drown what an operator needs to see.
-    for noisy in ("apscheduler", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _engine(settings: Settings) -> Any:
@@ -85,20 +79,17 @@ def _read_password() -> str:
 def user_add(ctx: click.Context, username: str, role: str, email: str | None, display_name: str) -> None:
     """Create a user; the password is read from standard input (never from the command line)."""
     from confbridge.auth.service import create_user
-    from confbridge.db import make_session_factory, unit_of_work
+    from confbridge.db import unit_of_work
     from confbridge.errors import DomainError
 
-    settings = get_settings(ctx)
     password = _read_password()
-    engine = _engine(settings)
+    runtime = get_runtime(ctx)
     try:
-        with unit_of_work(make_session_factory(engine)) as session:
+        with unit_of_work(runtime.session_factory) as session:
             create_user(session, username, password, role, email=email, display_name=display_name)
     except DomainError as exc:
         details = "; ".join(f"{k}: {v}" for k, v in getattr(exc, "fields", {}).items())
         raise click.ClickException(exc.message + (f" ({details})" if details else "")) from None
-    finally:
-        engine.dispose()
     click.echo(f"user {username} ({role}) created")
 
 
@@ -108,19 +99,15 @@ def user_add(ctx: click.Context, username: str, role: str, email: str | None, di
 def user_passwd(ctx: click.Context, username: str) -> None:
     """Set a user's password (read from standard input); their sessions and tokens end."""
     from confbridge.auth.service import get_user, set_password
-    from confbridge.db import make_session_factory, unit_of_work
+    from confbridge.db import unit_of_work
     from confbridge.errors import DomainError
 
-    settings = get_settings(ctx)
     password = _read_password()
-    engine = _engine(settings)
     try:
-        with unit_of_work(make_session_factory(engine)) as session:
+        with unit_of_work(get_runtime(ctx).session_factory) as session:
             set_password(session, get_user(session, username), password, None)
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
-    finally:
-        engine.dispose()
     click.echo(f"password of {username} changed")
 
 
@@ -135,19 +122,14 @@ def endpoints_group() -> None:
 @click.pass_context
 def endpoints_import(ctx: click.Context, path: Path) -> None:
     """Import endpoints from a CSV (name,site,protocol,address,seats) or TOML file."""
-    from confbridge.db import make_session_factory, unit_of_work
+    from confbridge.db import unit_of_work
     from confbridge.directory.service import import_csv, import_toml
 
-    settings = get_settings(ctx)
-    engine = _engine(settings)
-    try:
-        with unit_of_work(make_session_factory(engine)) as session:
-            if path.suffix.lower() == ".toml":
-                report = import_toml(session, path, None)
-            else:
-                report = import_csv(session, path.read_text(encoding="utf-8"), None)
-    finally:
-        engine.dispose()
+    with unit_of_work(get_runtime(ctx).session_factory) as session:
+        if path.suffix.lower() == ".toml":
+            report = import_toml(session, path, None)
+        else:
+            report = import_csv(session, path.read_text(encoding="utf-8"), None)
     click.echo(f"created {len(report.created)}, updated {len(report.updated)}, errors {len(report.errors)}")
     for row, message in report.errors:
         click.echo(f"  row {row}: {message}", err=True)
@@ -159,19 +141,14 @@ def demo_group() -> None:
     """Demo data."""
 
 
-def _seed(settings: Settings, upcoming: bool) -> dict[str, str]:
+def _seed(runtime: Runtime, upcoming: bool) -> dict[str, str]:
     from confbridge import demo
-    from confbridge.db import make_session_factory, unit_of_work
+    from confbridge.db import unit_of_work
 
-    _install_hooks(settings)
-    engine = _engine(settings)
-    try:
-        with unit_of_work(make_session_factory(engine)) as session:
-            result = demo.seed(session, settings)
-            if upcoming:
-                demo.ensure_upcoming(session, settings)
-    finally:
-        engine.dispose()
+    with unit_of_work(runtime.session_factory) as session:
+        result = demo.seed(session, runtime.settings)
+        if upcoming:
+            demo.ensure_upcoming(session, runtime.settings)
     return result.passwords
 
 
@@ -192,43 +169,45 @@ def demo_seed(ctx: click.Context) -> None:
     """Endpoints, users with generated passwords, and a week of meetings."""
     settings = get_settings(ctx)
     _migrate(settings)
-    _print_credentials(_seed(settings, upcoming=False))
-
-
-def _install_hooks(settings: Settings) -> None:
-    from confbridge.invites.hooks import install
-
-    install(settings)
+    _print_credentials(_seed(get_runtime(ctx), upcoming=False))
 
 
 # ---- web and run ----------------------------------------------------------------------------------------
-def _serve_web(settings: Settings, stop: threading.Event) -> None:
-    from werkzeug.serving import make_server
+def _web_ports(settings: Settings) -> list[tuple[str, int, str]]:
+    return [(settings.web.host, settings.web.port, "web.port")]
 
-    from confbridge.app import create_app
 
-    app = create_app(settings)
-    server = make_server(settings.web.host, settings.web.port, app, threaded=True)
-    def _shutdown() -> None:
-        stop.wait()
-        server.shutdown()
-
-    threading.Thread(target=_shutdown, daemon=True, name="web-stop").start()
-    server.serve_forever()
+def _run_ports(settings: Settings) -> list[tuple[str, int, str]]:
+    checks = [*_web_ports(settings), (settings.live.host, settings.live.port, "live.port")]
+    if settings.emulator.enabled:
+        checks += [(settings.emulator.host, settings.emulator.port, "emulator.port"),
+                   (settings.emulator.host, settings.emulator.control_port, "emulator.control_port")]
+    return checks
 
 
 @click.command("web")
 @click.pass_context
 def web_command(ctx: click.Context) -> None:
-    """Serve the web app and REST API (development server; use gunicorn 'confbridge.wsgi:app' in production)."""
+    """Serve the web app and REST API: gunicorn with ``[web] workers`` workers when more than one,
+    else the threaded development server."""
+    from confbridge.webserver import serve_development, serve_gunicorn
+
     settings = get_settings(ctx)
-    _setup_logging()
-    _install_hooks(settings)
+    require_ports(_web_ports(settings))
+    scheme = "https" if settings.web.tls else "http"
+    click.echo(f"confbridge web on {scheme}://{settings.web.host}:{settings.web.port} "
+               f"({settings.web.workers} worker{'s' if settings.web.workers > 1 else ''})")
+    if settings.web.workers > 1:
+        from confbridge.logs import configure_logging
+
+        configure_logging(settings.logging)  # the master's own lines; each worker opens its runtime
+        serve_gunicorn(settings)
+        return
+    runtime = get_runtime(ctx, "web")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    click.echo(f"confbridge web on http://{settings.web.host}:{settings.web.port}")
     try:
-        _serve_web(settings, stop)
+        serve_development(runtime, stop)
     except KeyboardInterrupt:
         stop.set()
 
@@ -237,13 +216,17 @@ def web_command(ctx: click.Context) -> None:
 @click.option("--no-demo", is_flag=True, help="Do not seed demo data.")
 @click.pass_context
 def run_command(ctx: click.Context, no_demo: bool) -> None:
-    """Everything in one process tree: migrate, seed the demo, then the MCU emulator, the scheduler,
-    the live server, the mail worker and the web app (embedded default)."""
+    """Everything in one process tree: migrate, seed the demo, then the MCU emulator, the scheduler
+    (which also delivers the invitation outbox), the live server and the web app (embedded default)."""
+    from confbridge.public_urls import live_url
+    from confbridge.webserver import serve_development
+
     settings = get_settings(ctx)
-    _setup_logging()
+    # Before anything starts: a busy port ends the command naming the setting to change.
+    require_ports(_run_ports(settings))
+    runtime = get_runtime(ctx, "run")  # one in-process bus shared by web, scheduler and live server
     _migrate(settings)
-    passwords = {} if no_demo else _seed(settings, upcoming=True)
-    _install_hooks(settings)
+    passwords = {} if no_demo else _seed(runtime, upcoming=True)
     stop = threading.Event()
 
     def _stop(*_: object) -> None:
@@ -258,31 +241,29 @@ def run_command(ctx: click.Context, no_demo: bool) -> None:
         if emulator is not None:
             click.echo(f"MCU emulator: {emulator.url} (control {emulator.control_url})")
 
-    from confbridge.invites.worker import start_outbox_worker
-    from confbridge.live.runner import current_bus, run_live_server
+    from confbridge.live.runner import start_live_thread
     from confbridge.scheduler.process import run_scheduler
 
-    current_bus(settings)  # one in-process bus shared by web, scheduler and live server
-    threads = [
-        threading.Thread(target=run_scheduler, args=(settings, stop), name="scheduler", daemon=True),
-        threading.Thread(target=run_live_server, args=(settings, stop), name="live", daemon=True),
-    ]
-    for thread in threads:
-        thread.start()
-    _worker, worker_stop = start_outbox_worker(settings)
-    click.echo(f"confbridge: http://{settings.web.host}:{settings.web.port}  "
-               f"(live ws://{settings.live.host}:{settings.live.port})")
+    try:
+        live = start_live_thread(runtime)
+    except RuntimeError as exc:
+        if emulator is not None:
+            emulator.stop()
+        raise click.ClickException(f"{exc}: change [live] port (or CONFBRIDGE_LIVE_PORT)") from None
+    scheduler = threading.Thread(target=run_scheduler, args=(settings, stop), kwargs={"runtime": runtime},
+                                 name="scheduler", daemon=True)
+    scheduler.start()
+    click.echo(f"confbridge: http://{settings.web.host}:{settings.web.port}  (live {live_url(settings)})")
     if not no_demo:
         _print_credentials(passwords)
     try:
-        _serve_web(settings, stop)
+        serve_development(runtime, stop)
     except KeyboardInterrupt:
         pass
     finally:
         stop.set()
-        worker_stop.set()
-        for thread in threads:
-            thread.join(10)
+        live.stop()
+        scheduler.join(10)
         if emulator is not None:
             emulator.stop()
 

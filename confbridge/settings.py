@@ -52,6 +52,11 @@ class WebSettings(_Section):
     tls: bool = False
     api_token_hours: int = Field(12, ge=1, le=24 * 30)
     login_attempts_per_minute: int = Field(5, ge=1, le=1000)
+    # Reverse proxies in front of the app (nginx: 1): X-Forwarded-For/-Proto are trusted from that many
+    # hops (werkzeug ProxyFix); 0 trusts none (the app faces clients directly).
+    trusted_proxies: int = Field(0, ge=0, le=10)
+    # `confbridge web` serves with gunicorn when > 1 (the development server otherwise).
+    workers: int = Field(1, ge=1, le=64)
 
 
 class BookingSettings(_Section):
@@ -153,7 +158,11 @@ class MailSettings(_Section):
 class LiveSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8765, ge=1, le=65535)
-    allowed_origins: list[str] = Field(default_factory=lambda: ["http://127.0.0.1:8080", "http://localhost:8080"])
+    # Browser origins allowed besides the web's own (derived from [web] host/port/tls and public_url).
+    allowed_origins: list[str] = Field(default_factory=list)
+    # What browsers connect to (e.g. "wss://hoinghi.example.vn/live" behind a proxy); empty: derived
+    # from host/port, wss:// when [web] tls = true.
+    public_url: str = ""
     bus: Literal["memory", "redis"] = "memory"
     redis_url: str = "redis://127.0.0.1:6379/0"
     token_seconds: int = Field(default=60, ge=5, le=3600)
@@ -175,6 +184,13 @@ class LiveSettings(_Section):
     snapshot_concurrency: int = Field(default=4, ge=1, le=256)
     # Conferences shown from this long before their planned start (the console's "imminent").
     imminent_minutes: int = Field(default=60, ge=0, le=24 * 60)
+
+    @field_validator("public_url")
+    @classmethod
+    def _ws_url(cls, value: str) -> str:
+        if value and not value.startswith(("ws://", "wss://")):
+            raise ValueError("must start with ws:// or wss://")
+        return value
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
@@ -199,6 +215,17 @@ class MonitorSettings(_Section):
     heartbeat_stale_seconds: float = Field(default=60.0, gt=0, le=3600)
 
 
+class LoggingSettings(_Section):
+    # "text": one human-readable line per record; "json": one JSON object per line (for collectors).
+    format: Literal["text", "json"] = "text"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+
 class Settings(_Section):
     timezone: str = "Asia/Ho_Chi_Minh"
     data_dir: str = "data"
@@ -212,6 +239,7 @@ class Settings(_Section):
     mail: MailSettings = MailSettings()
     live: LiveSettings = LiveSettings()
     monitor: MonitorSettings = MonitorSettings()
+    logging: LoggingSettings = LoggingSettings()
 
     @field_validator("timezone")
     @classmethod

@@ -25,6 +25,7 @@ from werkzeug.routing import IntegerConverter, Map
 from confbridge.api.validators import DB_INT_MAX
 from confbridge.auth.models import User
 from confbridge.errors import DomainError, Forbidden, Unauthorized
+from confbridge.public_urls import live_connect_sources
 from confbridge.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -228,10 +229,7 @@ def install_request_handling(app: Flask) -> None:
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("X-Frame-Options", "DENY")
-        live = get_settings().live
-        connect = " ".join(
-            {f"ws://{live.host}:{live.port}", f"ws://127.0.0.1:{live.port}", f"ws://localhost:{live.port}"}
-        )
+        connect = " ".join(live_connect_sources(get_settings()))
         headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

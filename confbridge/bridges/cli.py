@@ -94,7 +94,7 @@ def bridges_group() -> None:
 def probe(ctx: click.Context, name: str) -> None:
     """Print model, versions, ports and health of bridge NAME, or one line saying what is wrong."""
     from confbridge.bridges.registry import make_driver
-    from confbridge.cli import get_settings
+    from confbridge.cli_context import get_settings
 
     bridge = get_settings(ctx).bridge(name)
     if bridge is None:

@@ -12,7 +12,7 @@ from confbridge.invites.models import OutboxMessage
 
 
 def register(main: click.Group) -> None:
-    from confbridge.cli import get_settings
+    from confbridge.cli_context import get_runtime, get_settings
 
     @main.group("mail")
     def mail() -> None:
@@ -24,12 +24,8 @@ def register(main: click.Group) -> None:
         """Gửi ngay các thư đến hạn / send every due message now."""
         from confbridge.invites.outbox import deliver_due
 
-        settings = get_settings(ctx)
-        engine = make_engine(settings.database.url)
-        try:
-            report = deliver_due(make_session_factory(engine), settings)
-        finally:
-            engine.dispose()
+        runtime = get_runtime(ctx)
+        report = deliver_due(runtime.session_factory, runtime.settings)
         click.echo(f"đã gửi / sent: {len(report.sent)}; thử lại sau / retrying: {len(report.retrying)}; "
                    f"thất bại / failed: {len(report.failed)}")
 
@@ -55,8 +51,9 @@ def register(main: click.Group) -> None:
         """Chạy tiến trình gửi thư / run the outbox worker in the foreground (Ctrl-C stops it)."""
         from confbridge.invites.worker import run_outbox_worker
 
+        runtime = get_runtime(ctx, "mail-worker")
         stop = threading.Event()
         try:
-            run_outbox_worker(get_settings(ctx), stop)
+            run_outbox_worker(runtime.settings, stop, session_factory=runtime.session_factory)
         except KeyboardInterrupt:
             stop.set()

@@ -1,5 +1,6 @@
-"""The outbox worker: a loop (run in a thread of ``confbridge run`` or of the scheduler process, never in
-a web request) that delivers due invitation e-mails every ``mail.poll_seconds``."""
+"""The outbox worker: a loop (``confbridge mail worker``, never in a web request) that delivers due
+invitation e-mails every ``mail.poll_seconds``.  The active scheduler delivers them too (a job of
+``confbridge.scheduler.process``); a separate worker is for sites that want mail in its own process."""
 
 from __future__ import annotations
 

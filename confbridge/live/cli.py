@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import logging
-
 import click
 
-from confbridge.cli import get_settings
+from confbridge.cli_context import get_runtime, get_settings, require_ports
 
 
 @click.command("live")
@@ -19,9 +17,10 @@ def live_command(ctx: click.Context, port: int | None) -> None:
     settings = get_settings(ctx)
     if port is not None:
         settings = settings.with_overrides(**{"live.port": port})
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    require_ports([(settings.live.host, settings.live.port, "live.port")])
+    runtime = get_runtime(ctx, "live", settings)
     click.echo(f"live server: ws://{settings.live.host}:{settings.live.port} (bus: {settings.live.bus})")
-    run_live_server(settings)
+    run_live_server(settings, runtime=runtime)
 
 
 def register(main: click.Group) -> None:

@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 
 from confbridge.api.common import get_settings
 from confbridge.monitor.status import LABELS
+from confbridge.public_urls import live_url
 from confbridge.ui.roles import page_roles
 
 bp = Blueprint("console", __name__)
@@ -81,7 +82,7 @@ def console() -> ResponseReturnValue:
     return render_template(
         "console/console.html", t=STRINGS[locale], locale=locale,
         strings_json=json.dumps(strings_for(locale), ensure_ascii=False),
-        live_url=f"ws://{settings.live.host}:{settings.live.port}/", zone=settings.timezone,
+        live_url=live_url(settings), zone=settings.timezone,
         active_nav="console",
     )
 

@@ -1,12 +1,11 @@
-"""``confbridge scheduler``: the only process that launches conferences."""
+"""``confbridge scheduler``: the only process that launches conferences (and, when active, delivers the
+invitation outbox)."""
 
 from __future__ import annotations
 
-import logging
-
 import click
 
-from confbridge.cli import get_settings
+from confbridge.cli_context import get_runtime, get_settings
 
 
 @click.command("scheduler")
@@ -18,8 +17,8 @@ def scheduler_command(ctx: click.Context) -> None:
     """
     from confbridge.scheduler.process import run_scheduler
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    run_scheduler(get_settings(ctx))
+    settings = get_settings(ctx)
+    run_scheduler(settings, runtime=get_runtime(ctx, "scheduler", settings))
 
 
 def register(main: click.Group) -> None:

@@ -25,11 +25,11 @@ from confbridge import clock
 from confbridge.bridges.base import BridgeDriver
 from confbridge.bridges.registry import make_driver
 from confbridge.bridges.view import ParticipantView
-from confbridge.db import make_engine, make_session_factory
 from confbridge.launch.dbgate import gate_for
 from confbridge.launch.executor import LaunchEngine
 from confbridge.launch.fence import LostLease
 from confbridge.monitor.loop import FeedbackReceiver, MonitorLoop
+from confbridge.runtime import Runtime, open_runtime
 from confbridge.scheduler.lease import Lease
 from confbridge.settings import Settings
 
@@ -118,6 +118,10 @@ def _lead(settings: Settings, lease: Lease, session_factory: object, stop: threa
 
         aps.add_job(_guard("wakeups", plan_wakeups), "interval", seconds=5, id="wakeups",
                     next_run_time=clock.now())
+        # The active scheduler also delivers the invitation outbox (``confbridge mail worker`` may run
+        # beside it: rows are claimed, so each message is sent by one of them).
+        aps.add_job(_guard("outbox", lambda: _deliver_outbox(settings, session_factory)), "interval",
+                    seconds=settings.mail.poll_seconds, id="outbox", next_run_time=clock.now())
         aps.start()
         while not stop.wait(0.2) and not lost.is_set():
             pass
@@ -134,18 +138,30 @@ def _lead(settings: Settings, lease: Lease, session_factory: object, stop: threa
         renewer.join(5)
 
 
-def run_scheduler(settings: Settings, stop_event: threading.Event | None = None) -> None:
+def _deliver_outbox(settings: Settings, session_factory: object) -> None:
+    from confbridge.invites.outbox import deliver_due
+
+    report = deliver_due(session_factory, settings)  # type: ignore[arg-type]
+    if report.attempted:
+        log.info("outbox: %d sent, %d to retry, %d failed",
+                 len(report.sent), len(report.retrying), len(report.failed))
+
+
+def run_scheduler(settings: Settings, stop_event: threading.Event | None = None, *,
+                  runtime: Runtime | None = None) -> None:
     """Run the scheduler until *stop_event* is set (or SIGTERM/SIGINT when run as a command).
 
     Several may run against one database: one leads, the others stand by and take over within
-    ``launch.lease_seconds`` + 1 s of the leader's death.
+    ``launch.lease_seconds`` + 1 s of the leader's death.  The leader also delivers the outbox.
+    *runtime* is the process's (``confbridge scheduler``, ``confbridge run``); without one, one is opened.
     """
     stop = stop_event or threading.Event()
     if stop_event is None and threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
-    db_engine = make_engine(settings.database.url, settings.database.echo)
-    factory = make_session_factory(db_engine)
+    owned = runtime is None
+    runtime = runtime or open_runtime(settings, "scheduler", configure_logging=False)
+    factory = runtime.session_factory
     holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     # The engine and the lease share one gate for SQLite transactions (confbridge.launch.dbgate).
     lease = Lease(factory, holder, settings.launch.lease_seconds, gate=gate_for(factory))
@@ -169,4 +185,5 @@ def run_scheduler(settings: Settings, stop_event: threading.Event | None = None)
             lease.release()
         except Exception:
             log.exception("lease release failed")
-        db_engine.dispose()
+        if owned:
+            runtime.close()

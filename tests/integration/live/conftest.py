@@ -34,7 +34,9 @@ def bus() -> Iterator[MemoryBus]:
 
 @pytest.fixture
 def live_settings(settings: Settings) -> Settings:
-    return settings.with_overrides(**{"live.port": 1, "live.flush_ms": 50, "live.auth_timeout_seconds": 1.0})
+    # LiveServer takes [live] as given (the web's own origin is added by confbridge.live.runner).
+    return settings.with_overrides(**{"live.port": 1, "live.flush_ms": 50, "live.auth_timeout_seconds": 1.0,
+                                      "live.allowed_origins": [ORIGIN]})
 
 
 @pytest.fixture

@@ -1,0 +1,68 @@
+"""Serving the web app: gunicorn when ``[web] workers`` > 1, werkzeug's threaded server otherwise.
+
+Each gunicorn worker opens its own runtime after the fork (an engine's connections must not cross a
+fork), exactly as ``gunicorn 'confbridge.wsgi:app'`` does when an operator runs gunicorn directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from confbridge.runtime import Runtime, open_runtime
+from confbridge.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def serve_development(runtime: Runtime, stop: threading.Event) -> None:
+    """werkzeug's threaded server in this process until *stop* is set."""
+    from werkzeug.serving import make_server
+
+    from confbridge.app import create_app
+
+    settings = runtime.settings
+    app = create_app(settings, runtime=runtime)
+    server = make_server(settings.web.host, settings.web.port, app, threaded=True)
+
+    def _shutdown() -> None:
+        stop.wait()
+        server.shutdown()
+
+    threading.Thread(target=_shutdown, daemon=True, name="web-stop").start()
+    server.serve_forever()
+
+
+def gunicorn_options(settings: Settings) -> dict[str, Any]:
+    return {
+        "bind": f"{settings.web.host}:{settings.web.port}",
+        "workers": settings.web.workers,
+        "worker_class": "gthread",
+        "threads": 4,
+        "timeout": 60,
+        "graceful_timeout": 10,
+        # Requests are logged by confbridge.access (redacted, with request ids); errors by our handler.
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": settings.logging.level.lower(),
+        "forwarded_allow_ips": "127.0.0.1,::1",
+        "proc_name": "confbridge-web",
+    }
+
+
+def serve_gunicorn(settings: Settings) -> None:
+    """gunicorn with ``[web] workers`` workers (blocks; SIGTERM/SIGINT stop it gracefully)."""
+    from gunicorn.app.base import BaseApplication
+
+    class _App(BaseApplication):
+        def load_config(self) -> None:
+            for key, value in gunicorn_options(settings).items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            from confbridge.app import create_app
+
+            return create_app(settings, runtime=open_runtime(settings, "wsgi"))
+
+    _App().run()
