@@ -9,6 +9,7 @@ from marshmallow import Schema, fields
 
 from confbridge.api.common import commit, current_user, db, get_settings, roles_required
 from confbridge.live.tokens import issue_live_token
+from confbridge.public_urls import live_url
 
 blp = Blueprint("live", __name__, url_prefix="/api/v1/live",
                 description="Trạng thái trực tiếp / live status (websockets)")
@@ -34,4 +35,4 @@ def create_live_token() -> dict[str, Any]:
     token, expires_at = issue_live_token(db(), user, settings.live)
     commit()
     return {"token": token, "expires_at": expires_at,
-            "url": f"ws://{settings.live.host}:{settings.live.port}/"}
+            "url": live_url(settings)}
