@@ -31,6 +31,7 @@ from confbridge.launch.fence import Fence, LostLease, NoFence
 from confbridge.launch.models import ConferenceRun, LegState, RunState
 from confbridge.launch.planner import plan
 from confbridge.launch.state import transition
+from confbridge.logs import current_context, log_context
 from confbridge.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -81,14 +82,17 @@ class LaunchEngine:
         busy = self._inflight_keys()
         return any(("dial", leg.id) in busy or ("drop", leg.id) in busy for leg in run.legs)
 
-    def _submit(self, key: TaskKey, fn: Callable[[], None], pool: ThreadPoolExecutor | None = None) -> bool:
+    def _submit(self, key: TaskKey, fn: Callable[[], None], pool: ThreadPoolExecutor | None = None,
+                *, context: dict[str, Any] | None = None) -> bool:
+        """Run *fn* once per *key* at a time; its log records carry *context* (run, conference, bridge)."""
         with self._lock:
             if key in self._inflight:
                 return False
 
             def job() -> None:
                 try:
-                    fn()
+                    with log_context(**(context or {})):
+                        fn()
                 except LostLease:
                     log.warning("lost the scheduler lease during %s; stopping that step", key)
                 except Exception:
@@ -180,21 +184,23 @@ class LaunchEngine:
             if driver is None:
                 continue
             rid = run.id
+            # A conference in the API is its run: both ids name the same row.
+            where = {"run_id": rid, "conference_id": rid, "bridge": run.bridge_name}
             if run.state == RunState.ENDING:
                 if not self._run_legs_busy(run) and (run.retry_at is None or run.retry_at <= now):
-                    self._submit(("run", rid), partial(steps.teardown, ctx, driver, rid))
+                    self._submit(("run", rid), partial(steps.teardown, ctx, driver, rid), context=where)
                 continue
             if not run.conference_ready:
                 if run.retry_at is None or run.retry_at <= now:
-                    self._submit(("run", rid), partial(self._start_then_dial, driver, rid))
+                    self._submit(("run", rid), partial(self._start_then_dial, driver, rid), context=where)
                 continue
             for leg in run.legs:
                 lid = leg.id
                 if leg.wanted and leg.state == LegState.PENDING and (
                         leg.next_attempt_at is None or leg.next_attempt_at <= now):
-                    self._submit(("dial", lid), partial(steps.dial_leg, ctx, driver, lid))
+                    self._submit(("dial", lid), partial(steps.dial_leg, ctx, driver, lid), context=where)
                 elif not leg.wanted and leg.on_bridge and leg.state != LegState.REMOVED:
-                    self._submit(("drop", lid), partial(steps.drop_leg, ctx, driver, lid))
+                    self._submit(("drop", lid), partial(steps.drop_leg, ctx, driver, lid), context=where)
                 if leg.state in (LegState.DIALLING, LegState.CONNECTED) or (leg.on_bridge and leg.wanted):
                     poll.add(run.bridge_name)
         interval = timedelta(seconds=self.settings.launch.poll_seconds)
@@ -208,7 +214,8 @@ class LaunchEngine:
                 continue
             if last is None or now - last >= interval or now < last:
                 self._last_poll[bridge] = now
-                self._submit(("poll", bridge), partial(self._timed_poll, bridge), self._poll_pool)
+                self._submit(("poll", bridge), partial(self._timed_poll, bridge), self._poll_pool,
+                             context={"bridge": bridge})
 
     def _start_then_dial(self, driver: BridgeDriver, run_id: int) -> None:
         """Create the conference, then queue its dials at once (not a tick later): keeps slots busy."""
@@ -221,7 +228,7 @@ class LaunchEngine:
             due = [leg.id for leg in run.legs if leg.wanted and leg.state == LegState.PENDING
                    and (leg.next_attempt_at is None or leg.next_attempt_at <= now)]
         for lid in due:
-            self._submit(("dial", lid), partial(steps.dial_leg, self.ctx, driver, lid))
+            self._submit(("dial", lid), partial(steps.dial_leg, self.ctx, driver, lid), context=current_context())
 
     def _timed_poll(self, bridge: str) -> None:
         started = time.monotonic()
@@ -236,7 +243,7 @@ class LaunchEngine:
         self.last_reconcile = time.monotonic()
         for name, driver in self.drivers.items():
             self._submit(("reconcile", name), partial(reconcile_mod.reconcile_bridge, self.ctx, driver, name,
-                                                      self.views[name]))
+                                                      self.views[name]), context={"bridge": name})
         if wait:
             self.wait()
 

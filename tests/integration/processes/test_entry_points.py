@@ -185,3 +185,31 @@ def test_web_refuses_to_start_on_a_busy_port_naming_the_setting(tmp_path: Path, 
         done = subprocess.run([sys.executable, "-m", "confbridge.cli", "--config", str(config), "web"],
                               capture_output=True, text=True, timeout=60, cwd=tmp_path, check=False)
     assert done.returncode != 0 and "change [web] port (or CONFBRIDGE_WEB_PORT)" in done.stderr
+
+
+def test_behind_a_proxy_the_log_has_the_client_address_the_request_id_and_no_feed_token(
+    tmp_path: Path, settings: Settings, make_user: Any, procs: list[Proc],
+) -> None:
+    web_port = services.free_port()
+    config = write_config(tmp_path / "confbridge.toml", db_url=settings.database.url, web_port=web_port,
+                          live_port=services.free_port(), web={"trusted_proxies": 1})
+    secretary = make_user("secretary")
+    web = Proc.confbridge(config, "web", log_path=tmp_path / "web.log")
+    procs.append(web)
+    wait_until(lambda: port_open(web_port), 30, "web listening", web)
+    proxy = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
+    created = http("POST", f"http://127.0.0.1:{web_port}/api/v1/feeds", json_body={"kind": "user"},
+                   headers={**secretary.headers, **proxy})
+    assert created.status_code == 201, created.text
+    token, url = created.json()["token"], created.json()["url"]
+    assert url.startswith(f"https://127.0.0.1:{web_port}/calendar/users/")  # the scheme the client used
+    feed = http("GET", url.replace("https://", "http://"), headers={**proxy, "X-Request-ID": "req-feed-1"})
+    assert feed.status_code == 200 and feed.headers["X-Request-ID"] == "req-feed-1"
+    generated = http("GET", f"http://127.0.0.1:{web_port}/login")
+    assert len(generated.headers["X-Request-ID"]) == 32  # made here when the proxy sends none
+    wait_until(lambda: any(r.get("request_id") == "req-feed-1" for r in web.json_lines()), 10, "access line")
+    [line] = [r for r in web.json_lines() if r.get("request_id") == "req-feed-1"]
+    assert line["logger"] == "confbridge.access" and line["level"] == "INFO"
+    assert str(line["message"]).startswith("203.0.113.7 GET /calendar/users/")
+    assert "token=[redacted]" in str(line["message"])
+    assert token not in web.output() and secretary.token not in web.output()
