@@ -54,6 +54,34 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
     click.echo(f"database at {revision}")
 
 
+@db_group.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def db_backup(ctx: click.Context, file: Path) -> None:
+    """Back the database up into FILE (SQLite: online backup; PostgreSQL: pg_dump custom format)."""
+    from confbridge.backup import BackupError, backup
+
+    try:
+        backup(get_settings(ctx).database.url, file)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"backup written to {file}")
+
+
+@db_group.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def db_restore(ctx: click.Context, file: Path) -> None:
+    """Restore FILE into the (empty) configured database; then run `confbridge db upgrade`."""
+    from confbridge.backup import BackupError, restore
+
+    try:
+        restore(get_settings(ctx).database.url, file)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"restored {file}")
+
+
 # ---- users --------------------------------------------------------------------------------------------
 @click.group("user")
 def user_group() -> None:

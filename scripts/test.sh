@@ -13,6 +13,7 @@ fi
 
 need=()
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || need+=(postgresql)
+compgen -G "/usr/lib/postgresql/*/bin/pg_dump" >/dev/null || need+=(postgresql-client)  # db backup/restore
 command -v redis-server >/dev/null || need+=(redis-server)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v runuser >/dev/null || need+=(util-linux)
