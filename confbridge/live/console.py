@@ -29,7 +29,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "no_alarms": "Không có cảnh báo.", "connected_of": "{c}/{n} đã kết nối", "all_connected_after":
         "Đủ điểm cầu sau {t}", "ack": "Xác nhận", "acked": "Đã xác nhận", "mute": "Tắt tiếng",
         "unmute": "Bật tiếng", "disconnect": "Ngắt", "redial": "Gọi lại", "conn_connecting": "Đang kết nối…",
-        "conn_live": "Trực tuyến", "conn_lost": "Mất kết nối — thử lại sau {s} giây", "conn_resync":
+        "conn_live": "Trực tuyến", "conn_lost": "Mất kết nối — thử lại sau {s} giây",
+        "conn_refused": "Không kết nối được máy chủ trực tiếp {u} (bị từ chối hoặc không trả lời) — thử lại sau "
+        "{s} giây", "conn_resync":
         "Đang đồng bộ lại…", "action_ok": "Đã gửi lệnh: {a}", "action_failed": "Lệnh thất bại: {m}",
         "state_scheduled": "Đã lên lịch", "state_starting": "Đang khởi động", "state_live": "Đang họp",
         "state_ending": "Đang kết thúc", "state_ended": "Đã kết thúc", "state_failed": "Thất bại",
@@ -45,7 +47,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "no_alarms": "No alarms.", "connected_of": "{c}/{n} connected", "all_connected_after":
         "All connected after {t}", "ack": "Acknowledge", "acked": "Acknowledged", "mute": "Mute",
         "unmute": "Unmute", "disconnect": "Disconnect", "redial": "Redial", "conn_connecting": "Connecting…",
-        "conn_live": "Live", "conn_lost": "Connection lost — retrying in {s} s", "conn_resync": "Resyncing…",
+        "conn_live": "Live", "conn_lost": "Connection lost — retrying in {s} s",
+        "conn_refused": "Cannot connect to the live server {u} (refused or not answering) — retrying in {s} s",
+        "conn_resync": "Resyncing…",
         "action_ok": "Command sent: {a}", "action_failed": "Command failed: {m}",
         "state_scheduled": "Scheduled", "state_starting": "Starting", "state_live": "Live",
         "state_ending": "Ending", "state_ended": "Ended", "state_failed": "Failed", "state_missed": "Missed",

@@ -185,3 +185,27 @@ def test_console_in_english(
         screenshot(page, "console-english")
     finally:
         ws.stop()
+
+
+def test_console_says_so_when_the_live_server_refuses_its_origin(
+    live_server_factory: Callable[..., LiveServer],
+    web_users: dict[str, WebUser],
+    page: Any,
+    bus: MemoryBus,
+) -> None:
+    """The live server accepts only other origins (a misconfiguration): the console names the refusal and
+    the address instead of retrying silently."""
+    live_port = services.free_port()
+    web = live_server_factory(**{"live.port": live_port})
+    elsewhere = web.settings.with_overrides(**{"live.allowed_origins": ["https://hoinghi.example.vn"]})
+    ws = LiveServerThread(WsServer(elsewhere.live, web.session_factory, bus), port=live_port).start()
+    try:
+        login(page, web, web_users["technician"])
+        page.goto(web.url + "/console")
+        conn = page.locator("#conn")
+        expect(conn).to_have_attribute("data-state", "refused", timeout=10_000)
+        expect(conn).to_contain_text(f"Không kết nối được máy chủ trực tiếp ws://127.0.0.1:{live_port}/")
+        expect(conn).to_contain_text("bị từ chối hoặc không trả lời")
+        screenshot(page, "console-live-refused")
+    finally:
+        ws.stop()

@@ -51,19 +51,23 @@ async function connect() {
   }
   const ws = new WebSocket(LIVE_URL);
   socket = ws;
-  ws.addEventListener("open", () => ws.send(JSON.stringify({ type: "auth", token })));
+  let opened = false;
+  ws.addEventListener("open", () => { opened = true; ws.send(JSON.stringify({ type: "auth", token })); });
   ws.addEventListener("message", (ev) => {
     let msg;
     try { msg = JSON.parse(ev.data); } catch (err) { return; }
     handle(msg);
   });
-  ws.addEventListener("close", () => { if (socket === ws) { socket = null; retry(); } });
+  // A socket that never opened was refused (wrong origin, wrong address) or found nothing listening:
+  // say so, with the address, instead of "connection lost".
+  ws.addEventListener("close", () => { if (socket === ws) { socket = null; retry(!opened); } });
 }
 
-function retry() {
+function retry(refused = false) {
   const wait = Math.min(backoff, 15);
   backoff = Math.min(backoff * 2, 15);
-  setConn("lost", fmt(T.conn_lost, { s: wait }));
+  if (refused) setConn("refused", fmt(T.conn_refused, { s: wait, u: LIVE_URL }));
+  else setConn("lost", fmt(T.conn_lost, { s: wait }));
   setTimeout(connect, wait * 1000 * (0.8 + Math.random() * 0.4));
 }
 
