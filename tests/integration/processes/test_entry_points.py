@@ -213,3 +213,23 @@ def test_behind_a_proxy_the_log_has_the_client_address_the_request_id_and_no_fee
     assert str(line["message"]).startswith("203.0.113.7 GET /calendar/users/")
     assert "token=[redacted]" in str(line["message"])
     assert token not in web.output() and secretary.token not in web.output()
+
+
+def test_run_wires_one_in_process_bus_and_its_scheduler_delivers_invitations(
+    tmp_path: Path, settings: Settings, make_user: Any, session_factory: sessionmaker[Session],
+    procs: list[Proc],
+) -> None:
+    web_port, live_port = services.free_port(), services.free_port()
+    config = write_config(tmp_path / "confbridge.toml", db_url=settings.database.url, web_port=web_port,
+                          live_port=live_port)
+    secretary = make_user("secretary")
+    endpoint_ids = seed_endpoints(session_factory, 1)
+    run = Proc.confbridge(config, "run", "--no-demo", log_path=tmp_path / "run.log")
+    procs.append(run)
+    wait_until(lambda: port_open(web_port) and port_open(live_port), 60, "web and live listening", run)
+    assert run.wired() == ["process run wired: bus MemoryBus, hooks invitations, database sqlite"]
+    _book(f"http://127.0.0.1:{web_port}", secretary.token, endpoint_ids)
+    mail_dir = tmp_path / "mail"
+    wait_until(lambda: any(mail_dir.glob("*.eml")), 30, "the invitation written by the scheduler", run)
+    run.stop()
+    assert run.proc.returncode == 0, run.output()
