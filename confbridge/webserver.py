@@ -34,7 +34,22 @@ def serve_development(runtime: Runtime, stop: threading.Event) -> None:
     server.serve_forever()
 
 
+def _gunicorn_logger_class() -> type:
+    from gunicorn.glogging import Logger
+
+    class GunicornLogger(Logger):
+        """gunicorn's messages propagate to our handler instead of gunicorn's own."""
+
+        def setup(self, cfg: Any) -> None:
+            self.error_log.setLevel(self.LOG_LEVELS.get(cfg.loglevel.lower(), logging.INFO))
+            self.error_log.propagate = True
+            self.access_log.propagate = False
+
+    return GunicornLogger
+
+
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
+    logger_class = _gunicorn_logger_class()
     return {
         "bind": f"{settings.web.host}:{settings.web.port}",
         "workers": settings.web.workers,
@@ -42,9 +57,10 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "threads": 4,
         "timeout": 60,
         "graceful_timeout": 10,
-        # Requests are logged by confbridge.access (redacted, with request ids); errors by our handler.
+        # Requests are logged by confbridge.access (redacted, with request ids); gunicorn's own lines go
+        # through the root handler of confbridge.logs (JSON when configured, redacted).
         "accesslog": None,
-        "errorlog": "-",
+        "logger_class": logger_class,
         "loglevel": settings.logging.level.lower(),
         "forwarded_allow_ips": "127.0.0.1,::1",
         "proc_name": "confbridge-web",
