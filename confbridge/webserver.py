@@ -62,7 +62,8 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "accesslog": None,
         "logger_class": logger_class,
         "loglevel": settings.logging.level.lower(),
-        "forwarded_allow_ips": "127.0.0.1,::1",
+        # X-Forwarded-* are trusted by [web] trusted_proxies (ProxyFix in the app), not by gunicorn.
+        "secure_scheme_headers": {},
         "proc_name": "confbridge-web",
     }
 
