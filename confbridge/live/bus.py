@@ -3,7 +3,8 @@
 - :class:`MemoryBus` — in-process (the embedded default: web, scheduler and live server in one process);
 - :class:`RedisBus` — Redis pub/sub on channel ``confbridge:events`` (JSON), for several processes.
 
-Both implement ``confbridge.events.Publisher``; install one with ``events.set_publisher(bus)``.
+Both implement ``confbridge.events.Publisher``; the composition root (``confbridge.runtime``) installs the
+configured one as the process's publisher.
 Subscribers are callbacks run on the bus's thread (the publisher's for MemoryBus, a listener thread for
 RedisBus): they must be quick and thread-safe (the live server hands events to its event loop).
 """
@@ -182,12 +183,3 @@ def make_bus(settings: LiveSettings) -> MemoryBus | RedisBus:
     if settings.bus == "redis":
         return RedisBus(settings.redis_url)
     return MemoryBus()
-
-
-def install_bus(settings: LiveSettings) -> MemoryBus | RedisBus:
-    """Create the configured bus and make it the process's event publisher."""
-    from confbridge import events
-
-    bus = make_bus(settings)
-    events.set_publisher(bus)
-    return bus
