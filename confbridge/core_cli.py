@@ -37,7 +37,7 @@ def _migrate(settings: Settings) -> None:
 # ---- db -----------------------------------------------------------------------------------------------
 @click.group("db")
 def db_group() -> None:
-    """Database schema (Alembic migrations)."""
+    """Database: migrations, backup and restore."""
 
 
 @db_group.command("upgrade")
@@ -216,8 +216,7 @@ def _run_ports(settings: Settings) -> list[tuple[str, int, str]]:
 @click.command("web")
 @click.pass_context
 def web_command(ctx: click.Context) -> None:
-    """Serve the web app and REST API: gunicorn with ``[web] workers`` workers when more than one,
-    else the threaded development server."""
+    """Serve the web app and REST API (gunicorn when [web] workers > 1, else the development server)."""
     from confbridge.webserver import serve_development, serve_gunicorn
 
     settings = get_settings(ctx)
