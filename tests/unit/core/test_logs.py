@@ -88,3 +88,16 @@ def test_configuring_twice_replaces_the_handler() -> None:
 def test_redact_leaves_ordinary_text_alone() -> None:
     text = "scheduler lease launch lost by host:1 (fencing token 7); meeting 'Giao ban tuần'"
     assert redact(text) == text
+
+
+@pytest.mark.parametrize(("variable", "value", "named"), [
+    ("CONFBRIDGE_LOGGING_FORMAT", "xml", "logging.format"),
+    ("CONFBRIDGE_WEB_TRUSTED_PROXIES", "-1", "web.trusted_proxies"),
+    ("CONFBRIDGE_LIVE_PUBLIC_URL", "https://hoinghi.example.vn/live", "live.public_url"),
+])
+def test_bad_new_settings_stop_start_up_naming_the_key(variable: str, value: str, named: str) -> None:
+    from confbridge.settings import SettingsError, load_settings
+
+    with pytest.raises(SettingsError, match=named.replace(".", r"\.")):
+        load_settings(environ={variable: value})
+    assert load_settings(environ={"CONFBRIDGE_LOGGING_LEVEL": "debug"}).logging.level == "DEBUG"
