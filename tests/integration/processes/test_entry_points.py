@@ -22,6 +22,7 @@ from confbridge.events import Event
 from confbridge.live.bus import RedisBus
 from confbridge.settings import Settings
 from tests import services
+from tests.conftest import both_databases
 from tests.factories import seed_endpoints
 from tests.fixtures.smtp import SMTPServer
 from tests.integration.processes.procs import Proc, http, port_open, wait_until, write_config
@@ -51,6 +52,7 @@ def _live_token(web_url: str, token: str) -> str:
     return str(r.json()["token"])
 
 
+@both_databases
 def test_web_workers_scheduler_and_live_processes_share_events_and_mail_through_redis(
     tmp_path: Path, settings: Settings, session_factory: sessionmaker[Session], redis_server: services.Redis,
     smtp_factory: Callable[..., SMTPServer], make_user: Any, procs: list[Proc],
@@ -73,11 +75,12 @@ def test_web_workers_scheduler_and_live_processes_share_events_and_mail_through_
     wait_until(lambda: port_open(web_port), 30, "web listening", web)
     wait_until(lambda: port_open(live_port), 30, "live listening", live)
     # gunicorn: both workers wired by the composition root with the Redis publisher and the hooks.
+    database = settings.database.url.split(":")[0].split("+")[0]
     wait_until(lambda: len(web.wired()) >= 2, 30, "both web workers wired", web)
-    assert web.wired() == ["process wsgi wired: bus RedisBus, hooks invitations, database sqlite"] * 2
+    assert web.wired() == [f"process wsgi wired: bus RedisBus, hooks invitations, database {database}"] * 2
     wait_until(lambda: bool(scheduler.wired()), 30, "scheduler wired", scheduler)
-    assert scheduler.wired() == ["process scheduler wired: bus RedisBus, hooks invitations, database sqlite"]
-    assert live.wired() == ["process live wired: bus RedisBus, hooks invitations, database sqlite"]
+    assert scheduler.wired() == [f"process scheduler wired: bus RedisBus, hooks invitations, database {database}"]
+    assert live.wired() == [f"process live wired: bus RedisBus, hooks invitations, database {database}"]
 
     # A browser on the web's own origin (no allowed_origins configured) is accepted by the live server.
     ws = connect(f"ws://127.0.0.1:{live_port}/", origin=f"http://127.0.0.1:{web_port}", open_timeout=10)  # type: ignore[arg-type]
