@@ -92,6 +92,7 @@ def open_runtime(settings: Settings, kind: Kind, *, engine: Engine | None = None
     engine = engine or make_engine(settings.database.url, settings.database.echo)
     runtime = Runtime(settings, kind, engine, make_session_factory(engine), bus, hooks, owns)
     # One line per process says how it is wired (the tests of every entry point read it).
-    log.info("process %s wired: bus %s, hooks %s, database %s", kind, type(bus).__name__,
-             ",".join(hooks) or "none", engine.dialect.name)
+    # (a one-shot command keeps its output to what the operator asked for).
+    log.log(logging.DEBUG if kind == "cli" else logging.INFO, "process %s wired: bus %s, hooks %s, database %s",
+            kind, type(bus).__name__, ",".join(hooks) or "none", engine.dialect.name)
     return runtime
