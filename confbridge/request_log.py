@@ -3,6 +3,7 @@ every log record of the request, and one access line (``confbridge.access``) wit
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import time
@@ -47,4 +48,5 @@ def install_request_log(app: Flask) -> None:
     def _unbind(_exc: BaseException | None) -> None:
         token = g.pop("log_token", None)
         if token is not None:
-            unbind_context(token)
+            with contextlib.suppress(ValueError):  # a server that ran the hooks in another context
+                unbind_context(token)
