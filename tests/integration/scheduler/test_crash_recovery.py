@@ -1,5 +1,6 @@
 """kill -9 of the scheduler at each launch state, then a restart: one conference, one dial per endpoint,
-and the run ends ``ended``.  Real subprocesses on the system clock; emulator delays widen the windows."""
+and the run ends ``ended``.  Real subprocesses on the system clock; emulator delays widen the windows.
+Every case runs on SQLite and on the real PostgreSQL (the production database)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ CASES = {
 }
 
 
+@pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
 @pytest.mark.parametrize("case", list(CASES))
 def test_sigkill_then_restart_converges(case: str, tmp_path: Path, db_url: str, session_factory: Any,
                                         mcu_emulator: Any) -> None:

@@ -1,4 +1,5 @@
-"""Two scheduler processes on one database: one launches, the other stands by and takes over on death."""
+"""Two scheduler processes on one database: one launches, the other stands by and takes over on death.
+Runs on SQLite and on the real PostgreSQL."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ def _run(factory: Any, occ_id: int) -> ConferenceRun | None:
         return s.scalars(select(ConferenceRun).where(ConferenceRun.occurrence_id == occ_id)).first()
 
 
+@pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
 def test_standby_never_launches_and_takes_over_within_15_seconds(
         tmp_path: Path, db_url: str, session_factory: Any, mcu_emulator: Any) -> None:
     eps = make_endpoints(session_factory, 2)
