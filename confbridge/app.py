@@ -95,6 +95,9 @@ def create_app(settings: Settings, *, engine: Engine | None = None, testing: boo
     from confbridge.api.common import install_request_handling
 
     install_request_handling(app)
+    from confbridge.health import init_app as install_health
+
+    install_health(app)  # /healthz, /readyz, /metrics and the request-duration histogram
     from confbridge.request_log import install_request_log
 
     install_request_log(app)

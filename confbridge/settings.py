@@ -226,6 +226,36 @@ class LoggingSettings(_Section):
         return value.upper() if isinstance(value, str) else value
 
 
+class SchedulerSettings(_Section):
+    # Port of the scheduler's health/metrics HTTP endpoint (/healthz, /readyz, /metrics); 0: off.
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
+
+
+class MetricsSettings(_Section):
+    # Client networks allowed to read /metrics (web, live port, scheduler metrics_port); others get 404.
+    allowed_networks: list[str] = Field(default_factory=lambda: ["127.0.0.0/8", "::1/128"])
+
+    @field_validator("allowed_networks", mode="before")
+    @classmethod
+    def _split_networks(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("allowed_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"not an IP network: {item!r}") from None
+        return value
+
+
 class Settings(_Section):
     timezone: str = "Asia/Ho_Chi_Minh"
     data_dir: str = "data"
@@ -240,6 +270,8 @@ class Settings(_Section):
     live: LiveSettings = LiveSettings()
     monitor: MonitorSettings = MonitorSettings()
     logging: LoggingSettings = LoggingSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
+    metrics: MetricsSettings = MetricsSettings()
 
     @field_validator("timezone")
     @classmethod

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from confbridge import clock
+from confbridge import clock, metrics
 from confbridge.alarms.service import raise_alarm
 from confbridge.booking.models import Meeting
 from confbridge.bridges.base import BridgeDriver, DialTarget, ParticipantInfo
@@ -116,6 +116,7 @@ def _record_first_call(run: ConferenceRun, at: datetime) -> None:
     if run.first_call_at is None:
         run.first_call_at = at
         run.lateness_ms = int((at - run.planned_start).total_seconds() * 1000)
+        metrics.LAUNCH_LATENESS.observe(max(0.0, (at - run.planned_start).total_seconds()))
 
 
 def _retry_or_fail(session: Session, ctx: StepContext, run: ConferenceRun, kind: FaultKind, reason: str,
@@ -229,6 +230,7 @@ def dial_leg(ctx: StepContext, driver: BridgeDriver, leg_id: int) -> None:
     except Exception as exc:
         error = exc
     method = "participant.connect" if redial else "participant.add"
+    metrics.DIAL_ATTEMPTS.labels("ok" if error is None else str(classify(error))).inc()
     with ctx.write() as s:
         leg = s.get(CallLeg, leg_id)
         if leg is None:

@@ -13,6 +13,8 @@ import logging
 import signal
 import threading
 
+from confbridge import metrics
+from confbridge.health import probe_response
 from confbridge.live.bus import Bus, MemoryBus
 from confbridge.live.server import LiveServer, LiveServerThread
 from confbridge.public_urls import live_allowed_origins
@@ -30,9 +32,11 @@ def effective_live_settings(settings: Settings) -> LiveSettings:
 def make_live_server(runtime: Runtime, bus: Bus | None = None) -> LiveServer:
     from confbridge.monitor.service import check_scheduler_heartbeat
 
-    settings, factory = runtime.settings, runtime.session_factory
+    settings, factory, engine = runtime.settings, runtime.session_factory, runtime.engine
+    networks = metrics.parse_networks(settings.metrics.allowed_networks)
     return LiveServer(effective_live_settings(settings), factory, bus or runtime.bus,
-                      heartbeat=lambda: check_scheduler_heartbeat(factory, settings))
+                      heartbeat=lambda: check_scheduler_heartbeat(factory, settings),
+                      probes=lambda path, client: probe_response(path, client, engine, factory, networks))
 
 
 def start_live_thread(runtime: Runtime) -> LiveServerThread:

@@ -26,9 +26,10 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
 from websockets.typing import Origin
 
-from confbridge import clock
+from confbridge import clock, metrics
 from confbridge.errors import DomainError
 from confbridge.events import Event
 from confbridge.live import protocol
@@ -38,6 +39,7 @@ from confbridge.live.tokens import redeem_live_token
 from confbridge.settings import LiveSettings
 
 log = logging.getLogger(__name__)
+PROBE_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 @dataclass
@@ -125,6 +127,9 @@ class LiveServer:
     # scheduler cannot raise its own alarm, so a process outside it must).
     heartbeat: Callable[[], object] | None = None
     heartbeat_seconds: float = 15.0
+    # Plain HTTP GETs of /healthz, /readyz and /metrics on the live port: (path, client address) →
+    # (status, content type, body); see ``confbridge.health.probe_response``.  None: only /healthz.
+    probes: Callable[[str, str | None], tuple[int, str, bytes]] | None = None
 
     def __post_init__(self) -> None:
         self._pending: dict[str, Event] = {}
@@ -155,6 +160,7 @@ class LiveServer:
     def accept(self, event: Event) -> None:
         """Take one event (on the loop): it replaces any pending event about the same object."""
         self.stats.events_in += 1
+        metrics.LIVE_EVENTS.inc()
         key = protocol.object_key(event)
         self._pending.pop(key, None)  # re-insert at the end: frames keep the order of last updates
         self._pending[key] = event
@@ -236,9 +242,12 @@ class LiveServer:
     # ---- connections ---------------------------------------------------------------------------------
     def _register(self, conn: Connection) -> None:
         (self._shared if conn.viewer.sees_all else self._filtered).add(conn)
+        metrics.LIVE_CLIENTS.inc()
         self.stats.connections = len(self._shared) + len(self._filtered)
 
     def _unregister(self, conn: Connection) -> None:
+        if conn in self._shared or conn in self._filtered:
+            metrics.LIVE_CLIENTS.dec()
         self._shared.discard(conn)
         self._filtered.discard(conn)
         self.stats.connections = len(self._shared) + len(self._filtered)
@@ -343,6 +352,22 @@ class LiveServer:
             with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
                 await writer
 
+    # ---- plain HTTP on the live port (health, metrics) ---------------------------------------------------
+    async def _process_request(self, ws: ServerConnection, request: Request) -> Response | None:
+        path = request.path.split("?", 1)[0]
+        if path not in PROBE_PATHS:
+            return None  # a WebSocket handshake (any other path)
+        if self.probes is None:
+            status, ctype, body = (200, "application/json", b'{"status": "up"}') if path == "/healthz" \
+                else (404, "text/plain; charset=utf-8", b"not found\n")
+        else:
+            peer = ws.remote_address[0] if ws.remote_address else None
+            status, ctype, body = await asyncio.to_thread(self.probes, path, peer)
+        response = ws.respond(status, body.decode())
+        response.headers["Content-Type"] = ctype
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
     # ---- lifecycle -----------------------------------------------------------------------------------
     def _origins(self) -> list[Origin | None]:
         origins: list[Origin | None] = [Origin(o) for o in self.settings.allowed_origins]
@@ -365,6 +390,7 @@ class LiveServer:
                 ping_timeout=self.settings.ping_timeout_seconds,
                 write_limit=self.settings.write_limit_bytes, close_timeout=2,
                 compression=None,  # per-message deflate costs CPU per client; frames are small
+                process_request=self._process_request,
             ) as server:
                 self._server = server
                 self.port = next(iter(server.sockets)).getsockname()[1]

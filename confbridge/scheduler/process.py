@@ -20,11 +20,14 @@ from datetime import UTC, timedelta
 
 from apscheduler.executors.pool import ThreadPoolExecutor as ApsThreadPool
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
-from confbridge import clock
+from confbridge import clock, metrics
 from confbridge.bridges.base import BridgeDriver
 from confbridge.bridges.registry import make_driver
 from confbridge.bridges.view import ParticipantView
+from confbridge.health import ProbeServer
 from confbridge.launch.dbgate import gate_for
 from confbridge.launch.executor import LaunchEngine
 from confbridge.launch.fence import LostLease
@@ -138,6 +141,21 @@ def _lead(settings: Settings, lease: Lease, session_factory: object, stop: threa
         renewer.join(5)
 
 
+def _start_probes(settings: Settings, db_engine: Engine, factory: sessionmaker[Session]) -> ProbeServer | None:
+    """/healthz, /readyz and /metrics on ``[scheduler] metrics_port`` (0: off)."""
+    port = settings.scheduler.metrics_port
+    if port == 0:
+        return None
+    try:
+        probes = ProbeServer(settings.scheduler.metrics_host, port, db_engine, factory,
+                             metrics.parse_networks(settings.metrics.allowed_networks)).start()
+    except OSError as exc:
+        raise SystemExit(f"scheduler: cannot listen on {settings.scheduler.metrics_host}:{port} "
+                         f"({exc.strerror}); change [scheduler] metrics_port") from None
+    log.info("scheduler metrics on http://%s:%d/metrics", settings.scheduler.metrics_host, probes.port)
+    return probes
+
+
 def _deliver_outbox(settings: Settings, session_factory: object) -> None:
     from confbridge.invites.outbox import deliver_due
 
@@ -166,6 +184,8 @@ def run_scheduler(settings: Settings, stop_event: threading.Event | None = None,
     # The engine and the lease share one gate for SQLite transactions (confbridge.launch.dbgate).
     lease = Lease(factory, holder, settings.launch.lease_seconds, gate=gate_for(factory))
     log.info("scheduler %s starting (standby until the lease is free)", holder)
+    metrics.SCHEDULER_LEADER.set(0)
+    probes = _start_probes(settings, runtime.engine, factory)
     try:
         while not stop.is_set():
             try:
@@ -175,7 +195,11 @@ def run_scheduler(settings: Settings, stop_event: threading.Event | None = None,
                 acquired = False
             if acquired:
                 log.info("scheduler %s is active", holder)
-                _lead(settings, lease, factory, stop)
+                metrics.SCHEDULER_LEADER.set(1)
+                try:
+                    _lead(settings, lease, factory, stop)
+                finally:
+                    metrics.SCHEDULER_LEADER.set(0)
                 if not stop.is_set():
                     log.warning("scheduler %s lost leadership; back to standby", holder)
                 continue
@@ -185,5 +209,7 @@ def run_scheduler(settings: Settings, stop_event: threading.Event | None = None,
             lease.release()
         except Exception:
             log.exception("lease release failed")
+        if probes is not None:
+            probes.stop()
         if owned:
             runtime.close()
