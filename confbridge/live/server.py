@@ -364,6 +364,7 @@ class LiveServer:
             peer = ws.remote_address[0] if ws.remote_address else None
             status, ctype, body = await asyncio.to_thread(self.probes, path, peer)
         response = ws.respond(status, body.decode())
+        del response.headers["Content-Type"]  # websockets' Headers append; replace the text/plain default
         response.headers["Content-Type"] = ctype
         response.headers["Cache-Control"] = "no-store"
         return response

@@ -16,7 +16,8 @@ from tests.fixtures.mcu import McuEmulator
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def write_config(path: Path, db_url: str, emulator: McuEmulator, **launch: Any) -> Path:
+def write_config(path: Path, db_url: str, emulator: McuEmulator, extra: str = "", **launch: Any) -> Path:
+    """A scheduler settings file; *extra* is appended TOML (other sections)."""
     values = {"lease_seconds": 1.5, "poll_seconds": 0.3, "reconcile_interval_seconds": 2,
               "dial_backoff_seconds": 1, "unreachable_retry_seconds": 1, **launch}
     lines = [
@@ -29,7 +30,7 @@ def write_config(path: Path, db_url: str, emulator: McuEmulator, **launch: Any) 
         f'username = "{emulator.username}"', f'password_env = "{emulator.password_env}"',
         "max_concurrent_requests = 4", "timeout_seconds = 10", "default = true",
     ]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
     return path
 
 
