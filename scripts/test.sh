@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Run the whole test suite, installing what it needs: Debian packages (PostgreSQL, Redis, Chromium),
-# a virtualenv with the project and its test extras, then ruff, mypy and pytest.
+# Run the whole test suite, installing what it needs: Debian packages (PostgreSQL, Redis, Chromium, nginx,
+# openssl, Node.js), a virtualenv with the project and its test extras, then ruff, mypy and pytest.
 # The tests start their own PostgreSQL cluster, Redis server, SMTP server and MCU emulator on 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +19,8 @@ command -v redis-server >/dev/null || need+=(redis-server)
 command -v runuser >/dev/null || need+=(util-linux)
 command -v node >/dev/null || need+=(nodejs)  # Mozilla ical.js parses every produced calendar file
 command -v npm >/dev/null || need+=(npm)
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || need+=(nginx)  # deploy/nginx is checked and run
+command -v openssl >/dev/null || need+=(openssl)  # TLS certificates made at test time
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
