@@ -115,6 +115,31 @@ def render(session_factory: Callable[[], Any] | None = None) -> bytes:
     return body
 
 
+def prepare_multiprocess() -> str:
+    """Make the gunicorn master's ``PROMETHEUS_MULTIPROC_DIR`` an empty folder (a new temporary one when
+    unset) before it forks workers; returns it.  Stale files of an earlier run would be summed in."""
+    import tempfile
+    from pathlib import Path
+
+    folder = os.environ.get(MULTIPROC_ENV) or tempfile.mkdtemp(prefix="confbridge-metrics-")
+    os.environ[MULTIPROC_ENV] = folder
+    for stale in Path(folder).glob("*.db"):
+        stale.unlink(missing_ok=True)
+    _use_value_class()
+    return folder
+
+
+def _use_value_class() -> None:
+    """prometheus_client picks its value storage when imported: follow the environment as it is now."""
+    from prometheus_client import values
+
+    values.ValueClass = values.get_value_class()
+    # Labelled metrics make their children (and storage) on first use; unlabelled ones made theirs at
+    # import: make them again with the storage now chosen.
+    for metric in (SCHEDULER_LEADER, LAUNCH_LATENESS, LIVE_CLIENTS, LIVE_EVENTS):
+        metric._metric_init()
+
+
 def worker_exit(pid: int) -> None:
     """gunicorn ``child_exit`` hook: drop a dead worker's live gauges from the shared exposition."""
     if multiprocess():

@@ -10,6 +10,7 @@ import logging
 import threading
 from typing import Any
 
+from confbridge.metrics import prepare_multiprocess, worker_exit
 from confbridge.runtime import Runtime, open_runtime
 from confbridge.settings import Settings
 
@@ -65,12 +66,16 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         # X-Forwarded-* are trusted by [web] trusted_proxies (ProxyFix in the app), not by gunicorn.
         "secure_scheme_headers": {},
         "proc_name": "confbridge-web",
+        # A dead worker's live gauges leave the shared metrics (prometheus_client multiprocess mode).
+        "child_exit": lambda _server, worker: worker_exit(worker.pid),
     }
 
 
 def serve_gunicorn(settings: Settings) -> None:
     """gunicorn with ``[web] workers`` workers (blocks; SIGTERM/SIGINT stop it gracefully)."""
     from gunicorn.app.base import BaseApplication
+
+    prepare_multiprocess()  # before any worker exists: one /metrics sums every worker
 
     class _App(BaseApplication):
         def load_config(self) -> None:
