@@ -52,6 +52,7 @@ class Postgres:
     port: int
     user: str
     proc: subprocess.Popen[bytes] | None = None
+    command: tuple[str, ...] = ()
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{database}"
@@ -81,13 +82,37 @@ def start_postgres() -> Postgres:
         check=True, capture_output=True,
     )
     port = free_port()
-    proc = subprocess.Popen(
-        [*prefix, postgres, "-D", str(data), "-p", str(port), "-h", "127.0.0.1", "-k", str(base),
-         "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-         "-c", "max_connections=200"],
-        stdout=subprocess.DEVNULL, stderr=open(base / "server.log", "wb"),
-    )
-    pg = Postgres(base, port, user, proc)
+    command = (*prefix, postgres, "-D", str(data), "-p", str(port), "-h", "127.0.0.1", "-k", str(base),
+               "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+               "-c", "max_connections=200")
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=open(base / "server.log", "ab"))
+    pg = Postgres(base, port, user, proc, command)
+    if _wait_accepting(pg):
+        return pg
+    stop_postgres(pg)
+    raise RuntimeError(f"PostgreSQL did not start; log: {(base / 'server.log').read_text()[-2000:]}")
+
+
+def restart_postgres(pg: Postgres) -> None:
+    """Restart the server as for maintenance: fast shutdown (SIGINT: sessions are disconnected), then the
+    same server on the same port and data."""
+    import signal
+
+    assert pg.proc is not None and pg.command
+    # The postmaster itself (runuser, when used, would turn the signal into SIGTERM: a smart shutdown
+    # that waits for every client to leave).
+    postmaster = int((pg.base_dir / "data" / "postmaster.pid").read_text().split()[0])
+    os.kill(postmaster, signal.SIGINT)
+    pg.proc.wait(30)
+    pg.proc = subprocess.Popen(pg.command, stdout=subprocess.DEVNULL,
+                               stderr=open(pg.base_dir / "server.log", "ab"))
+    if not _wait_accepting(pg):
+        raise RuntimeError(f"PostgreSQL did not restart; log: {(pg.base_dir / 'server.log').read_text()[-2000:]}")
+
+
+def _wait_accepting(pg: Postgres) -> bool:
+    port, user, proc = pg.port, pg.user, pg.proc
+    assert proc is not None
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -96,13 +121,12 @@ def start_postgres() -> Postgres:
             import psycopg
 
             with psycopg.connect(f"host=127.0.0.1 port={port} user={user} dbname=postgres", connect_timeout=2):
-                return pg
+                return True
         except Exception:  # not accepting connections yet
             if proc.poll() is not None:
-                break
+                return False
             time.sleep(0.1)
-    stop_postgres(pg)
-    raise RuntimeError(f"PostgreSQL did not start; log: {(base / 'server.log').read_text()[-2000:]}")
+    return False
 
 
 def stop_postgres(pg: Postgres) -> None:
