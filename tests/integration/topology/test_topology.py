@@ -138,6 +138,10 @@ def test_production_topology_end_to_end(tmp_path: Path, postgres: services.Postg
             assert status == 200 and "# TYPE confbridge_" in body, name
         wait_until(lambda: sum(leader_values(cluster, cluster.scheduler_ports).values()) == 1, 15,
                    "exactly one active scheduler")
+        # Prometheus reads each process on loopback; the public name never serves metrics.
+        assert cluster.https("GET", "/metrics").status_code == 404
+        assert cluster.https("GET", "/live/metrics").status_code == 404
+        assert cluster.https("GET", "/static/css/app.css").status_code == 200  # from disk, by nginx
 
         # ---- a secretary books through the API (HTTPS, nginx) → the invitation reaches SMTP --------------
         start = datetime.now(UTC) + timedelta(seconds=12)
@@ -236,6 +240,17 @@ def test_production_topology_end_to_end(tmp_path: Path, postgres: services.Postg
                    "one active scheduler again")
         for name, url in cluster.probe_urls().items():
             assert get(url + "/metrics")[0] == 200, name
+        # The active scheduler watches calls again: a second drop reaches both live servers' clients.
+        second = next(leg for leg in legs() if leg.endpoint_id == endpoint_ids[2])
+        dropped_at = time.monotonic()
+        mcu_emulator.drop(conference, second.participant_name)
+        for port, listener in zip(cluster.live_ports, listeners, strict=True):
+            wait_until(lambda listener=listener: listener.first(_dropped_alarm(endpoint_ids[2])) is not None, 10,
+                       f"the second dropped call at the client of live@{port}")
+            seen = listener.first(_dropped_alarm(endpoint_ids[2]))
+            assert seen is not None
+            figures[f"drop after PostgreSQL restart: live@{port} s"] = seen - dropped_at
+        expect(page.locator('.alarm[data-kind="call_dropped"]')).to_have_count(2)
 
         # ---- the organiser ends the meeting: it ends once, nothing was dialled twice -------------------
         with factory.begin() as s:
