@@ -32,6 +32,9 @@ PUBLIC = {
     "api_auth.token": "exchanging a username and password for a token",
     "invites_feeds.endpoint_feed": "calendar feed: opened by its own ?token=",
     "invites_feeds.user_feed": "calendar feed: opened by its own ?token=",
+    "healthz": "load balancer / systemd probe: says only that the process is up",
+    "readyz": "load balancer probe: database reachable and migrated, as a reason code",
+    "metrics": "Prometheus text, answered only to [metrics] allowed_networks (loopback by default)",
 }
 SAFE = {"GET"}
 _CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
