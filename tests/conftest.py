@@ -24,6 +24,7 @@ from confbridge.settings import Settings, load_settings
 from tests import services
 
 pytest_plugins = [
+    "tests.fixtures.browser",
     "tests.fixtures.mcu",
     "tests.fixtures.smtp",
 ]

@@ -29,17 +29,8 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from confbridge.auth.service import create_user
 from confbridge.directory.service import import_toml
 from confbridge.settings import PROJECT_ROOT, Settings
-from tests import services
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+# ``chromium`` (one per session) lives in tests/fixtures/browser.py (shared with the topology test).
 SCREENSHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
 DEMO_ENDPOINTS = PROJECT_ROOT / "config" / "endpoints" / "kien-giang.toml"
 
@@ -118,27 +109,6 @@ def live_server_factory(
 @pytest.fixture
 def live_server(live_server_factory: Callable[..., LiveServer]) -> LiveServer:
     return live_server_factory()
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        services.unavailable("Debian chromium is not installed (/usr/bin/chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        services.unavailable("the playwright package is not installed")
-        raise
-    playwright = sync_playwright().start()
-    try:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-    except Exception as exc:
-        playwright.stop()
-        services.unavailable(f"chromium does not start: {exc}")
-        raise
-    yield browser
-    browser.close()
-    playwright.stop()
 
 
 @pytest.fixture
