@@ -22,9 +22,11 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from confbridge import clock
@@ -60,6 +62,23 @@ def display_name(value: str) -> str:
     readers parse as a *different address* (found by the fuzz test); names need no punctuation anyway.
     """
     return " ".join(_NOT_NAME.sub(" ", one_line(value)).split())[:64]
+
+
+class _SubjectSafePolicy(policy.EmailPolicy):
+    """policy.SMTP, except that a non-ASCII Subject is folded by ``email.header.Header``.
+
+    The modern folder (CPython 3.11–3.13) may put the space between two words *outside* the encoded-words
+    at a fold; RFC 2047 readers drop whitespace between adjacent encoded-words, so "Giao ban trực tuyến"
+    arrived as "trựctuyến". ``Header`` keeps every space inside an encoded-word."""
+
+    def _fold(self, name: str, value: Any, refold_binary: bool = False) -> str:
+        if name.lower() == "subject" and not str(value).isascii():
+            encoded = Header(str(value), "utf-8", header_name=name).encode(linesep=self.linesep)
+            return f"{name}: {encoded}{self.linesep}"
+        return super()._fold(name, value, refold_binary)  # type: ignore[misc]
+
+
+SMTP_POLICY = _SubjectSafePolicy(linesep="\r\n")
 
 
 @dataclass(frozen=True)
@@ -140,7 +159,7 @@ def build_message(
     """One iMIP message to one recipient.  ValueError if the recipient is not a plain address."""
     require_email(recipient)
     require_email(mail.sender)
-    msg = EmailMessage(policy=policy.SMTP)
+    msg = EmailMessage(policy=SMTP_POLICY)
     sender_local, _, sender_domain = mail.sender.partition("@")
     msg["From"] = Address(display_name="Hội nghị truyền hình", username=sender_local, domain=sender_domain)
     local, _, domain = recipient.partition("@")

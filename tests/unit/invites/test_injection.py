@@ -137,3 +137,16 @@ def test_a_bad_recipient_address_is_refused_not_cleaned(bad: str) -> None:
 def test_single_line_and_multi_line_cleaning() -> None:
     assert one_line("a\r\nb\x00c\u2028d") == "a b c d"
     assert multi_line("a\r\nb\rc\x00d\u2029e") == "a\nb\ncd\ne"
+
+
+def test_a_long_vietnamese_subject_arrives_with_every_space() -> None:
+    # The stdlib's modern folder put the space between two words outside the encoded-words at a fold, and
+    # RFC 2047 readers drop whitespace between encoded-words: "Giao ban trực tuyến" arrived as "trựctuyến".
+    title = "Giao ban trực tuyến tháng 12 của Ủy ban nhân dân tỉnh Kiên Giang với các huyện và các sở"
+    meeting = _meeting(title, "An", "agenda", "Phòng họp")
+    data = ics.to_bytes(ics.request_calendar(meeting, MAIL))
+    raw = build_message(MAIL, meeting, MailContent("invitation", "REQUEST", data),
+                        recipient="an@ubnd.example", recipient_name="An").as_bytes()
+    head = raw.split(b"\r\n\r\n")[0]
+    assert all(len(line) <= 78 for line in head.split(b"\r\n"))
+    assert str(message_from_bytes(raw, policy=policy.default)["Subject"]).endswith("] " + title)
