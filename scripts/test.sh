@@ -33,6 +33,7 @@ fi
 .venv/bin/pip install --quiet --upgrade pip
 .venv/bin/pip install --quiet -e '.[test]'
 npm ci --prefix tests/js/ical --no-audit --no-fund --loglevel=error
+npm ci --prefix tests/js/axe --no-audit --no-fund --loglevel=error  # axe-core: the WCAG audit in Chromium
 
 .venv/bin/ruff check confbridge tests bench migrations
 .venv/bin/mypy
