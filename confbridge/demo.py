@@ -90,7 +90,7 @@ def _weekly(settings: Settings, plan: MeetingInput) -> MeetingInput:
     return plan
 
 
-def ids(group: list[Endpoint]) -> list[int]:
+def _ids(group: list[Endpoint]) -> list[int]:
     return [e.id for e in group]
 
 
@@ -126,7 +126,7 @@ def _seed_week(session: Session, settings: Settings) -> int:
     briefing = _weekly(settings, MeetingInput(
         title="Giao ban tuần UBND tỉnh", description="Giao ban công tác chỉ đạo, điều hành hằng tuần.",
         start=_local(settings, monday, 7, 30), end=_local(settings, monday, 9, 30),
-        endpoint_ids=ids(eps), host_endpoint_id=province.id, rrule="FREQ=WEEKLY;BYDAY=MO;COUNT=12",
+        endpoint_ids=_ids(eps), host_endpoint_id=province.id, rrule="FREQ=WEEKLY;BYDAY=MO;COUNT=12",
         setup_minutes=30, attendees=[("vanphong@ubnd.kiengiang.example", "Văn phòng UBND tỉnh")],
     ))
     created += _book(session, settings, organiser, [briefing]) is not None
@@ -136,7 +136,7 @@ def _seed_week(session: Session, settings: Settings) -> int:
     live = [MeetingInput(
         title="Họp xử lý vướng mắc giải phóng mặt bằng",
         description="Tháo gỡ khó khăn về bồi thường, hỗ trợ, tái định cư các dự án trọng điểm.",
-        start=began, end=began + timedelta(minutes=90), endpoint_ids=[province.id, *ids(group)],
+        start=began, end=began + timedelta(minutes=90), endpoint_ids=[province.id, *_ids(group)],
         host_endpoint_id=province.id, setup_minutes=10,
     ) for group in (districts[:4], districts[4:8], districts[8:12])]
     created += _book(session, settings, organiser, live) is not None
@@ -155,7 +155,7 @@ def _seed_week(session: Session, settings: Settings) -> int:
         if start <= now:
             continue  # already over or under way: the meeting in progress is the one above
         created += _book(session, settings, organiser, [MeetingInput(
-            title=title, start=start, end=start + timedelta(hours=hours), endpoint_ids=ids(group),
+            title=title, start=start, end=start + timedelta(hours=hours), endpoint_ids=_ids(group),
             host_endpoint_id=group[0].id, setup_minutes=15, pin=pin,
         )]) is not None
 
@@ -165,7 +165,7 @@ def _seed_week(session: Session, settings: Settings) -> int:
     series = _book(session, settings, organiser, [_weekly(settings, MeetingInput(
         title="Giao ban khối Sở, ngành", description="Tình hình thực hiện nhiệm vụ của các Sở, ngành.",
         start=_local(settings, thursday, 16, 15), end=_local(settings, thursday, 17, 15),
-        endpoint_ids=ids([province, *dept]), host_endpoint_id=province.id, rrule="FREQ=WEEKLY;BYDAY=TH;COUNT=8",
+        endpoint_ids=_ids([province, *dept]), host_endpoint_id=province.id, rrule="FREQ=WEEKLY;BYDAY=TH;COUNT=8",
         setup_minutes=15,
     ))])
     if series is not None:
