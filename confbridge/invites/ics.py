@@ -31,8 +31,8 @@ from confbridge import clock
 from confbridge.booking import recurrence
 from confbridge.booking.describe import describe_meeting
 from confbridge.booking.models import Meeting, MeetingStatus, Occurrence, OccurrenceStatus
-from confbridge.invites.text import multi_line, one_line, valid_email
 from confbridge.settings import MailSettings
+from confbridge.text import multi_line, one_line, valid_email
 
 PRODID = "-//confbridge//Hoi nghi truyen hinh 0.1//VI"
 Participant = tuple[str, str]  # (email, display name)

@@ -32,8 +32,8 @@ from zoneinfo import ZoneInfo
 from confbridge import clock
 from confbridge.booking.models import Meeting, Occurrence
 from confbridge.invites.ics import description_of, location_of
-from confbridge.invites.text import one_line, require_email
 from confbridge.settings import MailSettings
+from confbridge.text import one_line, require_email
 
 # What the mail says it is: kind -> (Vietnamese, English) subject prefix.
 SUBJECT_PREFIX = {

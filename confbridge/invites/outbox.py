@@ -36,8 +36,8 @@ from confbridge.booking.models import Meeting, Occurrence
 from confbridge.db import unit_of_work
 from confbridge.invites.mail import MailContent, build_message, subject_for
 from confbridge.invites.models import OutboxMessage, OutboxStatus
-from confbridge.invites.text import one_line
 from confbridge.settings import MailSettings, Settings
+from confbridge.text import one_line
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)

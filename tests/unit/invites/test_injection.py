@@ -18,8 +18,8 @@ from confbridge.booking.models import Attendee, Meeting, Occurrence
 from confbridge.directory.models import Endpoint, Site
 from confbridge.invites import ics
 from confbridge.invites.mail import MailContent, build_message, display_name, header_text
-from confbridge.invites.text import multi_line, one_line
 from confbridge.settings import MailSettings
+from confbridge.text import multi_line, one_line
 
 MAIL = MailSettings(sender="hoinghi@ubnd.example", helpdesk="Sở TT&TT", dial_in="sip:x@mcu.example")
 NASTY = [
