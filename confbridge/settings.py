@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from confbridge.limits import MAX_SETUP_MINUTES
 from confbridge.resources import resource_root
 
 PROJECT_ROOT = resource_root()  # the checkout, or the resources bundled in an installed wheel
@@ -60,7 +61,7 @@ class WebSettings(_Section):
 
 
 class BookingSettings(_Section):
-    default_setup_minutes: int = Field(15, ge=0, le=240)
+    default_setup_minutes: int = Field(15, ge=0, le=MAX_SETUP_MINUTES)
     max_duration_hours: float = Field(12, gt=0, le=72)
     horizon_days: int = Field(365, ge=1, le=3660)
     max_occurrences: int = Field(400, ge=1, le=5000)

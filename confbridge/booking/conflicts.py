@@ -17,9 +17,10 @@ from sqlalchemy import Integer, column, text
 from sqlalchemy.orm import Session
 
 from confbridge.db import UTCDateTime
+from confbridge.limits import MAX_SETUP_MINUTES
 from confbridge.settings import Settings
 
-MAX_SETUP = timedelta(minutes=240)
+MAX_SETUP = timedelta(minutes=MAX_SETUP_MINUTES)
 
 
 @dataclass(frozen=True)

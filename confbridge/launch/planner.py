@@ -160,7 +160,7 @@ def plan(session: Session, settings: Settings, now: datetime) -> None:
     """Create runs for occurrences entering the lookahead window and refresh every open run."""
     horizon = now + timedelta(minutes=settings.launch.lookahead_minutes)
     lookback = now - timedelta(hours=settings.launch.missed_lookback_hours)
-    # Generous SQL bounds (setup ≤ 240 min); exact window checks in Python.
+    # Generous SQL bounds (setup ≤ limits.MAX_SETUP_MINUTES); exact window checks in Python.
     candidates = session.scalars(
         select(Occurrence)
         .join(Meeting, Meeting.id == Occurrence.meeting_id)

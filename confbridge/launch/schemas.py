@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from confbridge.launch.models import RunState
+from confbridge.limits import MAX_EXTEND_MINUTES
 
 
 class ConferenceQuerySchema(Schema):
@@ -21,7 +22,7 @@ class ConferenceQuerySchema(Schema):
 
 
 class ExtendSchema(Schema):
-    minutes = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=240))
+    minutes = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_EXTEND_MINUTES))
 
 
 class MuteSchema(Schema):

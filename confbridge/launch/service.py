@@ -26,6 +26,7 @@ from confbridge.errors import Conflict, DomainError, Forbidden, InvalidInput, No
 from confbridge.launch.faults import describe
 from confbridge.launch.models import CallLeg, ConferenceRun, LegState, RunState, TimelineEntry, TimelineKind
 from confbridge.launch.state import leg_event, note, transition
+from confbridge.limits import MAX_EXTEND_MINUTES
 from confbridge.settings import Settings
 
 Action = Literal["mute", "unmute", "disconnect", "redial"]
@@ -215,8 +216,9 @@ def participant_action(
 
 def extend(session: Session, settings: Settings, user: User, run_id: int, minutes: int) -> ConferenceRun:
     """Extend a live conference; refused (409) when an endpoint or the bridge is needed elsewhere."""
-    if not 1 <= minutes <= 240:
-        raise InvalidInput("minutes must be between 1 and 240", {"minutes": "between 1 and 240"})
+    if not 1 <= minutes <= MAX_EXTEND_MINUTES:
+        raise InvalidInput(f"minutes must be between 1 and {MAX_EXTEND_MINUTES}",
+                           {"minutes": f"between 1 and {MAX_EXTEND_MINUTES}"})
     from confbridge.booking.service import lock_bookings
 
     run = _active_run(session, user, run_id)
