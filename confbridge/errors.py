@@ -2,11 +2,75 @@
 
 Services raise these; the API turns them into JSON bodies of one shape:
 ``{"error": code, "message": text, ...extra}``.
+
+Field errors are codes with parameters (:class:`FieldError`), rendered in the reader's language at the
+edge: ``InvalidInput.as_dict(locale)`` gives ``{"errors": [{"field", "code", ...params, "message"}],
+"fields": {field: message}}``.  The words for every field-error code are in :data:`FIELD_MESSAGES`
+(Vietnamese msgids, English in the catalogue), the one place to read or reword them.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
 from typing import Any
+
+from confbridge.i18n import N_, translate
+
+# (field, code) first, then code alone: the msgid that says what is wrong, with the error's parameters.
+FIELD_MESSAGES: dict[tuple[str, str] | str, str] = {
+    "required": N_("Bắt buộc."),
+    "too_long_text": N_("Tối đa %(max_length)s ký tự."),
+    "control_characters": N_("Không được chứa ký tự điều khiển (xuống dòng, NUL…)."),
+    "invalid_email": N_("Địa chỉ e-mail không hợp lệ."),
+    "needs_offset": N_("Cần có múi giờ UTC (RFC 3339)."),
+    "unknown_timezone": N_("Múi giờ không hợp lệ: %(value)s"),
+    ("title", "required"): N_("Nhập tên cuộc họp."),
+    ("title", "too_long_text"): N_("Tên cuộc họp tối đa %(max_length)s ký tự."),
+    ("end", "before_start"): N_("Giờ kết thúc phải sau giờ bắt đầu."),
+    ("end", "too_short"): N_("Cuộc họp dài ít nhất %(min_minutes)s phút."),
+    ("end", "too_long"): N_("Cuộc họp dài tối đa %(max_hours)s giờ."),
+    ("start", "in_past"): N_("Thời gian này đã qua."),
+    ("start", "not_an_occurrence"): N_("Giờ bắt đầu phải là một buổi của quy tắc lặp."),
+    ("start", "beyond_horizon"): N_("Chỉ nhận đặt lịch trong vòng %(days)s ngày tới."),
+    ("rrule", "beyond_horizon"): N_("Chỉ nhận đặt lịch trong vòng %(days)s ngày tới."),
+    ("rrule", "no_occurrence"): N_("Quy tắc lặp không tạo ra buổi nào."),
+    ("rrule", "too_many"): N_("Một chuỗi lịch có tối đa %(max_occurrences)s buổi."),
+    ("setup_minutes", "out_of_range"): N_("Thời gian chuẩn bị từ 0 đến %(max_minutes)s phút."),
+    ("pin", "invalid_pin"): N_("Mã PIN gồm %(min_digits)s đến %(max_digits)s chữ số."),
+    ("endpoint_ids", "required"): N_("Chọn ít nhất một điểm cầu."),
+    ("endpoint_ids", "unknown"): N_("Không có điểm cầu số: %(ids)s"),
+    ("endpoint_ids", "disabled"): N_("Điểm cầu đã tắt: %(names)s"),
+    ("endpoint_ids", "too_many_for_bridge"): N_(
+        "MCU “%(bridge)s” có %(ports)s cổng video; đã chọn %(count)s điểm cầu."),
+    ("host_endpoint_id", "not_chosen"): N_("Điểm cầu chính phải nằm trong các điểm cầu đã chọn."),
+    ("bridge_name", "unknown"): N_("Không có MCU tên “%(value)s”."),
+    ("attendees", "too_many"): N_("Tối đa %(max_attendees)s người được mời."),
+}
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One bad field: ``FieldError("end", "too_long", max_hours=12)``."""
+
+    field: str
+    code: str
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def of(cls, name: str, code: str, **params: Any) -> FieldError:
+        return cls(name, code, params)
+
+    def message(self, locale: str | None) -> str:
+        """The error in *locale*'s words."""
+        base = self.field.split(".")[0]
+        msgid = FIELD_MESSAGES.get((base, self.code)) or FIELD_MESSAGES.get(self.code)
+        if msgid is None:
+            return str(self.params.get("detail", self.code))
+        return translate(locale, msgid, **self.params)
+
+    def as_dict(self, locale: str | None) -> dict[str, Any]:
+        return {"field": self.field, "code": self.code, **self.params, "message": self.message(locale)}
 
 
 class DomainError(Exception):
@@ -18,19 +82,41 @@ class DomainError(Exception):
         self.message = message
         self.extra = extra
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, locale: str | None = "en") -> dict[str, Any]:
         return {"error": self.code, "message": self.message, **self.extra}
 
 
 class InvalidInput(DomainError):
-    """Field-level validation failure: ``fields`` maps a field name to a message."""
+    """Field-level validation failure.
+
+    ``errors`` lists :class:`FieldError` codes; ``fields`` maps a field name to a message (in English
+    for logs and tests; :meth:`as_dict` renders the reader's language).  Older callers that pass plain
+    ``fields`` messages get them wrapped as code ``invalid`` with the text as ``detail``.
+    """
 
     status = 422
     code = "invalid"
 
-    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
-        super().__init__(message, fields=fields or {})
-        self.fields = fields or {}
+    def __init__(self, message: str, fields: dict[str, str] | None = None,
+                 errors: list[FieldError] | None = None) -> None:
+        if errors is None:
+            errors = [FieldError(name, "invalid", {"detail": text}) for name, text in (fields or {}).items()]
+        super().__init__(message)
+        self.errors = errors
+        self.fields = {e.field: e.message("en") for e in errors} if fields is None else dict(fields)
+
+    @classmethod
+    def of(cls, errors: list[FieldError]) -> InvalidInput:
+        return cls("invalid input: " + ", ".join(sorted({e.field for e in errors})), errors=errors)
+
+    def codes(self) -> dict[str, str]:
+        """field → code, for a form that places errors by field and code (never by their wording)."""
+        return {e.field: e.code for e in self.errors}
+
+    def as_dict(self, locale: str | None = "en") -> dict[str, Any]:
+        return {"error": self.code, "message": self.message,
+                "fields": {e.field: e.message(locale) for e in self.errors},
+                "errors": [e.as_dict(locale) for e in self.errors]}
 
 
 class Conflict(DomainError):

@@ -25,6 +25,7 @@ from werkzeug.routing import IntegerConverter, Map
 from confbridge.api.validators import DB_INT_MAX
 from confbridge.auth.models import User
 from confbridge.errors import DomainError, Forbidden, Unauthorized
+from confbridge.i18n import negotiate
 from confbridge.public_urls import live_connect_sources
 from confbridge.settings import Settings
 
@@ -114,7 +115,7 @@ def roles_required(*roles: str) -> Callable[[F], F]:
 
 
 def _error_response(exc: DomainError) -> ResponseReturnValue:
-    response = jsonify(exc.as_dict())
+    response = jsonify(exc.as_dict(negotiate(request.headers.get("Accept-Language"))))
     response.status_code = exc.status
     if exc.status == 401:
         response.headers["WWW-Authenticate"] = "Bearer"

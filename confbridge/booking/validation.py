@@ -1,4 +1,11 @@
-"""Turn a booking request into checked values, or an InvalidInput that names every bad field."""
+"""Every booking rule, once: turn a booking request into checked values, or an ``InvalidInput`` whose
+field errors are codes with parameters (``FieldError("end", "too_long", max_hours=12)``).
+
+The REST API renders them in the caller's language; the booking form calls the same rules
+(:func:`check_basics`) and shows the same translated messages.  Fixed limits come from
+``confbridge.limits``, tunable ones from ``settings.booking``; text and e-mail rules from
+``confbridge.text``.
+"""
 
 from __future__ import annotations
 
@@ -10,47 +17,73 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from confbridge.auth.service import EMAIL_RE
+from confbridge import limits
 from confbridge.booking import recurrence
 from confbridge.directory.models import Endpoint
-from confbridge.errors import InvalidInput
+from confbridge.errors import FieldError, InvalidInput
 from confbridge.settings import Settings
+from confbridge.text import check_email, check_line, check_text
 
-# Control characters (C0 and DEL); single-line text refuses all, multi-line text allows TAB/LF/CR.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-PIN_RE = re.compile(r"^[0-9]{4,16}$")
-MAX_TITLE = 200
-MAX_DESCRIPTION = 5000
-MAX_ATTENDEES = 500
+PIN_RE = re.compile(rf"^[0-9]{{{limits.PIN_MIN_DIGITS},{limits.PIN_MAX_DIGITS}}}$")
 
 
-def check_line(value: str, name: str, fields: dict[str, str], *, max_len: int, required: bool = True) -> str:
-    """A single line of user text: trimmed, no control characters, bounded."""
-    text = value.strip()
-    if required and not text:
-        fields[name] = "required"
-    elif len(text) > max_len:
-        fields[name] = f"at most {max_len} characters"
-    elif _CONTROL.search(text):
-        fields[name] = "control characters (line breaks, NUL) are not allowed"
-    return text
-
-
-def check_text(value: str, name: str, fields: dict[str, str], *, max_len: int) -> str:
-    if len(value) > max_len:
-        fields[name] = f"at most {max_len} characters"
-    elif _CONTROL_MULTILINE.search(value):
-        fields[name] = "control characters (NUL and the like) are not allowed"
-    return value.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def check_zone(name: str | None, default: str, fields: dict[str, str]) -> ZoneInfo:
+def check_zone(name: str | None, default: str, errors: list[FieldError]) -> ZoneInfo:
     try:
         return ZoneInfo(name or default)
     except (ZoneInfoNotFoundError, ValueError):
-        fields["timezone"] = f"unknown time zone {name!r}"
+        errors.append(FieldError.of("timezone", "unknown_timezone", value=str(name)))
         return ZoneInfo(default)
+
+
+def check_duration(settings: Settings, duration: timedelta, errors: list[FieldError]) -> None:
+    """A meeting ends after it starts, lasts at least the minimum and at most ``booking.max_duration_hours``."""
+    max_hours = settings.booking.max_duration_hours
+    if duration <= timedelta(0):
+        errors.append(FieldError.of("end", "before_start"))
+    elif duration < timedelta(minutes=limits.MIN_DURATION_MINUTES):
+        errors.append(FieldError.of("end", "too_short", min_minutes=limits.MIN_DURATION_MINUTES))
+    elif duration > timedelta(hours=max_hours):
+        errors.append(FieldError.of("end", "too_long", max_hours=f"{max_hours:g}"))
+
+
+def check_setup(settings: Settings, setup_minutes: int | None, errors: list[FieldError]) -> int:
+    setup = settings.booking.default_setup_minutes if setup_minutes is None else setup_minutes
+    if not 0 <= setup <= limits.MAX_SETUP_MINUTES:
+        errors.append(FieldError.of("setup_minutes", "out_of_range", max_minutes=limits.MAX_SETUP_MINUTES))
+    return setup
+
+
+def check_pin(raw: str | None, errors: list[FieldError]) -> str | None:
+    pin = (raw or "").strip() or None
+    if pin is not None and not PIN_RE.match(pin):
+        errors.append(FieldError.of("pin", "invalid_pin", min_digits=limits.PIN_MIN_DIGITS,
+                                    max_digits=limits.PIN_MAX_DIGITS))
+    return pin
+
+
+def check_endpoint_choice(endpoint_ids: list[int], host_endpoint_id: int | None,
+                          errors: list[FieldError]) -> list[int]:
+    """At least one endpoint; the host endpoint among them.  Returns the ids without repeats."""
+    ids = list(dict.fromkeys(endpoint_ids))
+    if not ids:
+        errors.append(FieldError.of("endpoint_ids", "required"))
+    if host_endpoint_id is not None and host_endpoint_id not in ids:
+        errors.append(FieldError.of("host_endpoint_id", "not_chosen"))
+    return ids
+
+
+def check_basics(settings: Settings, *, title: str, description: str, duration: timedelta | None,
+                 setup_minutes: int | None, pin: str | None, endpoint_ids: list[int],
+                 host_endpoint_id: int | None, errors: list[FieldError]) -> None:
+    """The rules that need neither the database nor a complete date: the booking form runs them on
+    whatever it could parse, so a person sees every problem at once."""
+    check_line(title, "title", errors, max_len=limits.MAX_TITLE_LENGTH)
+    check_text(description, "description", errors, max_len=limits.MAX_DESCRIPTION_LENGTH)
+    if duration is not None:
+        check_duration(settings, duration, errors)
+    check_setup(settings, setup_minutes, errors)
+    check_pin(pin, errors)
+    check_endpoint_choice(endpoint_ids, host_endpoint_id, errors)
 
 
 @dataclass
@@ -94,18 +127,19 @@ class CheckedMeeting:
         return self.end - self.start
 
 
-def check_attendees(raw: list[tuple[str, str]], fields: dict[str, str]) -> list[tuple[str, str]]:
+def check_attendees(raw: list[tuple[str, str]], errors: list[FieldError]) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     seen: set[str] = set()
-    if len(raw) > MAX_ATTENDEES:
-        fields["attendees"] = f"at most {MAX_ATTENDEES} attendees"
+    if len(raw) > limits.MAX_ATTENDEES:
+        errors.append(FieldError.of("attendees", "too_many", max_attendees=limits.MAX_ATTENDEES))
         return out
     for i, (email, name) in enumerate(raw):
-        email = email.strip()
-        if not EMAIL_RE.match(email) or len(email) > 254:
-            fields[f"attendees.{i}.email"] = "not a valid e-mail address"
+        before = len(errors)
+        email = check_email(email, f"attendees.{i}.email", errors)
+        if len(errors) > before:
             continue
-        clean_name = check_line(name or "", f"attendees.{i}.name", fields, max_len=200, required=False)
+        clean_name = check_line(name or "", f"attendees.{i}.name", errors,
+                                max_len=limits.MAX_ATTENDEE_NAME_LENGTH, required=False)
         if email.lower() in seen:
             continue
         seen.add(email.lower())
@@ -115,91 +149,86 @@ def check_attendees(raw: list[tuple[str, str]], fields: dict[str, str]) -> list[
 
 def check_meeting(session: Session, settings: Settings, data: MeetingInput, now: datetime,
                   *, allow_past: bool = False) -> CheckedMeeting:
-    fields: dict[str, str] = {}
-    title = check_line(data.title, "title", fields, max_len=MAX_TITLE)
-    description = check_text(data.description or "", "description", fields, max_len=MAX_DESCRIPTION)
-    zone = check_zone(data.timezone, settings.timezone, fields)
+    errors: list[FieldError] = []
+    title = check_line(data.title, "title", errors, max_len=limits.MAX_TITLE_LENGTH)
+    description = check_text(data.description or "", "description", errors,
+                             max_len=limits.MAX_DESCRIPTION_LENGTH)
+    zone = check_zone(data.timezone, settings.timezone, errors)
     booking = settings.booking
 
     if data.start.tzinfo is None:
-        fields["start"] = "needs a UTC offset (RFC 3339)"
+        errors.append(FieldError.of("start", "needs_offset"))
     if data.end.tzinfo is None:
-        fields["end"] = "needs a UTC offset (RFC 3339)"
-    if "start" not in fields and "end" not in fields:
-        if data.end <= data.start:
-            fields["end"] = "must be after start"
-        elif data.end - data.start > timedelta(hours=booking.max_duration_hours):
-            fields["end"] = f"a meeting lasts at most {booking.max_duration_hours:g} hours"
+        errors.append(FieldError.of("end", "needs_offset"))
+    if data.start.tzinfo is not None and data.end.tzinfo is not None:
+        check_duration(settings, data.end - data.start, errors)
         if not allow_past and data.end <= now:
-            fields["start"] = "the meeting would already be over"
+            errors.append(FieldError.of("start", "in_past"))
 
-    setup = booking.default_setup_minutes if data.setup_minutes is None else data.setup_minutes
-    if not 0 <= setup <= 240:
-        fields["setup_minutes"] = "between 0 and 240 minutes"
+    setup = check_setup(settings, data.setup_minutes, errors)
+    pin = check_pin(data.pin, errors)
 
-    pin = (data.pin or "").strip() or None
-    if pin is not None and not PIN_RE.match(pin):
-        fields["pin"] = "4 to 16 digits"
-
-    ids = list(dict.fromkeys(data.endpoint_ids))
+    ids = check_endpoint_choice(data.endpoint_ids, data.host_endpoint_id, errors)
     endpoints: list[Endpoint] = []
-    if not ids:
-        fields["endpoint_ids"] = "choose at least one endpoint"
-    else:
+    if ids:
         found = {e.id: e for e in session.scalars(select(Endpoint).where(Endpoint.id.in_(ids)))}
         missing = [i for i in ids if i not in found]
         disabled = [found[i].name for i in ids if i in found and not found[i].enabled]
         if missing:
-            fields["endpoint_ids"] = "unknown endpoint id(s): " + ", ".join(map(str, missing))
+            errors.append(FieldError.of("endpoint_ids", "unknown", ids=", ".join(map(str, missing))))
         elif disabled:
-            fields["endpoint_ids"] = "disabled endpoint(s): " + ", ".join(disabled)
+            errors.append(FieldError.of("endpoint_ids", "disabled", names=", ".join(disabled)))
         endpoints = [found[i] for i in ids if i in found]
-    if data.host_endpoint_id is not None and data.host_endpoint_id not in ids:
-        fields["host_endpoint_id"] = "must be one of endpoint_ids"
 
     bridge_name = data.bridge_name
     if bridge_name is not None and settings.bridge(bridge_name) is None:
-        fields["bridge_name"] = f"no bridge named {bridge_name!r} is configured"
+        errors.append(FieldError.of("bridge_name", "unknown", value=bridge_name))
     bridge = settings.bridge(bridge_name)
     if bridge is not None and bridge.video_ports is not None and len(ids) > bridge.video_ports:
-        fields["endpoint_ids"] = (
-            f"bridge {bridge.name!r} has {bridge.video_ports} video ports; {len(ids)} endpoints requested"
-        )
+        errors.append(FieldError.of("endpoint_ids", "too_many_for_bridge", bridge=bridge.name,
+                                    ports=bridge.video_ports, count=len(ids)))
 
-    attendees = check_attendees(data.attendees, fields)
+    attendees = check_attendees(data.attendees, errors)
 
     rule: str | None = None
     if data.rrule:
         try:
             rule = recurrence.normalise_rrule(data.rrule, zone)
         except InvalidInput as exc:
-            fields.update(exc.fields)
+            errors.extend(exc.errors)
     exdates = []
     for i, ex in enumerate(data.exdates):
         if ex.tzinfo is None:
-            fields[f"exdates.{i}"] = "needs a UTC offset (RFC 3339)"
+            errors.append(FieldError.of(f"exdates.{i}", "needs_offset"))
         else:
             exdates.append(ex)
 
     starts: list[datetime] = []
-    if not fields:
+    if not errors:
         starts = recurrence.expand(data.start, zone, rule, exdates, limit=booking.max_occurrences)
         horizon = now + timedelta(days=booking.horizon_days)
         if not starts:
-            fields["rrule"] = "the rule produces no occurrence"
+            errors.append(FieldError.of("rrule", "no_occurrence"))
         elif rule and starts[0] != data.start.astimezone(starts[0].tzinfo) and not exdates:
             # RFC 5545 counts DTSTART as an instance even when the rule would not produce it, and
             # calendar clients disagree on it: refuse rather than book something else than they show.
-            fields["start"] = "the start must itself be an occurrence of the recurrence rule"
+            errors.append(FieldError.of("start", "not_an_occurrence"))
         elif len(starts) > booking.max_occurrences:
-            fields["rrule"] = f"a series has at most {booking.max_occurrences} occurrences"
+            errors.append(FieldError.of("rrule", "too_many", max_occurrences=booking.max_occurrences))
         elif starts[-1] > horizon:
-            where = "rrule" if rule else "start"
-            fields[where] = f"bookings are accepted up to {booking.horizon_days} days ahead"
-    if fields:
-        raise InvalidInput("invalid meeting: " + ", ".join(sorted(fields)), fields)
+            errors.append(FieldError.of("rrule" if rule else "start", "beyond_horizon", days=booking.horizon_days))
+    if errors:
+        raise InvalidInput.of(_first_per_field(errors))
     return CheckedMeeting(
         title=title, description=description, start=data.start, end=data.end, zone=zone,
         endpoints=endpoints, host_endpoint_id=data.host_endpoint_id, attendees=attendees, rrule=rule,
         exdates=exdates, setup_minutes=setup, pin=pin, bridge_name=bridge_name, starts=starts,
     )
+
+
+def _first_per_field(errors: list[FieldError]) -> list[FieldError]:
+    """One error per field (the last found wins, as the rules are ordered from general to specific)."""
+    by_field: dict[str, FieldError] = {}
+    for error in errors:
+        by_field[error.field] = error
+    return list(by_field.values())

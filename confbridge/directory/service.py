@@ -14,10 +14,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from confbridge.audit.models import record
-from confbridge.booking.validation import check_line
 from confbridge.bridges.naming import MAX_ADDRESS_LENGTH
 from confbridge.directory.models import PROTOCOLS, Endpoint, Site
-from confbridge.errors import Conflict, InvalidInput, NotFound
+from confbridge.errors import Conflict, FieldError, InvalidInput, NotFound
+from confbridge.text import check_line
 
 SIP_RE = re.compile(r"^(sip:)?[A-Za-z0-9._+\-]+@[A-Za-z0-9.\-]+(:[0-9]{1,5})?$")
 H323_RE = re.compile(r"^([0-9]{1,32}|[A-Za-z0-9._\-]+(@[A-Za-z0-9.\-]+)?)$")
@@ -49,16 +49,17 @@ def list_endpoints(session: Session, *, include_disabled: bool = True) -> list[E
 
 def _check(values: dict[str, Any], partial: bool, current_protocol: str | None = None) -> dict[str, Any]:
     fields: dict[str, str] = {}
+    line_errors: list[FieldError] = []
     out: dict[str, Any] = {}
     unknown = set(values) - set(FIELDS)
     for key in unknown:
         fields[key] = "unknown field"
     if "name" in values or not partial:
-        out["name"] = check_line(str(values.get("name") or ""), "name", fields, max_len=200)
+        out["name"] = check_line(str(values.get("name") or ""), "name", line_errors, max_len=200)
     if "site" in values or not partial:
-        out["site"] = check_line(str(values.get("site") or ""), "site", fields, max_len=200)
+        out["site"] = check_line(str(values.get("site") or ""), "site", line_errors, max_len=200)
     if "kind" in values:
-        out["kind"] = check_line(str(values.get("kind") or ""), "kind", fields, max_len=40, required=False)
+        out["kind"] = check_line(str(values.get("kind") or ""), "kind", line_errors, max_len=40, required=False)
     protocol = values.get("protocol")
     if "protocol" in values or not partial:
         if protocol not in PROTOCOLS:
@@ -66,9 +67,9 @@ def _check(values: dict[str, Any], partial: bool, current_protocol: str | None =
         out["protocol"] = protocol
     if "address" in values or not partial:
         # A bridge must be able to dial it (see bridges.naming.MAX_ADDRESS_LENGTH).
-        address = check_line(str(values.get("address") or ""), "address", fields, max_len=MAX_ADDRESS_LENGTH)
+        address = check_line(str(values.get("address") or ""), "address", line_errors, max_len=MAX_ADDRESS_LENGTH)
         proto = protocol if protocol in PROTOCOLS else current_protocol
-        if address and "address" not in fields:
+        if address and not any(e.field == "address" for e in line_errors):
             pattern = SIP_RE if proto == "sip" else H323_RE
             if not pattern.match(address):
                 fields["address"] = (
@@ -92,6 +93,7 @@ def _check(values: dict[str, Any], partial: bool, current_protocol: str | None =
         if not isinstance(enabled, bool):
             fields["enabled"] = "true or false"
         out["enabled"] = enabled
+    fields.update({e.field: e.message("en") for e in line_errors})
     if fields:
         raise InvalidInput("invalid endpoint: " + ", ".join(sorted(fields)), fields)
     return out

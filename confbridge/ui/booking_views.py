@@ -20,7 +20,8 @@ from confbridge.api.common import commit, current_user, db, get_settings
 from confbridge.booking import service
 from confbridge.booking.describe import describe_meeting, describe_series
 from confbridge.booking.models import Meeting, Occurrence, OccurrenceStatus
-from confbridge.errors import Forbidden, InvalidInput, NotFound
+from confbridge.booking.validation import check_duration
+from confbridge.errors import FieldError, Forbidden, InvalidInput, NotFound
 from confbridge.ui import booking_support as support
 from confbridge.ui.format import parse_date, parse_time
 from confbridge.ui.forms import (
@@ -65,7 +66,7 @@ def _check(bf: BookingForm, meeting: Meeting | None) -> dict[str, Any]:
         )
         starts, skipped = support.preview_starts(bf.start, bf.zone, bf.rrule, bf.exdates)
     except InvalidInput as exc:
-        bf.errors.update(service_errors(exc.fields))
+        bf.errors.update(service_errors(exc.errors))
         return result
     lines, more = support.conflict_lines(conflicts, capacity, zone)
     result.update(conflicts=lines, more=more, suggestion=suggestion, preview=starts, skipped=skipped,
@@ -99,7 +100,7 @@ def _save_or_recheck(bf: BookingForm, meeting: Meeting | None) -> ResponseReturn
         local = datetime.fromisoformat(suggested).astimezone(bf.zone)
         values = bf.values.copy()
         values["date"], values["start_time"] = f"{local:%d/%m/%Y}", f"{local:%H:%M}"
-        bf = parse_booking_form(values, bf.zone)
+        bf = parse_booking_form(values, bf.zone, get_settings())
         action = "check"
     if bf.errors:
         return _render_form(bf, meeting, status=422)
@@ -122,7 +123,7 @@ def _save_or_recheck(bf: BookingForm, meeting: Meeting | None) -> ResponseReturn
         return _render_form(bf, meeting, check, status=409)
     except InvalidInput as exc:
         db().rollback()
-        bf.errors.update(service_errors(exc.fields))
+        bf.errors.update(service_errors(exc.errors))
         return _render_form(bf, meeting, status=422)
     commit()
     n = sum(1 for o in saved.occurrences if o.status == OccurrenceStatus.PLANNED)
@@ -135,10 +136,10 @@ def _save_or_recheck(bf: BookingForm, meeting: Meeting | None) -> ResponseReturn
 def new() -> ResponseReturnValue:
     zone = user_zone()
     if request.method == "GET":
-        bf = parse_booking_form(_blank_form(), zone)
+        bf = parse_booking_form(_blank_form(), zone, get_settings())
         bf.errors.clear()  # an empty form is not an error yet
         return _render_form(bf, None)
-    return _save_or_recheck(parse_booking_form(request.form, zone), None)
+    return _save_or_recheck(parse_booking_form(request.form, zone, get_settings()), None)
 
 
 @bp.post("/bookings/check.json")
@@ -146,7 +147,7 @@ def new() -> ResponseReturnValue:
 def check_json() -> ResponseReturnValue:
     """The form's live check (booking.js): the same dry run as the "Kiểm tra" button, as JSON."""
     zone = user_zone()
-    bf = parse_booking_form(request.form, zone)
+    bf = parse_booking_form(request.form, zone, get_settings())
     meeting_id = request.form.get("meeting_id", "")
     meeting = _get_meeting(int(meeting_id)) if meeting_id.isdigit() else None
     if meeting is not None:
@@ -234,8 +235,8 @@ def edit(meeting_id: int) -> ResponseReturnValue:
     m = _editable(meeting_id)
     zone = user_zone()
     if request.method == "GET":
-        return _render_form(parse_booking_form(form_from_meeting(m, zone), ZoneInfo(m.timezone)), m)
-    return _save_or_recheck(parse_booking_form(request.form, ZoneInfo(m.timezone)), m)
+        return _render_form(parse_booking_form(form_from_meeting(m, zone), ZoneInfo(m.timezone), get_settings()), m)
+    return _save_or_recheck(parse_booking_form(request.form, ZoneInfo(m.timezone), get_settings()), m)
 
 
 @bp.route("/meetings/<int:meeting_id>/occurrences/<occ_key>/edit", methods=["GET", "POST"])
@@ -260,8 +261,9 @@ def edit_occurrence(meeting_id: int, occ_key: str) -> ResponseReturnValue:
         except ValueError:
             errors["start_time"] = _("Nhập giờ bắt đầu theo dạng 24 giờ, ví dụ 07:30.")
         minutes = int(values["duration"]) if values["duration"].isdigit() else 0
-        if not 5 <= minutes <= 720:
-            errors["duration"] = _("Thời lượng từ 5 phút đến 12 giờ.")
+        rule_errors: list[FieldError] = []
+        check_duration(get_settings(), timedelta(minutes=minutes), rule_errors)  # the service's rule
+        errors.update(service_errors(rule_errors))
         scope = "following" if values["scope"] == "following" else "this"
         if not errors:
             start = datetime.combine(day, at, tzinfo=zone)
@@ -274,7 +276,7 @@ def edit_occurrence(meeting_id: int, occ_key: str) -> ResponseReturnValue:
                 conflicts, _more = support.conflict_lines(exc.conflicts, exc.capacity, user_zone())
             except InvalidInput as exc:
                 db().rollback()
-                errors.update(service_errors(exc.fields))
+                errors.update(service_errors(exc.errors))
             else:
                 commit()
                 flash(_("Đã cập nhật buổi họp."), "success")

@@ -1,6 +1,11 @@
 """Parse the booking form: keep what was typed (to show it again), turn it into a ``MeetingInput``,
 and collect field errors in the user's language.  CSRF is checked for every POST by
 ``confbridge.api.common`` (``csrf.protect()``); templates carry ``csrf_token()``.
+
+The form only parses text ("is this a date?").  Booking rules (title length, duration against
+``booking.max_duration_hours``, setup, PIN, endpoints) are the booking service's
+(``confbridge.booking.validation``): the form runs them on what it parsed and shows their messages,
+placed on its fields by field name and code, never by their wording.
 """
 
 from __future__ import annotations
@@ -11,11 +16,16 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from confbridge import limits
 from confbridge.booking.models import Meeting
-from confbridge.booking.validation import MeetingInput
+from confbridge.booking.validation import MeetingInput, check_basics
+from confbridge.errors import FieldError
+from confbridge.settings import Settings
+from confbridge.text import valid_email
 from confbridge.ui.format import parse_date, parse_time
 from confbridge.ui.recurrence_form import (
     RecurrenceChoice,
@@ -24,7 +34,6 @@ from confbridge.ui.recurrence_form import (
     skip_instants,
 )
 
-PIN_RE = re.compile(r"^[0-9]{4,16}$")
 _ADDRESS = re.compile(r"^\s*(?:(?P<name>[^<>]*?)\s*<(?P<angle>[^<>\s]+)>|(?P<plain>[^<>\s]+))\s*$")
 DURATION_CHOICES = (30, 45, 60, 90, 120, 150, 180, 240)
 
@@ -77,7 +86,7 @@ def parse_attendees(text: str) -> tuple[list[tuple[str, str]], list[str]]:
             continue
         m = _ADDRESS.match(chunk)
         email = (m.group("angle") or m.group("plain")) if m else None
-        if not m or not email or "@" not in email or email.startswith("@") or "." not in email.split("@")[-1]:
+        if not m or not email or not valid_email(email):
             bad.append(chunk.strip())
             continue
         pairs.append((email, (m.group("name") or "").strip().strip('"')))
@@ -97,13 +106,17 @@ def _parse_dates(text: str) -> tuple[list[date], list[str]]:
     return sorted(set(days)), bad
 
 
-def parse_booking_form(form: MultiDict[str, str], zone: ZoneInfo) -> BookingForm:
+def parse_booking_form(form: MultiDict[str, str], zone: ZoneInfo,
+                       settings: Settings | None = None) -> BookingForm:
+    """Parse *form*; its errors are the parsing errors plus the booking rules' errors for what parsed.
+
+    *settings* are the running app's (the duration limit is ``booking.max_duration_hours``); without
+    them, the defaults.
+    """
+    settings = settings or Settings()
     bf = BookingForm(values=form, zone=zone)
     errors = bf.errors
-    if not form.get("title", "").strip():
-        errors["title"] = _("Nhập tên cuộc họp.")
-    elif len(form.get("title", "")) > 200:
-        errors["title"] = _("Tên cuộc họp tối đa 200 ký tự.")
+    rule_errors: list[FieldError] = []
     day: date | None = None
     start_time: time | None = None
     try:
@@ -116,21 +129,22 @@ def parse_booking_form(form: MultiDict[str, str], zone: ZoneInfo) -> BookingForm
         errors["start_time"] = _("Nhập giờ bắt đầu theo dạng 24 giờ, ví dụ 07:30.")
     duration_raw = form.get("duration", "").strip()
     duration = int(duration_raw) if duration_raw.isdigit() else 0
-    if not 5 <= duration <= 12 * 60:
-        errors["duration"] = _("Thời lượng từ 5 phút đến 12 giờ.")
+    if not duration:
+        rule_errors.append(FieldError.of("end", "too_short", min_minutes=limits.MIN_DURATION_MINUTES))
     setup_raw = form.get("setup_minutes", "").strip()
-    if setup_raw and (not setup_raw.isdigit() or int(setup_raw) > 240):
-        errors["setup_minutes"] = _("Thời gian chuẩn bị từ 0 đến 240 phút.")
-    pin = form.get("pin", "").strip()
-    if pin and not PIN_RE.match(pin):
-        errors["pin"] = _("Mã PIN gồm 4 đến 16 chữ số.")
+    if setup_raw and not setup_raw.isdigit():
+        rule_errors.append(FieldError.of("setup_minutes", "out_of_range", max_minutes=limits.MAX_SETUP_MINUTES))
     ids = [int(v) for v in form.getlist("endpoint_ids") if v.isdigit()]
     bf.endpoint_ids = list(dict.fromkeys(ids))
-    if not bf.endpoint_ids:
-        errors["endpoint_ids"] = _("Chọn ít nhất một điểm cầu.")
     host = form.get("host_endpoint_id", "")
-    if host.isdigit() and int(host) not in bf.endpoint_ids:
-        errors["host_endpoint_id"] = _("Điểm cầu chính phải nằm trong các điểm cầu đã chọn.")
+    check_basics(
+        settings, title=form.get("title", ""), description=form.get("description", ""),
+        duration=timedelta(minutes=duration) if duration else None,
+        setup_minutes=int(setup_raw) if setup_raw.isdigit() else None,
+        pin=form.get("pin", ""), endpoint_ids=bf.endpoint_ids,
+        host_endpoint_id=int(host) if host.isdigit() else None, errors=rule_errors,
+    )
+    errors.update(service_errors(rule_errors))
     bf.attendees, bad = parse_attendees(form.get("attendees", ""))
     if bad:
         errors["attendees"] = _("Địa chỉ e-mail không hợp lệ: %(list)s", list=", ".join(bad[:5]))
@@ -156,37 +170,30 @@ def parse_booking_form(form: MultiDict[str, str], zone: ZoneInfo) -> BookingForm
     if day is not None and start_time is not None:
         bf.start = datetime.combine(day, start_time, tzinfo=zone)
         bf.end = bf.start + timedelta(minutes=duration or 60)
-        bf.rrule, rule_errors = build_rrule(choice, day)
-        errors.update(rule_errors)
+        bf.rrule, repeat_errors = build_rrule(choice, day)
+        errors.update(repeat_errors)
         bf.exdates = skip_instants(choice, start_time, zone)
     return bf
 
 
-# Service field names → form field names, for the errors the service finds (dates in the past, …).
+# Service field names → form field names, for the rules' errors (dates in the past, …).
 SERVICE_FIELDS = {
     "start": "date", "end": "duration", "rrule": "repeat", "endpoint_ids": "endpoint_ids", "title": "title",
     "pin": "pin", "setup_minutes": "setup_minutes", "host_endpoint_id": "host_endpoint_id",
-    "description": "description", "timezone": "date", "bridge_name": "endpoint_ids",
+    "description": "description", "timezone": "date", "bridge_name": "endpoint_ids", "exdates": "skip_dates",
 }
 
 
-def service_errors(fields: dict[str, str]) -> dict[str, str]:
-    """Place the service's field errors on the form's fields, in the user's language where known."""
-    known = {
-        "the meeting would already be over": _("Thời gian này đã qua."),
-        "required": _("Bắt buộc."),
-        "4 to 16 digits": _("Mã PIN gồm 4 đến 16 chữ số."),
-        "choose at least one endpoint": _("Chọn ít nhất một điểm cầu."),
-        "the rule produces no occurrence": _("Quy tắc lặp không tạo ra buổi nào."),
-    }
+def service_errors(errors: list[FieldError]) -> dict[str, str]:
+    """Place the booking rules' field errors on the form's fields, in the user's language.
+
+    Placed by field name, worded by code (``FieldError.message``): the same words the API gives."""
+    locale = get_locale()
     out: dict[str, str] = {}
-    for key, message in fields.items():
+    for error in errors:
+        key = error.field
         target = "attendees" if key.startswith("attendees") else SERVICE_FIELDS.get(key.split(".")[0], "form")
-        text = known.get(message)
-        days = re.search(r"\d+", message)
-        if text is None and message.startswith("bookings are accepted up to") and days:
-            text = _("Chỉ nhận đặt lịch trong vòng %(days)s ngày tới.", days=days.group(0))
-        out[target] = text or message
+        out.setdefault(target, error.message(str(locale) if locale else None))
     return out
 
 

@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 from werkzeug.datastructures import MultiDict
 
+from confbridge.errors import FieldError
+from confbridge.settings import Settings
 from confbridge.ui.format import parse_date, parse_time
 from confbridge.ui.forms import parse_attendees, parse_booking_form, service_errors
 
@@ -89,18 +91,28 @@ def test_dates_and_times_as_typed() -> None:
     assert parse_time("07:30").strftime("%H:%M") == "07:30"
 
 
-def test_service_errors_land_on_form_fields() -> None:
+def test_service_errors_land_on_form_fields_by_code_not_wording() -> None:
     out = service_errors(
-        {
-            "start": "the meeting would already be over",
-            "attendees.1.email": "not a valid e-mail",
-            "rrule": "bookings are accepted up to 365 days ahead",
-            "bridge_name": "x",
-        }
+        [
+            FieldError.of("start", "in_past"),
+            FieldError.of("attendees.1.email", "invalid_email"),
+            FieldError.of("rrule", "beyond_horizon", days=365),
+            FieldError.of("bridge_name", "unknown", value="x"),
+        ]
     )
     assert out == {
         "date": "Thời gian này đã qua.",
-        "attendees": "not a valid e-mail",
+        "attendees": "Địa chỉ e-mail không hợp lệ.",
         "repeat": "Chỉ nhận đặt lịch trong vòng 365 ngày tới.",
-        "endpoint_ids": "x",
+        "endpoint_ids": "Không có MCU tên “x”.",
     }
+
+
+def test_the_form_uses_the_settings_duration_limit() -> None:
+    """The form has no duration limit of its own: 20 hours pass when booking.max_duration_hours allows."""
+    long = _form(duration=str(20 * 60))
+    assert "duration" in parse_booking_form(long, HCM, Settings()).errors  # the default 12 h
+    roomy = Settings().with_overrides(**{"booking.max_duration_hours": 24})
+    assert parse_booking_form(long, HCM, roomy).errors == {}
+    short = parse_booking_form(_form(duration="3"), HCM, roomy).errors
+    assert short == {"duration": "Cuộc họp dài ít nhất 5 phút."}
