@@ -21,9 +21,9 @@ from confbridge.auth.passwords import (
     verify_password,
 )
 from confbridge.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from confbridge.text import valid_email
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
-EMAIL_RE = re.compile(r"^[^@\s\x00-\x1f]+@[^@\s\x00-\x1f]+\.[^@\s\x00-\x1f]+$")
 
 
 def validate_password(password: str) -> None:
@@ -43,7 +43,7 @@ def create_user(
         fields["username"] = "2–63 lowercase letters, digits, '.', '_' or '-'"
     if role not in {r.value for r in Role}:
         fields["role"] = "one of admin, secretary, technician"
-    if email is not None and not EMAIL_RE.match(email):
+    if email is not None and not valid_email(email):
         fields["email"] = "not a valid e-mail address"
     if fields:
         raise InvalidInput("invalid user", fields)
@@ -145,6 +145,8 @@ def update_user(session: Session, user: User, changes: dict[str, object], actor_
             ZoneInfo(str(changes["timezone"]))
         except (ZoneInfoNotFoundError, ValueError):
             raise InvalidInput("unknown time zone", {"timezone": "unknown time zone"}) from None
+    if changes.get("email") is not None and not valid_email(str(changes["email"])):
+        raise InvalidInput("invalid user", {"email": "not a valid e-mail address"})
     if actor_id == user.id and (changes.get("role", user.role) != Role.ADMIN or changes.get("active") is False):
         raise Conflict("you cannot remove your own admin role or lock your own account")
     changed = {k: v for k, v in changes.items() if getattr(user, k, None) != v}
