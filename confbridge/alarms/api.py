@@ -12,21 +12,19 @@ from flask import jsonify
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
-from sqlalchemy import select
 
+from confbridge.alarms import service
 from confbridge.alarms.models import ALARM_KINDS, Alarm
-from confbridge.alarms.service import acknowledge
 from confbridge.api.common import commit, current_user, db, roles_required
 from confbridge.api.validators import ROW_ID
 from confbridge.audit.models import record
-from confbridge.auth.models import Role
-from confbridge.booking.models import Meeting
+from confbridge.auth import access
 from confbridge.errors import NotFound
 
 blp = Blueprint("api_alarms", __name__, url_prefix="/api/v1/alarms",
                 description="Cảnh báo / alarms: raised by the launch engine and the monitor")
-READERS = (Role.ADMIN, Role.TECHNICIAN, Role.SECRETARY)
-OPERATORS = (Role.ADMIN, Role.TECHNICIAN)
+READERS = access.ANY_ROLE
+OPERATORS = access.OPERATORS
 
 
 class AlarmQuerySchema(Schema):
@@ -41,17 +39,9 @@ class AlarmQuerySchema(Schema):
 @blp.arguments(AlarmQuerySchema, location="query")
 def list_alarms(query: dict[str, Any]) -> ResponseReturnValue:
     """Alarms, newest first: ``?open=true`` for the ones not cleared, ``kind``, ``endpoint_id``."""
-    user = current_user()
-    stmt = select(Alarm).order_by(Alarm.raised_at.desc(), Alarm.id.desc()).limit(query["limit"])
-    if query["open"]:
-        stmt = stmt.where(Alarm.cleared_at.is_(None))
-    if query["kind"]:
-        stmt = stmt.where(Alarm.kind == query["kind"])
-    if query["endpoint_id"]:
-        stmt = stmt.where(Alarm.endpoint_id == query["endpoint_id"])
-    if user.role == Role.SECRETARY:
-        stmt = stmt.where(Alarm.meeting_id.in_(select(Meeting.id).where(Meeting.organiser_id == user.id)))
-    return jsonify({"alarms": [a.as_dict() for a in db().scalars(stmt)]})
+    alarms = service.list_alarms(db(), open_only=query["open"], limit=query["limit"], kind=query["kind"],
+                         endpoint_id=query["endpoint_id"], organiser_id=access.followed_organiser(current_user()))
+    return jsonify({"alarms": [a.as_dict() for a in alarms]})
 
 
 @blp.route("/<int:alarm_id>/ack", methods=["POST"])
@@ -62,7 +52,7 @@ def ack_alarm(alarm_id: int) -> ResponseReturnValue:
     session = db()
     if session.get(Alarm, alarm_id) is None:
         raise NotFound(f"alarm {alarm_id} not found")
-    alarm = acknowledge(session, alarm_id, user.id)
+    alarm = service.acknowledge(session, alarm_id, user.id)
     record(session, user.id, "alarm.ack", "alarm", alarm.id, kind=alarm.kind)
     commit()
     return jsonify(alarm.as_dict())

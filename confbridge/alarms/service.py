@@ -69,8 +69,19 @@ def acknowledge(session: Session, alarm_id: int, user_id: int) -> Alarm:
     return alarm
 
 
-def list_alarms(session: Session, *, open_only: bool = False, limit: int = 500) -> list[Alarm]:
+def list_alarms(session: Session, *, open_only: bool = False, limit: int = 500, kind: str | None = None,
+                endpoint_id: int | None = None, organiser_id: int | None = None) -> list[Alarm]:
+    """Alarms, newest first.  *organiser_id* keeps only the alarms of that person's meetings (see
+    ``auth.access.followed_organiser``: a secretary sees the alarms of her own meetings)."""
     query = select(Alarm).order_by(Alarm.raised_at.desc(), Alarm.id.desc()).limit(limit)
     if open_only:
         query = query.where(Alarm.cleared_at.is_(None))
+    if kind:
+        query = query.where(Alarm.kind == kind)
+    if endpoint_id:
+        query = query.where(Alarm.endpoint_id == endpoint_id)
+    if organiser_id is not None:
+        from confbridge.booking.models import Meeting
+
+        query = query.where(Alarm.meeting_id.in_(select(Meeting.id).where(Meeting.organiser_id == organiser_id)))
     return list(session.scalars(query))

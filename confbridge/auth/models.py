@@ -40,9 +40,6 @@ class User(Base):
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
 
-    def has_role(self, *roles: str) -> bool:
-        return self.role in roles
-
 
 class ApiToken(Base):
     """A bearer token; only its SHA-256 is stored."""

@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
 
 from confbridge.api.common import commit, current_user, db, get_settings, roles_required
-from confbridge.auth.models import Role
+from confbridge.auth import access
 from confbridge.booking import service
 from confbridge.booking.conflicts import busy_intervals
 from confbridge.booking.schemas import (
@@ -30,7 +30,7 @@ from confbridge.booking.validation import MeetingInput
 from confbridge.errors import Conflict, InvalidInput
 
 blp = Blueprint("api_meetings", __name__, url_prefix="/api/v1", description="Meetings and occurrences")
-ANY_ROLE = (Role.ADMIN, Role.SECRETARY, Role.TECHNICIAN)
+ANY_ROLE = access.ANY_ROLE
 
 
 def _input(data: dict[str, Any]) -> MeetingInput:
@@ -68,7 +68,7 @@ def _parse_occurrence(value: str) -> datetime:
 
 
 @blp.route("/meetings", methods=["POST"])
-@roles_required(Role.ADMIN, Role.SECRETARY)
+@roles_required(*access.BOOKERS)
 @blp.arguments(MeetingCreateSchema)
 @blp.response(201, MeetingSchema)
 def create_meeting(data: dict[str, Any]) -> Any:
@@ -79,7 +79,7 @@ def create_meeting(data: dict[str, Any]) -> Any:
 
 
 @blp.route("/meetings/check", methods=["POST"])
-@roles_required(Role.ADMIN, Role.SECRETARY)
+@roles_required(*access.BOOKERS)
 @blp.arguments(MeetingCheckSchema)
 def check_meeting(data: dict[str, Any]) -> ResponseReturnValue:
     """Dry run: conflicts and capacity problems of a prospective booking, and the next free start."""
@@ -115,7 +115,7 @@ def get_meeting(meeting_id: int) -> Any:
 
 
 @blp.route("/meetings/<int:meeting_id>", methods=["PATCH"])
-@roles_required(Role.ADMIN, Role.SECRETARY)
+@roles_required(*access.BOOKERS)
 @blp.arguments(MeetingPatchSchema)
 @blp.response(200, MeetingSchema)
 def patch_meeting(data: dict[str, Any], meeting_id: int) -> Any:
@@ -128,7 +128,7 @@ def patch_meeting(data: dict[str, Any], meeting_id: int) -> Any:
 
 
 @blp.route("/meetings/<int:meeting_id>", methods=["DELETE"])
-@roles_required(Role.ADMIN, Role.SECRETARY)
+@roles_required(*access.BOOKERS)
 @blp.response(200, MeetingSchema)
 def delete_meeting(meeting_id: int) -> Any:
     """Cancel the meeting (the record is kept, status `cancelled`)."""
@@ -139,7 +139,7 @@ def delete_meeting(meeting_id: int) -> Any:
 
 
 @blp.route("/meetings/<int:meeting_id>/occurrences/<occurrence_start>", methods=["PATCH"])
-@roles_required(Role.ADMIN, Role.SECRETARY)
+@roles_required(*access.BOOKERS)
 @blp.arguments(OccurrencePatchSchema)
 @blp.response(200, MeetingSchema)
 def patch_occurrence(data: dict[str, Any], meeting_id: int, occurrence_start: str) -> Any:
@@ -155,7 +155,7 @@ def patch_occurrence(data: dict[str, Any], meeting_id: int, occurrence_start: st
 
 
 @blp.route("/meetings/<int:meeting_id>/occurrences/<occurrence_start>", methods=["DELETE"])
-@roles_required(Role.ADMIN, Role.SECRETARY)
+@roles_required(*access.BOOKERS)
 @blp.arguments(ScopeQuerySchema, location="query")
 @blp.response(200, MeetingSchema)
 def delete_occurrence(query: dict[str, Any], meeting_id: int, occurrence_start: str) -> Any:

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from confbridge import clock
 from confbridge.audit.models import record
-from confbridge.auth.models import Role, User
+from confbridge.auth import access
+from confbridge.auth.models import User
 from confbridge.booking import hooks, recurrence
 from confbridge.booking.conflicts import (
     CapacityProblem,
@@ -66,7 +67,7 @@ class BookingConflict(Conflict):
 
 # ---- permissions -------------------------------------------------------------------------------------
 def can_edit(user: User, meeting: Meeting) -> bool:
-    return user.role == Role.ADMIN or (user.role == Role.SECRETARY and meeting.organiser_id == user.id)
+    return access.may_edit_meeting(user, meeting)
 
 
 def require_edit(user: User, meeting: Meeting) -> None:
@@ -75,7 +76,7 @@ def require_edit(user: User, meeting: Meeting) -> None:
 
 
 def require_booker(user: User) -> None:
-    if user.role not in (Role.ADMIN, Role.SECRETARY):
+    if not access.may_book(user):
         raise Forbidden("booking meetings needs the secretary or admin role")
 
 

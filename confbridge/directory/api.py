@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from confbridge.api.common import commit, current_user, db, roles_required
+from confbridge.auth import access
 from confbridge.auth.models import Role
 from confbridge.directory import service
 
@@ -38,7 +39,7 @@ class EndpointPatchSchema(Schema):
 
 
 @blp.route("/endpoints", methods=["GET"])
-@roles_required(Role.ADMIN, Role.SECRETARY, Role.TECHNICIAN)
+@roles_required(*access.ANY_ROLE)
 @blp.response(200, EndpointSchema(many=True))
 def list_endpoints() -> Any:
     return [service.endpoint_dict(e) for e in service.list_endpoints(db())]
@@ -55,7 +56,7 @@ def create_endpoint(data: dict[str, Any]) -> Any:
 
 
 @blp.route("/endpoints/<int:endpoint_id>", methods=["GET"])
-@roles_required(Role.ADMIN, Role.SECRETARY, Role.TECHNICIAN)
+@roles_required(*access.ANY_ROLE)
 @blp.response(200, EndpointSchema)
 def get_endpoint(endpoint_id: int) -> Any:
     return service.endpoint_dict(service.get_endpoint(db(), endpoint_id))

@@ -16,7 +16,8 @@ from marshmallow import Schema, fields, validate
 
 from confbridge.api.common import commit, current_user, db, get_settings, roles_required
 from confbridge.api.validators import ROW_ID
-from confbridge.auth.models import ApiToken, Role
+from confbridge.auth import access
+from confbridge.auth.models import ApiToken
 from confbridge.booking.models import Meeting, MeetingStatus
 from confbridge.errors import Forbidden, NotFound
 from confbridge.invites import ics, subscriptions
@@ -33,7 +34,7 @@ def _readable_meeting(meeting_id: int) -> Meeting:
     meeting = db().get(Meeting, meeting_id)
     if meeting is None:
         raise NotFound(f"meeting {meeting_id} not found")
-    if not (user.role in (Role.ADMIN, Role.TECHNICIAN) or meeting.organiser_id == user.id):
+    if not access.may_see_meeting(user, meeting):
         raise Forbidden("only the organiser, administrators and technicians may see these invitations")
     return meeting
 

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from confbridge.auth.models import ApiToken, Role, User
+from confbridge.auth import access
+from confbridge.auth.models import ApiToken, User
 from confbridge.auth.passwords import token_digest
 from confbridge.auth.service import get_user, issue_token, resolve_token
 from confbridge.directory.models import Endpoint
@@ -46,7 +47,7 @@ class FeedTarget:
 
 def may_subscribe_to_endpoints(user: User) -> bool:
     """Every role: see the module docstring."""
-    return user.role in (Role.ADMIN, Role.SECRETARY, Role.TECHNICIAN)
+    return user.role in access.ANY_ROLE
 
 
 def create_feed(

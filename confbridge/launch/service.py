@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from confbridge import clock
 from confbridge.audit.models import record
-from confbridge.auth.models import Role, User
+from confbridge.auth import access
+from confbridge.auth.models import User
 from confbridge.booking.conflicts import Window, check_capacity, find_conflicts
 from confbridge.booking.models import EndpointSlot, Meeting, Occurrence
 from confbridge.bridges.base import BridgeDriver, DialTarget
@@ -31,7 +32,7 @@ from confbridge.settings import Settings
 
 Action = Literal["mute", "unmute", "disconnect", "redial"]
 ACTIONS: tuple[Action, ...] = ("mute", "unmute", "disconnect", "redial")
-OPERATORS = (Role.ADMIN, Role.TECHNICIAN)
+OPERATORS = access.OPERATORS
 DriverFactory = Callable[[Settings, str], BridgeDriver]
 
 
@@ -51,9 +52,7 @@ def default_driver(settings: Settings, bridge_name: str) -> BridgeDriver:
 
 # ---- reading -----------------------------------------------------------------------------------------
 def _visible(user: User, run: ConferenceRun, meeting: Meeting | None) -> bool:
-    if user.role in OPERATORS:
-        return True
-    return user.role == Role.SECRETARY and meeting is not None and meeting.organiser_id == user.id
+    return access.may_see_conference(user, meeting)
 
 
 def get_run(session: Session, user: User, run_id: int) -> ConferenceRun:
@@ -74,11 +73,12 @@ def list_runs(session: Session, user: User, *, state: str | None = None, start: 
         query = query.where(ConferenceRun.planned_end > start)
     if end is not None:
         query = query.where(ConferenceRun.planned_start < end)
-    if user.role not in OPERATORS:
-        if user.role != Role.SECRETARY:
-            raise Forbidden("this needs the technician, admin or secretary role")
+    if user.role not in access.ANY_ROLE:
+        raise Forbidden("this needs the technician, admin or secretary role")
+    organiser_id = access.followed_organiser(user)
+    if organiser_id is not None:
         query = query.join(Meeting, Meeting.id == ConferenceRun.meeting_id).where(
-            Meeting.organiser_id == user.id)
+            Meeting.organiser_id == organiser_id)
     return list(session.scalars(query))
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from confbridge.alarms.models import Alarm
-from confbridge.auth.models import Role
+from confbridge.auth import access
 from confbridge.booking.models import Meeting, meeting_endpoints
 from confbridge.directory.models import Endpoint, Site
 from confbridge.events import Event
@@ -37,8 +37,12 @@ class Viewer:
     endpoint_ids: set[int] = field(default_factory=set)
 
     @property
+    def id(self) -> int:
+        return self.user_id
+
+    @property
     def sees_all(self) -> bool:
-        return self.role in (Role.ADMIN, Role.TECHNICIAN)
+        return access.sees_everything(self)
 
     def can_see(self, event: Event) -> bool:
         if self.sees_all:
@@ -65,7 +69,8 @@ def load_viewer(session: Session, user_id: int, role: str) -> Viewer:
     viewer = Viewer(user_id, role)
     if viewer.sees_all:
         return viewer
-    viewer.meeting_ids = set(session.scalars(select(Meeting.id).where(Meeting.organiser_id == user_id)))
+    organiser_id = access.followed_organiser(viewer)
+    viewer.meeting_ids = set(session.scalars(select(Meeting.id).where(Meeting.organiser_id == organiser_id)))
     if viewer.meeting_ids:
         viewer.conference_ids = set(session.scalars(
             select(ConferenceRun.id).where(ConferenceRun.meeting_id.in_(viewer.meeting_ids))))

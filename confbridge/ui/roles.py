@@ -10,11 +10,12 @@ from flask import redirect, request, url_for
 from flask_babel import gettext as _
 
 from confbridge.api.common import optional_user
+from confbridge.auth import access
 from confbridge.errors import Forbidden
 
 F = TypeVar("F", bound=Callable[..., Any])
-SECRETARY_ROLES = ("secretary", "admin")
-ANY_ROLE = ("secretary", "admin", "technician")
+SECRETARY_ROLES = access.BOOKERS
+ANY_ROLE = access.ANY_ROLE
 
 
 def role_label(role: str) -> str:

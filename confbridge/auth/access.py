@@ -1,0 +1,82 @@
+"""Who may do and see what: the role groups and the visibility rules, written once.
+
+Every place that decides access (booking, the launch engine, the alarms view, the invitations view, the
+live snapshot and its event filter, the pages) asks these functions.  The rule in one sentence:
+administrators and technicians see every meeting, conference and alarm; a secretary sees and edits only
+the meetings she organises (and their conferences and alarms); only administrators and secretaries book.
+
+Functions take anything with ``role``/``id`` (a ``User``, the live server's ``Viewer``) and anything with
+``organiser_id`` (a ``Meeting``), so ``auth`` needs no other feature package (no package cycle).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from confbridge.auth.models import Role
+
+BOOKERS: tuple[Role, ...] = (Role.ADMIN, Role.SECRETARY)
+"""May book, change and cancel meetings (a secretary only her own)."""
+OPERATORS: tuple[Role, ...] = (Role.ADMIN, Role.TECHNICIAN)
+"""Run conferences, acknowledge alarms, and see every meeting, conference and alarm."""
+ANY_ROLE: tuple[Role, ...] = (Role.ADMIN, Role.SECRETARY, Role.TECHNICIAN)
+"""Every signed-in role."""
+
+
+class HasRole(Protocol):
+    @property
+    def role(self) -> str: ...
+
+
+class Person(HasRole, Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+class Organised(Protocol):
+    @property
+    def organiser_id(self) -> int | None: ...
+
+
+def sees_everything(user: HasRole) -> bool:
+    """Administrators and technicians see every meeting, conference and alarm."""
+    return user.role in OPERATORS
+
+
+def may_book(user: HasRole) -> bool:
+    return user.role in BOOKERS
+
+
+def may_operate(user: HasRole) -> bool:
+    """Start, end, extend conferences; mute or redial participants; acknowledge alarms."""
+    return user.role in OPERATORS
+
+
+def may_see_meeting(user: Person, meeting: Organised | None) -> bool:
+    """Operators see every meeting; a secretary the ones she organises."""
+    if sees_everything(user):
+        return True
+    return user.role == Role.SECRETARY and meeting is not None and meeting.organiser_id == user.id
+
+
+def may_edit_meeting(user: Person, meeting: Organised) -> bool:
+    """An administrator, or the secretary who organises it (technicians never edit bookings)."""
+    return user.role == Role.ADMIN or (user.role == Role.SECRETARY and meeting.organiser_id == user.id)
+
+
+def may_see_conference(user: Person, meeting: Organised | None) -> bool:
+    """A conference run is visible to whoever may see its meeting (runs without one: operators only)."""
+    return may_see_meeting(user, meeting)
+
+
+def may_see_alarm(user: Person, meeting: Organised | None) -> bool:
+    """An alarm about a meeting is visible to whoever may see the meeting; other alarms to operators."""
+    return may_see_meeting(user, meeting)
+
+
+def followed_organiser(user: Person) -> int | None:
+    """For list queries: ``None`` when *user* sees everything, else the organiser id to filter meetings
+    on (a secretary follows her own meetings; any other role follows none, filtered by id -1)."""
+    if sees_everything(user):
+        return None
+    return user.id if user.role == Role.SECRETARY else -1
