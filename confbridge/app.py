@@ -92,9 +92,10 @@ def create_app(settings: Settings, *, engine: Engine | None = None, testing: boo
         "security": [{"bearer": []}],
     })
 
-    from confbridge.api.common import install_request_handling
+    from confbridge.api.common import install_request_handling, install_unit_of_work
 
     install_request_handling(app)
+    install_unit_of_work(app)
     from confbridge.health import init_app as install_health
 
     install_health(app)  # /healthz, /readyz, /metrics and the request-duration histogram

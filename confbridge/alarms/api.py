@@ -15,10 +15,11 @@ from marshmallow import Schema, fields, validate
 
 from confbridge.alarms import service
 from confbridge.alarms.models import ALARM_KINDS, Alarm
-from confbridge.api.common import commit, current_user, db, roles_required
+from confbridge.api.common import db
 from confbridge.api.validators import ROW_ID
 from confbridge.audit.models import record
 from confbridge.auth import access
+from confbridge.auth.web import current_user, roles_required
 from confbridge.errors import NotFound
 
 blp = Blueprint("api_alarms", __name__, url_prefix="/api/v1/alarms",
@@ -54,5 +55,4 @@ def ack_alarm(alarm_id: int) -> ResponseReturnValue:
         raise NotFound(f"alarm {alarm_id} not found")
     alarm = service.acknowledge(session, alarm_id, user.id)
     record(session, user.id, "alarm.ack", "alarm", alarm.id, kind=alarm.kind)
-    commit()
     return jsonify(alarm.as_dict())

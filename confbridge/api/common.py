@@ -1,7 +1,13 @@
-"""What every REST view needs: the request's database session, the caller, role checks, error bodies.
+"""The web plumbing every view shares: the request's database session and its unit of work, settings,
+CSRF, error bodies.  The caller and role checks are ``confbridge.auth.web`` (this module imports no
+feature package).
 
-Views are thin: parse (marshmallow schema), call one service function, ``commit()``, serialise.
-Events queued by services are published by the commit (see ``confbridge.events``).
+Views are thin: parse (marshmallow schema), call one service function, serialise.  They never commit:
+:func:`install_unit_of_work` commits the request's session once the view returned a successful answer to
+an unsafe request (POST, PUT, PATCH, DELETE) and rolls back otherwise (errors, every GET).  Events
+queued by services are published by that commit (see ``confbridge.events``).  The one deliberate
+exception is the launch engine (``launch/service.py``, ``launch/steps.py``): it commits mid-request so a
+decision is durable before the bridge hears of it, and later changes are committed by the boundary.
 
 Authentication: ``Authorization: Bearer <token>`` (API tokens), or the signed-in browser session (the
 web pages' own JavaScript); session-authenticated unsafe requests must carry the CSRF token
@@ -10,10 +16,9 @@ web pages' own JavaScript); session-authenticated unsafe requests must carry the
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, jsonify, request, session
 from flask.typing import ResponseReturnValue
@@ -23,8 +28,7 @@ from werkzeug.exceptions import HTTPException, UnprocessableEntity
 from werkzeug.routing import IntegerConverter, Map
 
 from confbridge.api.validators import DB_INT_MAX
-from confbridge.auth.models import User
-from confbridge.errors import DomainError, Forbidden, Unauthorized
+from confbridge.errors import DomainError
 from confbridge.i18n import negotiate
 from confbridge.public_urls import live_connect_sources
 from confbridge.settings import Settings
@@ -48,70 +52,12 @@ def db() -> Session:
     return session
 
 
-def commit() -> None:
-    db().commit()
-
-
-def _bearer_token() -> str | None:
+def bearer_token() -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
     return None
-
-
-def _load_user() -> User | None:
-    if "user" in g:
-        return cast(User | None, g.user)
-    from confbridge.auth.service import resolve_token
-
-    user: User | None = None
-    token = _bearer_token()
-    if token is not None:
-        user, _row = resolve_token(db(), token, "api")
-        g.auth_via = "token"
-    else:
-        user_id = session.get("user_id")
-        if user_id is not None:
-            candidate = db().get(User, user_id)
-            if (
-                candidate is not None and candidate.active
-                and session.get("cv") == candidate.credentials_version
-            ):
-                user = candidate
-                g.auth_via = "session"
-    g.user = user
-    return user
-
-
-def current_user() -> User:
-    user = _load_user()
-    if user is None:
-        raise Unauthorized("authentication required")
-    return user
-
-
-def optional_user() -> User | None:
-    try:
-        return _load_user()
-    except DomainError:
-        return None
-
-
-def roles_required(*roles: str) -> Callable[[F], F]:
-    """Allow the view to callers holding one of *roles* (any signed-in user when none given)."""
-
-    def decorate(view: F) -> F:
-        @functools.wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            user = current_user()
-            if roles and user.role not in roles:
-                raise Forbidden(f"this action needs the role {' or '.join(roles)}")
-            return view(*args, **kwargs)
-
-        return cast(F, wrapper)
-
-    return decorate
 
 
 def _error_response(exc: DomainError) -> ResponseReturnValue:
@@ -152,6 +98,25 @@ class RowIdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+def install_unit_of_work(app: Flask) -> None:
+    """One unit of work per request: commit after a successful unsafe request, else roll back.
+
+    Runs after the view (``after_request``), before the session is closed at teardown; a failing
+    commit (a constraint, a lost connection) becomes the error answer instead of a false success.
+    """
+
+    @app.after_request
+    def _commit_or_roll_back(response: Any) -> Any:
+        session_ = g.get("db")
+        if session_ is None:
+            return response
+        if request.method in UNSAFE_METHODS and response.status_code < 400:
+            session_.commit()
+        else:
+            session_.rollback()
+        return response
+
+
 def install_request_handling(app: Flask) -> None:
     # Before any blueprint is registered: the rules pick their converters when they are added.
     app.url_map.converters["int"] = RowIdConverter
@@ -159,7 +124,7 @@ def install_request_handling(app: Flask) -> None:
 
     @app.before_request
     def _csrf_for_sessions() -> None:
-        if request.method not in UNSAFE_METHODS or _bearer_token() is not None:
+        if request.method not in UNSAFE_METHODS or bearer_token() is not None:
             return
         # An API call without the session's user carries no ambient credential to forge (it is
         # anonymous, or brings its credentials in the body, like POST /api/v1/auth/token).

@@ -15,11 +15,11 @@ from typing import Protocol
 
 from confbridge.auth.models import Role
 
-BOOKERS: tuple[Role, ...] = (Role.ADMIN, Role.SECRETARY)
+BOOKERS: tuple[Role, ...] = (Role.SECRETARY, Role.ADMIN)
 """May book, change and cancel meetings (a secretary only her own)."""
 OPERATORS: tuple[Role, ...] = (Role.ADMIN, Role.TECHNICIAN)
 """Run conferences, acknowledge alarms, and see every meeting, conference and alarm."""
-ANY_ROLE: tuple[Role, ...] = (Role.ADMIN, Role.SECRETARY, Role.TECHNICIAN)
+ANY_ROLE: tuple[Role, ...] = (Role.SECRETARY, Role.ADMIN, Role.TECHNICIAN)
 """Every signed-in role."""
 
 

@@ -10,10 +10,11 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from confbridge.api.common import commit, current_user, db, get_settings, roles_required
+from confbridge.api.common import db, get_settings
 from confbridge.auth import service
 from confbridge.auth.models import Role, User
 from confbridge.auth.ratelimit import login_limiter
+from confbridge.auth.web import current_user, roles_required
 
 blp = Blueprint("api_auth", __name__, url_prefix="/api/v1", description="Tokens and users")
 
@@ -64,7 +65,6 @@ def token(data: dict[str, Any]) -> Any:
         login_limiter.failed(data["username"], request.remote_addr or "")
         raise
     raw, row = service.issue_token(session, user, hours=get_settings().web.api_token_hours)
-    commit()
     return {"token": raw, "expires_at": row.expires_at.isoformat() if row.expires_at else None,
             "role": user.role}
 
@@ -87,7 +87,6 @@ def list_users() -> ResponseReturnValue:
 def create_user(data: dict[str, Any]) -> ResponseReturnValue:
     user = service.create_user(db(), data["username"], data["password"], data["role"], email=data["email"],
                                display_name=data["display_name"], actor_id=current_user().id)
-    commit()
     return jsonify(user_dict(user)), 201
 
 
@@ -97,5 +96,4 @@ def create_user(data: dict[str, Any]) -> ResponseReturnValue:
 def patch_user(data: dict[str, Any], username: str) -> ResponseReturnValue:
     session = db()
     user = service.update_user(session, service.get_user(session, username), data, current_user().id)
-    commit()
     return jsonify(user_dict(user))

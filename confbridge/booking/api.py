@@ -10,8 +10,9 @@ from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
 
-from confbridge.api.common import commit, current_user, db, get_settings, roles_required
+from confbridge.api.common import db, get_settings
 from confbridge.auth import access
+from confbridge.auth.web import current_user, roles_required
 from confbridge.booking import service
 from confbridge.booking.conflicts import busy_intervals
 from confbridge.booking.schemas import (
@@ -45,10 +46,11 @@ def _changes(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _commit_booking() -> None:
-    """Commit; the PostgreSQL exclusion constraint is the last guard against a racing double booking."""
+def _flush_booking() -> None:
+    """Flush now (the request boundary commits): the PostgreSQL exclusion constraint, checked on
+    insert, is the last guard against a racing double booking and must answer 409, not 500."""
     try:
-        commit()
+        db().flush()
     except IntegrityError as exc:
         db().rollback()
         if "ex_endpoint_slots_no_overlap" in str(exc.orig):
@@ -74,7 +76,7 @@ def _parse_occurrence(value: str) -> datetime:
 def create_meeting(data: dict[str, Any]) -> Any:
     """Book a meeting (one-off or series). 409 names every conflict."""
     meeting = service.create_meeting(db(), get_settings(), current_user(), _input(data))
-    _commit_booking()
+    _flush_booking()
     return meeting_dict(meeting)
 
 
@@ -123,7 +125,7 @@ def patch_meeting(data: dict[str, Any], meeting_id: int) -> Any:
     session = db()
     meeting = service.update_meeting(session, get_settings(), current_user(),
                                      service.get_meeting(session, meeting_id), _changes(data))
-    _commit_booking()
+    _flush_booking()
     return meeting_dict(meeting)
 
 
@@ -134,7 +136,6 @@ def delete_meeting(meeting_id: int) -> Any:
     """Cancel the meeting (the record is kept, status `cancelled`)."""
     session = db()
     meeting = service.cancel_meeting(session, get_settings(), current_user(), service.get_meeting(session, meeting_id))
-    commit()
     return meeting_dict(meeting)
 
 
@@ -150,7 +151,7 @@ def patch_occurrence(data: dict[str, Any], meeting_id: int, occurrence_start: st
         _parse_occurrence(occurrence_start),
         service.OccurrenceChange(start=data.get("start"), end=data.get("end")), data["scope"],
     )
-    _commit_booking()
+    _flush_booking()
     return meeting_dict(meeting)
 
 
@@ -165,7 +166,6 @@ def delete_occurrence(query: dict[str, Any], meeting_id: int, occurrence_start: 
         session, get_settings(), current_user(), service.get_meeting(session, meeting_id),
         _parse_occurrence(occurrence_start), query["scope"],
     )
-    commit()
     return meeting_dict(meeting)
 
 

@@ -9,9 +9,10 @@ from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from confbridge.api.common import commit, current_user, db, roles_required
+from confbridge.api.common import db
 from confbridge.auth import access
 from confbridge.auth.models import Role
+from confbridge.auth.web import current_user, roles_required
 from confbridge.directory import service
 
 blp = Blueprint("api_endpoints", __name__, url_prefix="/api/v1", description="Endpoints (điểm cầu)")
@@ -51,7 +52,6 @@ def list_endpoints() -> Any:
 @blp.response(201, EndpointSchema)
 def create_endpoint(data: dict[str, Any]) -> Any:
     endpoint = service.create_endpoint(db(), data, current_user().id)
-    commit()
     return service.endpoint_dict(endpoint)
 
 
@@ -69,7 +69,6 @@ def get_endpoint(endpoint_id: int) -> Any:
 def patch_endpoint(data: dict[str, Any], endpoint_id: int) -> Any:
     session = db()
     endpoint = service.update_endpoint(session, service.get_endpoint(session, endpoint_id), data, current_user().id)
-    commit()
     return service.endpoint_dict(endpoint)
 
 
@@ -79,5 +78,4 @@ def delete_endpoint(endpoint_id: int) -> ResponseReturnValue:
     """Disable the endpoint: it stays in the history of past meetings but cannot be booked."""
     session = db()
     endpoint = service.disable_endpoint(session, service.get_endpoint(session, endpoint_id), current_user().id)
-    commit()
     return jsonify(service.endpoint_dict(endpoint))

@@ -14,10 +14,11 @@ from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from confbridge.api.common import commit, current_user, db, get_settings, roles_required
+from confbridge.api.common import db, get_settings
 from confbridge.api.validators import ROW_ID
 from confbridge.auth import access
 from confbridge.auth.models import ApiToken
+from confbridge.auth.web import current_user, roles_required
 from confbridge.booking.models import Meeting, MeetingStatus
 from confbridge.errors import Forbidden, NotFound
 from confbridge.invites import ics, subscriptions
@@ -88,7 +89,6 @@ def create_feed(data: dict[str, Any]) -> ResponseReturnValue:
                                            username=data["username"])
     feed = FeedTarget.of(row)
     body = {**_feed_dict(row), "token": token, "url": feed_url(feed, token)}
-    commit()
     return jsonify(body), 201
 
 
@@ -105,5 +105,4 @@ def list_feeds() -> ResponseReturnValue:
 def revoke_feed(feed_id: int) -> ResponseReturnValue:
     """Revoke a feed token: its URL answers 404 from now on."""
     subscriptions.revoke_feed(db(), current_user(), feed_id)
-    commit()
     return "", 204

@@ -12,8 +12,9 @@ from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 
-from confbridge.api.common import commit, current_user, db, get_settings, roles_required
+from confbridge.api.common import db, get_settings
 from confbridge.auth.models import Role
+from confbridge.auth.web import current_user, roles_required
 from confbridge.errors import InvalidInput
 from confbridge.launch import service
 from confbridge.launch.schemas import ConferenceQuerySchema, ExtendSchema, MuteSchema
@@ -81,7 +82,6 @@ def extend_conference(data: dict[str, Any], run_id: int) -> ResponseReturnValue:
     """Extend a live conference by N minutes; 409 names the endpoint or bridge needed elsewhere."""
     session = db()
     run = service.extend(session, get_settings(), current_user(), run_id, data["minutes"])
-    commit()
     return jsonify(service.run_dict(session, run))
 
 
@@ -91,5 +91,4 @@ def end_conference(run_id: int) -> ResponseReturnValue:
     """End now: the scheduler hangs everyone up and destroys the conference within a second."""
     session = db()
     run = service.end_now(session, current_user(), run_id)
-    commit()
     return jsonify(service.run_dict(session, run)), 202

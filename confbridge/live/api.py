@@ -7,7 +7,8 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from confbridge.api.common import commit, current_user, db, get_settings, roles_required
+from confbridge.api.common import db, get_settings
+from confbridge.auth.web import current_user, roles_required
 from confbridge.live.tokens import issue_live_token
 from confbridge.public_urls import live_url
 
@@ -33,6 +34,5 @@ def create_live_token() -> dict[str, Any]:
     user = current_user()
     settings = get_settings()
     token, expires_at = issue_live_token(db(), user, settings.live)
-    commit()
     return {"token": token, "expires_at": expires_at,
             "url": live_url(settings)}

@@ -11,9 +11,10 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from confbridge.api.common import commit, current_user, db, get_settings
+from confbridge.api.common import db, get_settings
 from confbridge.auth.models import Role, User
 from confbridge.auth.service import create_user, set_password, update_user
+from confbridge.auth.web import current_user
 from confbridge.directory import service as directory
 from confbridge.errors import Conflict, InvalidInput, NotFound
 from confbridge.ui.roles import page_roles
@@ -74,7 +75,6 @@ def _endpoint_form(endpoint: Any | None) -> ResponseReturnValue:
             if stray or not errors:
                 errors["form"] = "; ".join(stray) or exc.message
         else:
-            commit()
             flash(_("Đã lưu điểm cầu “%(name)s”.", name=endpoint.name), "success")
             return redirect(url_for("admin.endpoints"))
     sites = sorted({e.site.name for e in directory.list_endpoints(db())})
@@ -105,7 +105,6 @@ def endpoint_enabled(endpoint_id: int) -> ResponseReturnValue:
         directory.disable_endpoint(db(), endpoint, current_user().id)
         flash(_("Đã ngừng sử dụng điểm cầu “%(name)s”; điểm cầu không còn được chọn khi đặt lịch mới.",
                 name=endpoint.name), "success")
-    commit()
     return redirect(url_for("admin.endpoints"))
 
 
@@ -132,8 +131,6 @@ def endpoint_import() -> ResponseReturnValue:
                 except InvalidInput as exc:
                     db().rollback()
                     error = _("Tệp CSV thiếu cột: %(cols)s", cols=exc.fields.get("file", exc.message))
-                else:
-                    commit()
         status = 422 if error else 200
     else:
         status = 200
@@ -199,7 +196,6 @@ def users() -> ResponseReturnValue:
             db().rollback()
             errors = {"username": _("Tên đăng nhập đã tồn tại.")}
         else:
-            commit()
             flash(_("Đã tạo tài khoản “%(name)s”.", name=values["username"]), "success")
             return redirect(url_for("admin.users"))
     rows = list(db().scalars(select(User).order_by(User.username)))
@@ -233,6 +229,5 @@ def user_update(user_id: int) -> ResponseReturnValue:
             db().rollback()
             flash(_("Mật khẩu cần ít nhất 10 ký tự."), "error")
             return redirect(url_for("admin.users"))
-    commit()
     flash(_("Đã cập nhật tài khoản “%(name)s”.", name=user.username), "success")
     return redirect(url_for("admin.users"))

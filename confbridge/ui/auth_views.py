@@ -6,8 +6,9 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from confbridge.api.common import commit, current_user, db, optional_user
+from confbridge.api.common import db
 from confbridge.auth.service import authenticate, change_password
+from confbridge.auth.web import current_user, optional_user
 from confbridge.errors import InvalidInput, Unauthorized
 from confbridge.ui.i18n import LOCALES
 from confbridge.ui.ratelimit import LoginLimiter
@@ -46,7 +47,6 @@ def login() -> ResponseReturnValue:
         limiter.hit(username, address)
         message = _("Sai tên đăng nhập hoặc mật khẩu.")
         return render_template("auth/login.html", next_url=next_url, username=username, error=message), 401
-    commit()  # a rehashed password
     limiter.reset(username, address)
     chosen_locale = session.get("locale")
     session.clear()  # a new session on sign-in: no fixation
@@ -90,7 +90,6 @@ def password() -> ResponseReturnValue:
                 errors["new_password"] = _("Mật khẩu mới cần ít nhất 10 ký tự.")
     if errors:
         return render_template("auth/password.html", errors=errors), 422
-    commit()
     session["cv"] = user.credentials_version  # this browser stays signed in; every other one is out
     flash(_("Đã đổi mật khẩu. Các phiên đăng nhập khác đã bị đăng xuất."), "success")
     return redirect(url_for("home"))
@@ -105,7 +104,6 @@ def language() -> ResponseReturnValue:
         user = optional_user()
         if user is not None:
             user.locale = code
-            commit()
     target = safe_next(request.form.get("next")) or url_for("home")
     return redirect(target)
 
@@ -126,6 +124,5 @@ def timezone() -> ResponseReturnValue:
             flash(_("Múi giờ không hợp lệ: %(zone)s", zone=zone), "error")
             return redirect(url_for("auth.password"))
         user.timezone = zone
-    commit()
     flash(_("Đã lưu múi giờ."), "success")
     return redirect(url_for("auth.password"))

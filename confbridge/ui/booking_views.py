@@ -16,7 +16,8 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from confbridge.api.common import commit, current_user, db, get_settings
+from confbridge.api.common import db, get_settings
+from confbridge.auth.web import current_user
 from confbridge.booking import service
 from confbridge.booking.describe import describe_meeting, describe_series
 from confbridge.booking.models import Meeting, Occurrence, OccurrenceStatus
@@ -125,7 +126,6 @@ def _save_or_recheck(bf: BookingForm, meeting: Meeting | None) -> ResponseReturn
         db().rollback()
         bf.errors.update(service_errors(exc.errors))
         return _render_form(bf, meeting, status=422)
-    commit()
     n = sum(1 for o in saved.occurrences if o.status == OccurrenceStatus.PLANNED)
     flash(_("Đã lưu lịch “%(title)s” (%(count)d buổi).", title=saved.title, count=n), "success")
     return redirect(url_for("booking.meeting", meeting_id=saved.id))
@@ -278,7 +278,6 @@ def edit_occurrence(meeting_id: int, occ_key: str) -> ResponseReturnValue:
                 db().rollback()
                 errors.update(service_errors(exc.errors))
             else:
-                commit()
                 flash(_("Đã cập nhật buổi họp."), "success")
                 return redirect(url_for("booking.meeting", meeting_id=saved.id))
     status = 409 if conflicts else 422 if errors else 200
@@ -294,7 +293,6 @@ def cancel_occurrence(meeting_id: int, occ_key: str) -> ResponseReturnValue:
     if request.method == "POST":
         scope = "following" if request.form.get("scope") == "following" else "this"
         service.cancel_occurrence(db(), get_settings(), current_user(), m, occ.original_start, scope)  # type: ignore[arg-type]
-        commit()
         when = occ.start.astimezone(user_zone())
         flash(_("Đã hủy buổi họp ngày %(date)s. Thư báo hủy sẽ được gửi tới %(count)d người được mời.",
                 date=f"{when:%d/%m/%Y}", count=len(m.attendees)), "success")
@@ -309,7 +307,6 @@ def cancel(meeting_id: int) -> ResponseReturnValue:
     m = _editable(meeting_id)
     if request.method == "POST":
         service.cancel_meeting(db(), get_settings(), current_user(), m)
-        commit()
         flash(_("Đã hủy toàn bộ lịch “%(title)s”. Thư báo hủy sẽ được gửi tới %(count)d người được mời.",
                 title=m.title, count=len(m.attendees)), "success")
         return redirect(url_for("booking.meeting", meeting_id=m.id))

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import session
 
-from confbridge.api.common import get_settings, optional_user
+from confbridge.api.common import get_settings
+from confbridge.auth.web import optional_user
 from confbridge.i18n import DEFAULT_LOCALE, LOCALE_NAMES, LOCALES, compile_catalogues
 
 log = logging.getLogger(__name__)

@@ -9,8 +9,8 @@ from typing import Any, TypeVar, cast
 from flask import redirect, request, url_for
 from flask_babel import gettext as _
 
-from confbridge.api.common import optional_user
 from confbridge.auth import access
+from confbridge.auth.web import optional_user
 from confbridge.errors import Forbidden
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -7,7 +7,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from confbridge.api.common import commit, current_user, db
+from confbridge.api.common import db
+from confbridge.auth.web import current_user
 from confbridge.directory.models import Endpoint
 from confbridge.directory.service import list_endpoints
 from confbridge.errors import InvalidInput
@@ -63,7 +64,6 @@ def create() -> ResponseReturnValue:
     url = feed_url(feed, token)
     endpoint = db().get(Endpoint, int(feed.target)) if feed.kind == "endpoint" else None
     name = endpoint.name if endpoint is not None else _("Lịch họp của tôi")
-    commit()
     return _render(created={"https": url, "webcal": webcal(url), "name": name})
 
 
@@ -71,6 +71,5 @@ def create() -> ResponseReturnValue:
 @page_roles(*ANY_ROLE)
 def revoke(feed_id: int) -> ResponseReturnValue:
     subscriptions.revoke_feed(db(), current_user(), feed_id)
-    commit()
     flash(_("Đã thu hồi liên kết. Lịch đăng ký bằng liên kết này sẽ không cập nhật nữa."), "success")
     return redirect(url_for("subscribe.page"))

@@ -9,8 +9,9 @@ from flask.typing import ResponseReturnValue
 from flask_babel import Babel
 from werkzeug.exceptions import HTTPException
 
-from confbridge.api.common import get_settings, optional_user
+from confbridge.api.common import get_settings
 from confbridge.app import WEB_ROOT
+from confbridge.auth.web import optional_user
 from confbridge.errors import DomainError
 from confbridge.ui import format as fmt
 from confbridge.ui.i18n import LOCALE_NAMES, compile_catalogues, select_locale, select_timezone
