@@ -3,7 +3,7 @@
 The emulator (a real subprocess on loopback) adds 150 ms to every API call and allows 4 concurrent
 requests, like a busy MCU.  The floor is ``calls × 0.15 s ÷ 4``; the goal is total/floor ≤ 1.2.
 
-    /work/venv/bin/python bench/bridge_calls.py [--latency-ms 150] [--conferences 40] [--participants 200]
+    .venv/bin/python bench/bridge_calls.py [--latency-ms 150] [--conferences 40] [--participants 200]
 """
 
 from __future__ import annotations

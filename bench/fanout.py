@@ -23,6 +23,7 @@ import json
 import multiprocessing as mp
 import os
 import random
+import shutil
 import socket
 import statistics
 import subprocess
@@ -30,6 +31,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +46,24 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@dataclass
+class RedisServer:
+    url: str
+    proc: subprocess.Popen[bytes]
+
+
+def start_redis() -> RedisServer:
+    """A throwaway redis-server on 127.0.0.1 (Debian package ``redis-server``); no test helpers needed."""
+    server = shutil.which("redis-server")
+    if not server:
+        raise SystemExit("redis-server not found (apt-get install redis-server)")
+    port = free_port()
+    proc = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(port, proc, timeout=15)
+    return RedisServer(f"redis://127.0.0.1:{port}/0", proc)
 
 
 def wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
@@ -362,8 +382,6 @@ def main() -> None:
     if args.baseline_server:
         baseline_server(int(args.baseline_server[0]), args.baseline_server[1])
         return
-
-    from tests.services import start_redis
 
     tmp = Path(tempfile.mkdtemp(prefix="confbridge-fanout-"))
     print(f"setup: {args.endpoints} endpoints, {args.clients} clients, {args.rate} changes/s for "
