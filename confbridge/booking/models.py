@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -170,8 +169,3 @@ class EndpointSlot(Base):
     window_end: Mapped[datetime] = mapped_column(UTCDateTime)
 
     occurrence: Mapped[Occurrence] = relationship(back_populates="slots")
-
-
-def meeting_summary(meeting: Meeting) -> dict[str, Any]:
-    """A few fields for audit details and error messages."""
-    return {"title": meeting.title, "start": meeting.start.isoformat(), "rrule": meeting.rrule}

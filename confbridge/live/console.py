@@ -16,6 +16,7 @@ from flask.typing import ResponseReturnValue
 from confbridge.api.common import get_settings
 from confbridge.monitor.status import LABELS
 from confbridge.public_urls import live_url
+from confbridge.ui.i18n import select_locale
 from confbridge.ui.roles import page_roles
 
 bp = Blueprint("console", __name__)
@@ -62,12 +63,7 @@ STRINGS: dict[str, dict[str, str]] = {
 
 
 def _locale() -> str:
-    try:
-        from confbridge.ui.i18n import select_locale
-
-        code = select_locale()
-    except Exception:  # the UI package may be absent in an API-only deployment
-        code = "vi"
+    code = select_locale()
     return code if code in STRINGS else "vi"
 
 

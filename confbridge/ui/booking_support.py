@@ -19,6 +19,7 @@ from confbridge.booking.models import Attendee, Meeting, Occurrence
 from confbridge.booking.validation import MeetingInput
 from confbridge.directory.models import Endpoint
 from confbridge.directory.service import list_endpoints
+from confbridge.invites.mail import bodies, subject_for
 from confbridge.settings import Settings
 from confbridge.ui.format import fmt_weekday
 
@@ -96,11 +97,7 @@ def preview_starts(start: datetime, zone: ZoneInfo, rule: str | None, exdates: l
 
 def invitation_preview(meeting: Meeting, settings: Settings, kind: str = "invitation",
                        occurrence: Occurrence | None = None) -> tuple[str, str] | None:
-    """(subject, plain text) of the e-mail the attendees receive, when the invitations module is here."""
-    try:
-        from confbridge.invites.mail import bodies, subject_for
-    except ImportError:  # the invitations feature is optional
-        return None
+    """(subject, plain text) of the e-mail the attendees receive."""
     try:
         plain, _html = bodies(kind, meeting, settings.mail, occurrence)
         return subject_for(kind, meeting), plain

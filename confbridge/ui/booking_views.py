@@ -16,6 +16,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from confbridge import clock
 from confbridge.api.common import db, get_settings
 from confbridge.auth.web import current_user
 from confbridge.booking import service
@@ -24,7 +25,8 @@ from confbridge.booking.models import Meeting, Occurrence, OccurrenceStatus
 from confbridge.booking.validation import check_duration
 from confbridge.errors import FieldError, Forbidden, InvalidInput, NotFound
 from confbridge.ui import booking_support as support
-from confbridge.ui.format import parse_date, parse_time
+from confbridge.ui.calendar_views import live_occurrence_ids
+from confbridge.ui.format import fmt_weekday, parse_date, parse_time
 from confbridge.ui.forms import (
     DURATION_CHOICES,
     BookingForm,
@@ -187,8 +189,6 @@ def _summary(bf: BookingForm) -> str:
 
 
 def _weekday(value: datetime) -> str:
-    from confbridge.ui.format import fmt_weekday
-
     return fmt_weekday(value.date())
 
 
@@ -197,8 +197,6 @@ def _weekday(value: datetime) -> str:
 def meeting(meeting_id: int) -> ResponseReturnValue:
     m = _get_meeting(meeting_id)
     user = current_user()
-    from confbridge.ui.calendar_views import live_occurrence_ids
-
     live = live_occurrence_ids(db(), [o.id for o in m.occurrences])
     zone = ZoneInfo(m.timezone)
     return render_template(
@@ -210,8 +208,6 @@ def meeting(meeting_id: int) -> ResponseReturnValue:
 
 
 def _now() -> datetime:
-    from confbridge import clock
-
     return clock.now()
 
 

@@ -18,6 +18,7 @@ from confbridge.booking.conflicts import busy_intervals
 from confbridge.booking.service import list_occurrences
 from confbridge.directory.models import Site
 from confbridge.directory.service import list_endpoints
+from confbridge.launch.models import ACTIVE_STATES, ConferenceRun
 from confbridge.ui.format import parse_date
 from confbridge.ui.i18n import user_zone
 from confbridge.ui.roles import ANY_ROLE, SECRETARY_ROLES, page_roles
@@ -29,10 +30,6 @@ SLOT_MINUTES = 15
 def live_occurrence_ids(session: Session, occurrence_ids: list[int]) -> set[int]:
     """Occurrences whose conference run is live right now (the launch engine's state)."""
     if not occurrence_ids:
-        return set()
-    try:
-        from confbridge.launch.models import ACTIVE_STATES, ConferenceRun
-    except ImportError:  # the launch engine is optional for the calendar
         return set()
     rows = session.scalars(select(ConferenceRun.occurrence_id).where(
         ConferenceRun.occurrence_id.in_(occurrence_ids), ConferenceRun.state.in_(list(ACTIVE_STATES))))
