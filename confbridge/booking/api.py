@@ -91,8 +91,7 @@ def check_meeting(data: dict[str, Any]) -> ResponseReturnValue:
     return jsonify({
         "ok": not conflicts and not capacity,
         "conflicts": [c.as_dict() for c in conflicts],
-        "capacity": [{"bridge_name": p.bridge_name, "in_use": p.in_use, "requested": p.requested,
-                      "ports": p.ports, "window_start": p.window.start.isoformat()} for p in capacity],
+        "capacity": [p.as_dict(get_settings().zone) for p in capacity],
         "next_free_start": suggestion.isoformat() if suggestion else None,
     })
 

@@ -201,6 +201,14 @@ class CapacityProblem:
             f"{ws:%H:%M} on {ws:%d/%m/%Y} and {self.requested} more are requested"
         )
 
+    def as_dict(self, zone: ZoneInfo) -> dict[str, object]:
+        """The one JSON shape of a capacity problem (409 bodies and the dry run alike)."""
+        return {
+            "bridge_name": self.bridge_name, "window_start": self.window.start.isoformat(),
+            "window_end": self.window.end.isoformat(), "in_use": self.in_use, "requested": self.requested,
+            "ports": self.ports, "message": self.describe(zone),
+        }
+
 
 def check_capacity(
     session: Session, settings: Settings, bridge_name: str | None, windows: Sequence[Window],

@@ -54,12 +54,7 @@ class BookingConflict(Conflict):
         super().__init__(
             message,
             conflicts=[c.as_dict() for c in conflicts],
-            capacity=[
-                {"bridge_name": p.bridge_name, "window_start": p.window.start.isoformat(),
-                 "window_end": p.window.end.isoformat(), "in_use": p.in_use, "requested": p.requested,
-                 "ports": p.ports, "message": p.describe(zone)}
-                for p in capacity
-            ],
+            capacity=[p.as_dict(zone) for p in capacity],
         )
         self.conflicts = conflicts
         self.capacity = capacity
