@@ -4,7 +4,7 @@ Every call carries ``authenticationUser``/``authenticationPassword`` (the device
 password is read from the environment variable or file named in the bridge settings at construction
 and is never logged or put into an error message.
 
-Idempotency (reference R.4): conferences and participants are created under deterministic names
+Idempotency: conferences and participants are created under deterministic names
 (``confbridge.bridges.naming``).  A "duplicate" fault is answered by reading the object back and
 adopting it when it is ours; "no such …" on destroy/remove/hangup means done.  Because of that every
 call this driver makes may safely be repeated, so transient failures *and* ambiguous ones (timeout after
@@ -54,7 +54,7 @@ OUR_TAG = "confbridge"  # put in a conference's description so it can be recogni
 MAX_PAGES = 1000  # guard against a device that never stops paging (CESNET does the same)
 _SCOPE = ["currentState", "configuredState"]
 
-# MCU disconnectReason -> normalised reason (reference §1.7); anything else is "other".
+# MCU disconnectReason -> normalised reason (the API guide's values); anything else is "other".
 _REASONS: dict[str, DisconnectReason] = {
     "busy": "busy",
     "noAnswer": "no_answer",
@@ -113,7 +113,7 @@ class CiscoMcuDriver:
                 return self._transport.call(method, params)
             except xmlrpc.client.Fault as fault:
                 error = error_for_fault(fault.faultCode, str(fault.faultString), method)
-                # 201 "operation failed" is ambiguous: retried once, then fatal (reference R.3).
+                # 201 "operation failed" is ambiguous: retried once, then fatal (see bridges.faults).
                 if fault.faultCode == OPERATION_FAILED:
                     if failed_201:
                         raise BridgeError(error.message, fault_code=OPERATION_FAILED) from None
@@ -330,7 +330,7 @@ class CiscoMcuDriver:
                   **self._ident(conference, participant_name, protocol), **changes)
 
     def list_participants(self, conference: str | None = None) -> list[ParticipantInfo]:
-        # The device has no conference filter: enumerate everything, filter here (reference §1.4).
+        # The device has no conference filter: enumerate everything, filter here (API guide: enumerate).
         return [
             _participant_info(p)
             for p in self._pages("participant.enumerate", "participants", operationScope=_SCOPE)

@@ -1,8 +1,9 @@
 """Cisco TelePresence MCU fault codes and their normalised errors.
 
-The table follows ``shared/reference/cisco-mcu-api.md`` §1.7 (codes 1–20 and 101–105 verbatim from the
-vendor guides, 17+ cross-checked) and the error model of R.3.  ``FAULT_STRINGS`` are the strings the
-emulator sends; the driver never relies on a string except where the reference says clients do.
+The table follows the fault codes of Cisco's *TelePresence MCU Remote Management API* guide (2.9;
+codes 1–20 and 101–105 verbatim from the vendor guides, 17+ cross-checked) and the driver's error model
+(``confbridge.bridges.base``).  ``FAULT_STRINGS`` are the strings the emulator sends; the driver never
+relies on a string except where the vendor guide says clients do.
 """
 
 from __future__ import annotations

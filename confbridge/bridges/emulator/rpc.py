@@ -83,7 +83,7 @@ class Dispatcher:
         return None
 
     def handle(self, body: bytes) -> bytes:
-        # The limit of concurrent API requests (reference: fault 203 "too many asynchronous requests").
+        # The limit of concurrent API requests (vendor fault 203 "too many asynchronous requests").
         with self.lock:
             if self.stats.in_flight >= self.max_concurrent:
                 if self.over_limit == "fault":
