@@ -14,6 +14,7 @@ from confbridge.api.common import db, get_settings
 from confbridge.auth import service
 from confbridge.auth.models import Role, User
 from confbridge.auth.ratelimit import login_limiter
+from confbridge.auth.serialise import user_dict
 from confbridge.auth.web import current_user, roles_required
 
 blp = Blueprint("api_auth", __name__, url_prefix="/api/v1", description="Tokens and users")
@@ -45,11 +46,6 @@ class UserPatchSchema(Schema):
     active = fields.Boolean()
     locale = fields.String(validate=validate.OneOf(["vi", "en"]))
     timezone = fields.String(allow_none=True)
-
-
-def user_dict(user: User) -> dict[str, Any]:
-    return {"id": user.id, "username": user.username, "email": user.email, "display_name": user.display_name,
-            "role": user.role, "active": user.active, "locale": user.locale, "timezone": user.timezone}
 
 
 @blp.route("/auth/token", methods=["POST"])

@@ -1,4 +1,8 @@
-"""Domain objects → JSON-ready dicts for the API (and pages' JavaScript)."""
+"""Domain objects → JSON-ready dicts for the API (and pages' JavaScript).
+
+The convention of every package: JSON shapes are ``x_dict(...)`` functions in the package's
+``serialise.py``; views call them, services return domain objects.
+"""
 
 from __future__ import annotations
 

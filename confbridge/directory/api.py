@@ -14,6 +14,7 @@ from confbridge.auth import access
 from confbridge.auth.models import Role
 from confbridge.auth.web import current_user, roles_required
 from confbridge.directory import service
+from confbridge.directory.serialise import endpoint_dict
 
 blp = Blueprint("api_endpoints", __name__, url_prefix="/api/v1", description="Endpoints (điểm cầu)")
 
@@ -43,7 +44,7 @@ class EndpointPatchSchema(Schema):
 @roles_required(*access.ANY_ROLE)
 @blp.response(200, EndpointSchema(many=True))
 def list_endpoints() -> Any:
-    return [service.endpoint_dict(e) for e in service.list_endpoints(db())]
+    return [endpoint_dict(e) for e in service.list_endpoints(db())]
 
 
 @blp.route("/endpoints", methods=["POST"])
@@ -52,14 +53,14 @@ def list_endpoints() -> Any:
 @blp.response(201, EndpointSchema)
 def create_endpoint(data: dict[str, Any]) -> Any:
     endpoint = service.create_endpoint(db(), data, current_user().id)
-    return service.endpoint_dict(endpoint)
+    return endpoint_dict(endpoint)
 
 
 @blp.route("/endpoints/<int:endpoint_id>", methods=["GET"])
 @roles_required(*access.ANY_ROLE)
 @blp.response(200, EndpointSchema)
 def get_endpoint(endpoint_id: int) -> Any:
-    return service.endpoint_dict(service.get_endpoint(db(), endpoint_id))
+    return endpoint_dict(service.get_endpoint(db(), endpoint_id))
 
 
 @blp.route("/endpoints/<int:endpoint_id>", methods=["PATCH"])
@@ -69,7 +70,7 @@ def get_endpoint(endpoint_id: int) -> Any:
 def patch_endpoint(data: dict[str, Any], endpoint_id: int) -> Any:
     session = db()
     endpoint = service.update_endpoint(session, service.get_endpoint(session, endpoint_id), data, current_user().id)
-    return service.endpoint_dict(endpoint)
+    return endpoint_dict(endpoint)
 
 
 @blp.route("/endpoints/<int:endpoint_id>", methods=["DELETE"])
@@ -78,4 +79,4 @@ def delete_endpoint(endpoint_id: int) -> ResponseReturnValue:
     """Disable the endpoint: it stays in the history of past meetings but cannot be booked."""
     session = db()
     endpoint = service.disable_endpoint(session, service.get_endpoint(session, endpoint_id), current_user().id)
-    return jsonify(service.endpoint_dict(endpoint))
+    return jsonify(endpoint_dict(endpoint))

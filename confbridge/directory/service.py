@@ -189,11 +189,3 @@ def import_csv(session: Session, text: str, actor_id: int | None) -> ImportRepor
 def import_toml(session: Session, path: Path, actor_id: int | None) -> ImportReport:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     return import_rows(session, list(data.get("endpoints", [])), actor_id, first_row=1)
-
-
-def endpoint_dict(endpoint: Endpoint) -> dict[str, Any]:
-    return {
-        "id": endpoint.id, "name": endpoint.name, "site": endpoint.site.name, "site_id": endpoint.site_id,
-        "kind": endpoint.kind, "protocol": endpoint.protocol, "address": endpoint.address,
-        "seats": endpoint.seats, "enabled": endpoint.enabled,
-    }

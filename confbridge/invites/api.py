@@ -17,13 +17,13 @@ from marshmallow import Schema, fields, validate
 from confbridge.api.common import db, get_settings
 from confbridge.api.validators import ROW_ID
 from confbridge.auth import access
-from confbridge.auth.models import ApiToken
 from confbridge.auth.web import current_user, roles_required
 from confbridge.booking.models import Meeting, MeetingStatus
 from confbridge.errors import Forbidden, NotFound
 from confbridge.invites import ics, subscriptions
 from confbridge.invites.feeds import feed_url
 from confbridge.invites.outbox import messages_for
+from confbridge.invites.serialise import feed_dict
 from confbridge.invites.subscriptions import FeedTarget
 
 blp = Blueprint("api_invites", __name__, url_prefix="/api/v1",
@@ -74,12 +74,6 @@ class FeedRequestSchema(Schema):
     username = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=64))
 
 
-def _feed_dict(row: ApiToken) -> dict[str, Any]:
-    feed = FeedTarget.of(row)
-    return {"id": row.id, "kind": feed.kind, "target": feed.target, "created_at": row.created_at.isoformat(),
-            "revoked": row.revoked, "owner": row.user.username}
-
-
 @blp.route("/feeds", methods=["POST"])
 @roles_required()
 @blp.arguments(FeedRequestSchema)
@@ -88,7 +82,7 @@ def create_feed(data: dict[str, Any]) -> ResponseReturnValue:
     token, row = subscriptions.create_feed(db(), current_user(), data["kind"], endpoint_id=data["endpoint_id"],
                                            username=data["username"])
     feed = FeedTarget.of(row)
-    body = {**_feed_dict(row), "token": token, "url": feed_url(feed, token)}
+    body = {**feed_dict(row), "token": token, "url": feed_url(feed, token)}
     return jsonify(body), 201
 
 
@@ -97,7 +91,7 @@ def create_feed(data: dict[str, Any]) -> ResponseReturnValue:
 def list_feeds() -> ResponseReturnValue:
     """The caller's feed tokens (all of them for an administrator); tokens themselves are not shown."""
     rows = subscriptions.list_feeds(db(), current_user(), everyone=True)
-    return jsonify({"items": [_feed_dict(r) for r in rows]})
+    return jsonify({"items": [feed_dict(r) for r in rows]})
 
 
 @blp.route("/feeds/<int:feed_id>", methods=["DELETE"])

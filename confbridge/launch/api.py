@@ -18,6 +18,7 @@ from confbridge.auth.web import current_user, roles_required
 from confbridge.errors import InvalidInput
 from confbridge.launch import service
 from confbridge.launch.schemas import ConferenceQuerySchema, ExtendSchema, MuteSchema
+from confbridge.launch.serialise import run_dict
 
 blp = Blueprint("api_conferences", __name__, url_prefix="/api/v1/conferences",
                 description="Conferences launched on the bridges (runs, participants, timeline)")
@@ -33,7 +34,7 @@ def list_conferences(query: dict[str, Any]) -> ResponseReturnValue:
     session = db()
     runs = service.list_runs(session, current_user(), state=query["state"], start=query["from_"],
                              end=query["to"])
-    return jsonify([service.run_dict(session, r) for r in runs])
+    return jsonify([run_dict(session, r) for r in runs])
 
 
 @blp.route("/<int:run_id>", methods=["GET"])
@@ -41,7 +42,7 @@ def list_conferences(query: dict[str, Any]) -> ResponseReturnValue:
 def get_conference(run_id: int) -> ResponseReturnValue:
     """One conference with its participants (endpoint_id, state, attempts, reason, audio/video muted)."""
     session = db()
-    return jsonify(service.run_dict(session, service.get_run(session, current_user(), run_id)))
+    return jsonify(run_dict(session, service.get_run(session, current_user(), run_id)))
 
 
 @blp.route("/<int:run_id>/timeline", methods=["GET"])
@@ -82,7 +83,7 @@ def extend_conference(data: dict[str, Any], run_id: int) -> ResponseReturnValue:
     """Extend a live conference by N minutes; 409 names the endpoint or bridge needed elsewhere."""
     session = db()
     run = service.extend(session, get_settings(), current_user(), run_id, data["minutes"])
-    return jsonify(service.run_dict(session, run))
+    return jsonify(run_dict(session, run))
 
 
 @blp.route("/<int:run_id>/end", methods=["POST"])
@@ -91,4 +92,4 @@ def end_conference(run_id: int) -> ResponseReturnValue:
     """End now: the scheduler hangs everyone up and destroys the conference within a second."""
     session = db()
     run = service.end_now(session, current_user(), run_id)
-    return jsonify(service.run_dict(session, run)), 202
+    return jsonify(run_dict(session, run)), 202

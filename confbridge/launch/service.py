@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -86,24 +86,6 @@ def get_timeline(session: Session, user: User, run_id: int) -> list[TimelineEntr
     get_run(session, user, run_id)
     return list(session.scalars(select(TimelineEntry).where(TimelineEntry.run_id == run_id)
                                 .order_by(TimelineEntry.at, TimelineEntry.id)))
-
-
-def run_dict(session: Session, run: ConferenceRun) -> dict[str, Any]:
-    meeting = session.get(Meeting, run.meeting_id) if run.meeting_id else None
-
-    def iso(value: datetime | None) -> str | None:
-        return value.isoformat() if value else None
-
-    return {
-        "id": run.id, "meeting_id": run.meeting_id, "occurrence_id": run.occurrence_id,
-        "title": meeting.title if meeting else None, "bridge": run.bridge_name,
-        "conference_name": run.conference_name, "state": run.state,
-        "planned_start": iso(run.planned_start), "planned_end": iso(run.planned_end),
-        "first_call_at": iso(run.first_call_at), "lateness_ms": run.lateness_ms, "late": run.late,
-        "last_reason": run.last_reason, "started_at": iso(run.started_at), "live_at": iso(run.live_at),
-        "ended_at": iso(run.ended_at),
-        "participants": [leg.as_dict() for leg in run.legs],
-    }
 
 
 # ---- acting ------------------------------------------------------------------------------------------
