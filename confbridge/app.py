@@ -112,3 +112,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None, testing: boo
         hops = settings.web.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     return app
+
+
+def app_state(app: Flask) -> AppState:
+    state: AppState = app.extensions["confbridge"]
+    return state

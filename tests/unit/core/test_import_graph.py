@@ -15,7 +15,9 @@ import confbridge
 ROOT = Path(confbridge.__file__).parent
 # The cli.py <-> core_cli.py circle (a lazy command group) is being removed on its own branch (i10a);
 # drop this exception when it lands.
-ALLOWED = {frozenset({"cli", "core_cli"})}
+# metrics.py holds both the counters the launch engine increments and a collector that reads launch
+# tables (a lazy import): splitting the collector out of metrics.py removes this pair.
+ALLOWED = {frozenset({"cli", "core_cli"}), frozenset({"metrics", "launch"})}
 # The composition root and the command line wire every package; feature packages' cli.py / runner.py
 # still reach up into them (cli_context, runtime), and ui/views.py reads app.WEB_ROOT.  Until that is
 # untangled (the runtime/CLI branches), the check covers the feature packages below these.
