@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify
+from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -21,9 +21,10 @@ from confbridge.audit.models import record
 from confbridge.auth import access
 from confbridge.auth.web import current_user, roles_required
 from confbridge.errors import NotFound
+from confbridge.i18n import negotiate
 
 blp = Blueprint("api_alarms", __name__, url_prefix="/api/v1/alarms",
-                description="Cảnh báo / alarms: raised by the launch engine and the monitor")
+                description="Alarms raised by the launch engine and the monitor")
 READERS = access.ANY_ROLE
 OPERATORS = access.OPERATORS
 
@@ -39,10 +40,13 @@ class AlarmQuerySchema(Schema):
 @roles_required(*READERS)
 @blp.arguments(AlarmQuerySchema, location="query")
 def list_alarms(query: dict[str, Any]) -> ResponseReturnValue:
-    """Alarms, newest first: ``?open=true`` for the ones not cleared, ``kind``, ``endpoint_id``."""
+    """Alarms, newest first: ``?open=true`` for the ones not cleared, ``kind``, ``endpoint_id``.
+
+    ``message`` is in the caller's language (``Accept-Language``); ``code`` and ``params`` carry it too."""
     alarms = service.list_alarms(db(), open_only=query["open"], limit=query["limit"], kind=query["kind"],
                          endpoint_id=query["endpoint_id"], organiser_id=access.followed_organiser(current_user()))
-    return jsonify({"alarms": [a.as_dict() for a in alarms]})
+    locale = negotiate(request.headers.get("Accept-Language"))
+    return jsonify({"alarms": [a.as_dict(locale) for a in alarms]})
 
 
 @blp.route("/<int:alarm_id>/ack", methods=["POST"])
@@ -55,4 +59,4 @@ def ack_alarm(alarm_id: int) -> ResponseReturnValue:
         raise NotFound(f"alarm {alarm_id} not found")
     alarm = service.acknowledge(session, alarm_id, user.id)
     record(session, user.id, "alarm.ack", "alarm", alarm.id, kind=alarm.kind)
-    return jsonify(alarm.as_dict())
+    return jsonify(alarm.as_dict(negotiate(request.headers.get("Accept-Language"))))

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from confbridge import clock
 from confbridge.db import Base, UTCDateTime
+from confbridge.notices import render
 
 ALARM_KINDS = (
     "endpoint_offline",
@@ -39,7 +40,9 @@ class Alarm(Base):
     key: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(40))
     severity: Mapped[str] = mapped_column(String(10), default="major")  # critical | major | minor | info
-    message: Mapped[str] = mapped_column(Text)
+    message: Mapped[str] = mapped_column(Text)  # the Vietnamese text; what rows written before codes show
+    code: Mapped[str | None] = mapped_column(String(60))  # confbridge.notices code, rendered when read
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=dict)
     endpoint_id: Mapped[int | None] = mapped_column(ForeignKey("endpoints.id", ondelete="SET NULL"))
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"))
     conference_id: Mapped[int | None] = mapped_column(Integer)
@@ -56,10 +59,15 @@ class Alarm(Base):
     def is_open(self) -> bool:
         return self.cleared_at is None
 
-    def as_dict(self) -> dict[str, Any]:
+    def text(self, locale: str | None) -> str:
+        """The alarm in *locale* (the stored text for rows written before codes)."""
+        return render(self.code, self.params, locale, fallback=self.message)
+
+    def as_dict(self, locale: str | None = None) -> dict[str, Any]:
         return {
             "id": self.id, "key": self.key, "kind": self.kind, "severity": self.severity,
-            "message": self.message, "endpoint_id": self.endpoint_id, "meeting_id": self.meeting_id,
+            "message": self.text(locale), "code": self.code, "params": self.params or {},
+            "endpoint_id": self.endpoint_id, "meeting_id": self.meeting_id,
             "conference_id": self.conference_id, "bridge_name": self.bridge_name,
             "raised_at": self.raised_at.isoformat(), "last_seen_at": self.last_seen_at.isoformat(),
             "count": self.count,

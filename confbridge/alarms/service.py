@@ -11,6 +11,8 @@ from confbridge import clock
 from confbridge.alarms.models import ALARM_KINDS, Alarm
 from confbridge.errors import NotFound
 from confbridge.events import queue_event
+from confbridge.i18n import DEFAULT_LOCALE
+from confbridge.notices import MESSAGES, render
 
 
 def _open(session: Session, key: str) -> Alarm | None:
@@ -20,24 +22,31 @@ def _open(session: Session, key: str) -> Alarm | None:
 
 
 def raise_alarm(
-    session: Session, kind: str, key: str, message: str, *, severity: str = "major",
-    endpoint_id: int | None = None, meeting_id: int | None = None, conference_id: int | None = None,
-    bridge_name: str | None = None, **details: Any,
+    session: Session, kind: str, key: str, code: str, params: dict[str, Any] | None = None, *,
+    severity: str = "major", endpoint_id: int | None = None, meeting_id: int | None = None,
+    conference_id: int | None = None, bridge_name: str | None = None, **details: Any,
 ) -> Alarm:
-    """Open an alarm, or refresh the open one with the same key (no duplicates)."""
+    """Open an alarm, or refresh the open one with the same key (no duplicates).
+
+    *code* is a :mod:`confbridge.notices` code and *params* its parameters: the alarm is rendered in the
+    reader's language when it is read; ``message`` keeps the Vietnamese text for plain readers."""
     if kind not in ALARM_KINDS:
         raise ValueError(f"unknown alarm kind {kind!r}")
+    if code not in MESSAGES:
+        raise ValueError(f"unknown notice code {code!r}")
+    params = dict(params or {})
+    message = render(code, params, DEFAULT_LOCALE)
     now = clock.now()
     alarm = _open(session, key)
     if alarm is None:
         alarm = Alarm(
-            key=key, kind=kind, severity=severity, message=message, endpoint_id=endpoint_id,
+            key=key, kind=kind, severity=severity, message=message, code=code, params=params, endpoint_id=endpoint_id,
             meeting_id=meeting_id, conference_id=conference_id, bridge_name=bridge_name,
             details=details, raised_at=now, last_seen_at=now, count=1,
         )
         session.add(alarm)
     else:
-        alarm.message = message
+        alarm.message, alarm.code, alarm.params = message, code, params
         alarm.severity = severity
         alarm.last_seen_at = now
         alarm.count += 1

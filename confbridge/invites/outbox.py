@@ -248,9 +248,8 @@ def _record(
             row.status = OutboxStatus.FAILED
             report.failed.append(row.id)
             raise_alarm(
-                session, "mail_failed", f"mail_failed:meeting:{row.meeting_id}",
-                f"Không gửi được thư mời tới {row.recipient} / invitation to {row.recipient} failed: "
-                f"{row.last_error}",
+                session, "mail_failed", f"mail_failed:meeting:{row.meeting_id}", "alarm.mail_failed",
+                {"recipient": row.recipient, "error": row.last_error},
                 severity="minor", meeting_id=row.meeting_id, outbox_id=row.id, recipient=row.recipient,
             )
             log.warning("outbox %s to %s failed for good after %s attempt(s): %s",

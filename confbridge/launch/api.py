@@ -16,6 +16,7 @@ from confbridge.api.common import db, get_settings
 from confbridge.auth.models import Role
 from confbridge.auth.web import current_user, roles_required
 from confbridge.errors import InvalidInput
+from confbridge.i18n import negotiate
 from confbridge.launch import service
 from confbridge.launch.schemas import ConferenceQuerySchema, ExtendSchema, MuteSchema
 from confbridge.launch.serialise import run_dict
@@ -48,9 +49,12 @@ def get_conference(run_id: int) -> ResponseReturnValue:
 @blp.route("/<int:run_id>/timeline", methods=["GET"])
 @roles_required(*READERS)
 def get_timeline(run_id: int) -> ResponseReturnValue:
-    """The flight recorder: every state change, bridge call (with outcome) and operator action."""
+    """The flight recorder: every state change, bridge call (with outcome) and operator action.
+
+    ``message`` is in the caller's language (``Accept-Language``); ``code`` and ``params`` carry it too."""
     entries = service.get_timeline(db(), current_user(), run_id)
-    return jsonify([e.as_dict() for e in entries])
+    locale = negotiate(request.headers.get("Accept-Language"))
+    return jsonify([e.as_dict(locale) for e in entries])
 
 
 @blp.route("/<int:run_id>/participants/<int:endpoint_id>/<string:action>", methods=["POST"])

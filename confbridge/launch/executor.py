@@ -30,8 +30,9 @@ from confbridge.launch.dbgate import gate_for
 from confbridge.launch.fence import Fence, LostLease, NoFence
 from confbridge.launch.models import ConferenceRun, LegState, RunState
 from confbridge.launch.planner import plan
-from confbridge.launch.state import transition
+from confbridge.launch.state import meeting_title, transition
 from confbridge.logs import current_context, log_context
+from confbridge.notices import coded
 from confbridge.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -155,17 +156,15 @@ class LaunchEngine:
                 if run.state == RunState.SCHEDULED:
                     transition(s, run, RunState.STARTING)
                 if run.state == RunState.STARTING:
-                    transition(s, run, RunState.FAILED, f"không có MCU '{run.bridge_name}' / no such bridge "
-                               "configured")
+                    transition(s, run, RunState.FAILED, coded("why.no_bridge", bridge=run.bridge_name))
                     from confbridge.alarms.service import raise_alarm
 
-                    raise_alarm(s, "launch_missed", f"launch_failed:run={run.id}",
-                                f"Hội nghị {run.conference_name}: không có MCU '{run.bridge_name}' / "
-                                "no such bridge configured", severity="critical", meeting_id=run.meeting_id,
-                                conference_id=run.id)
+                    raise_alarm(s, "launch_missed", f"launch_failed:run={run.id}", "alarm.no_bridge",
+                                {"meeting": meeting_title(s, run), "bridge": run.bridge_name},
+                                severity="critical", meeting_id=run.meeting_id, conference_id=run.id)
                 continue
             if run.state in (RunState.STARTING, RunState.LIVE) and run.planned_end <= now:
-                transition(s, run, RunState.ENDING, "hết giờ / end of the meeting")
+                transition(s, run, RunState.ENDING, coded("why.end_of_meeting"))
             elif run.state == RunState.STARTING and run.conference_ready and all(
                 leg.attempts >= 1 and (leg.on_bridge or leg.state == LegState.FAILED)
                 for leg in run.legs if leg.wanted

@@ -52,15 +52,15 @@ def bridge_alarm(session: Session, kind: FaultKind, bridge: str, reason: str, *,
     """Raise the bridge-level alarm for *kind* (one open alarm per bridge and kind)."""
     if kind == FaultKind.AUTH:
         raise_alarm(session, "bridge_auth", f"bridge_auth:{bridge}",
-                    f"MCU {bridge} từ chối đăng nhập / refused our credentials: {reason}",
+                    "alarm.bridge_auth", {"bridge": bridge, "reason": reason},
                     severity="critical", bridge_name=bridge, conference_id=run_id, meeting_id=meeting_id)
     elif kind == FaultKind.CAPACITY:
         raise_alarm(session, "bridge_capacity", f"bridge_capacity:{bridge}",
-                    f"MCU {bridge} hết tài nguyên / out of capacity: {reason}",
+                    "alarm.bridge_capacity", {"bridge": bridge, "reason": reason},
                     bridge_name=bridge, conference_id=run_id, meeting_id=meeting_id)
     elif kind in (FaultKind.UNREACHABLE, FaultKind.UNKNOWN_OUTCOME):
         raise_alarm(session, "bridge_unreachable", f"bridge_unreachable:{bridge}",
-                    f"Không kết nối được MCU {bridge} / bridge unreachable or timing out: {reason}",
+                    "alarm.bridge_unreachable", {"bridge": bridge, "reason": reason},
                     severity="critical", bridge_name=bridge, conference_id=run_id, meeting_id=meeting_id)
 
 

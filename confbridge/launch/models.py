@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from confbridge import clock
 from confbridge.db import Base, UTCDateTime
+from confbridge.notices import render
 
 
 class RunState(StrEnum):
@@ -135,15 +136,22 @@ class TimelineEntry(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("conference_runs.id", ondelete="CASCADE"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     kind: Mapped[str] = mapped_column(String(20))
-    message: Mapped[str] = mapped_column(Text)
+    message: Mapped[str] = mapped_column(Text)  # the Vietnamese text; what rows written before codes show
+    code: Mapped[str | None] = mapped_column(String(60))  # confbridge.notices code, rendered when read
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=dict)
     outcome: Mapped[str | None] = mapped_column(String(40))
     endpoint_id: Mapped[int | None] = mapped_column(Integer)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
-    def as_dict(self) -> dict[str, Any]:
+    def text(self, locale: str | None) -> str:
+        """The entry in *locale* (the stored text for rows written before codes)."""
+        return render(self.code, self.params, locale, fallback=self.message)
+
+    def as_dict(self, locale: str | None = None) -> dict[str, Any]:
         return {
-            "id": self.id, "at": self.at.isoformat(), "kind": self.kind, "message": self.message,
+            "id": self.id, "at": self.at.isoformat(), "kind": self.kind, "message": self.text(locale),
+            "code": self.code, "params": self.params or {},
             "outcome": self.outcome, "endpoint_id": self.endpoint_id, "user_id": self.user_id,
             "details": self.details,
         }

@@ -26,7 +26,8 @@ from confbridge.launch.models import (
     RunState,
     TimelineKind,
 )
-from confbridge.launch.state import leg_event, note, transition
+from confbridge.launch.state import leg_event, meeting_title, note, transition
+from confbridge.notices import coded
 from confbridge.settings import Settings
 
 
@@ -73,9 +74,9 @@ def create_run(session: Session, settings: Settings, occ: Occurrence) -> Confere
     session.flush()
     for endpoint in desired_endpoints(session, occ):
         session.add(_new_leg(run, endpoint))
-    note(session, run, TimelineKind.STATE,
-         f"Đã lên lịch / scheduled: khởi tạo lúc {run.planned_start.isoformat()}, "
-         f"kết thúc lúc {run.planned_end.isoformat()} trên {run.bridge_name or '(không có MCU)'}",
+    note(session, run, TimelineKind.STATE, "run.scheduled",
+         {"meeting": meeting.title, "start": run.planned_start.isoformat(), "end": run.planned_end.isoformat(),
+          "bridge": run.bridge_name or coded("run.no_bridge")},
          outcome=RunState.SCHEDULED, planned_start=run.planned_start.isoformat(),
          planned_end=run.planned_end.isoformat())
     session.flush()
@@ -94,13 +95,13 @@ def _sync_legs(session: Session, run: ConferenceRun, occ: Occurrence,
             leg.wanted = False
             if run.state == RunState.SCHEDULED or not leg.on_bridge:
                 leg.state = LegState.REMOVED
-            note(session, run, TimelineKind.NOTE, "Điểm cầu bị bỏ khỏi cuộc họp / endpoint removed",
+            note(session, run, TimelineKind.NOTE, "leg.removed", {"endpoint": leg.display_name},
                  endpoint_id=leg.endpoint_id)
             leg_event(session, leg)
         elif leg.endpoint_id in wanted and not leg.wanted and leg.state == LegState.REMOVED:
             # Re-added after removal: dial it again with a fresh attempt budget.
             leg.wanted, leg.state, leg.attempts, leg.next_attempt_at = True, LegState.PENDING, 0, None
-            note(session, run, TimelineKind.NOTE, "Điểm cầu được thêm lại / endpoint re-added",
+            note(session, run, TimelineKind.NOTE, "leg.readded", {"endpoint": leg.display_name},
                  endpoint_id=leg.endpoint_id)
             leg_event(session, leg)
     present = {leg.endpoint_id for leg in run.legs}
@@ -109,7 +110,7 @@ def _sync_legs(session: Session, run: ConferenceRun, occ: Occurrence,
             leg = _new_leg(run, endpoint)
             session.add(leg)
             run.legs.append(leg)
-            note(session, run, TimelineKind.NOTE, "Điểm cầu được thêm / endpoint added",
+            note(session, run, TimelineKind.NOTE, "leg.added", {"endpoint": endpoint.name},
                  endpoint_id=endpoint_id)
             session.flush()
             leg_event(session, leg)
@@ -119,25 +120,26 @@ def _refresh(session: Session, settings: Settings, run: ConferenceRun, now: date
              occ: Occurrence | None, cache: dict[int, Endpoint]) -> None:
     if not _is_live_occurrence(occ):
         if run.state == RunState.SCHEDULED:
-            transition(session, run, RunState.CANCELLED, "lịch họp bị huỷ / occurrence cancelled")
+            transition(session, run, RunState.CANCELLED, coded("why.occurrence_cancelled"))
         elif run.state in (RunState.STARTING, RunState.LIVE):
-            transition(session, run, RunState.ENDING, "lịch họp bị huỷ / occurrence cancelled")
+            transition(session, run, RunState.ENDING, coded("why.occurrence_cancelled"))
         return
     assert occ is not None
     start, end = occ.window_start, occ.effective_end
     if run.state == RunState.SCHEDULED and start != run.planned_start:
-        note(session, run, TimelineKind.NOTE, "Dời lịch / re-planned", previous=run.planned_start.isoformat(),
-             planned_start=start.isoformat())
+        note(session, run, TimelineKind.NOTE, "run.replanned", {"start": start.isoformat()},
+             previous=run.planned_start.isoformat(), planned_start=start.isoformat())
         run.planned_start = start
     if end != run.planned_end and run.state in (RunState.SCHEDULED, RunState.STARTING, RunState.LIVE):
-        note(session, run, TimelineKind.NOTE, "Đổi giờ kết thúc / end changed",
+        note(session, run, TimelineKind.NOTE, "run.end_changed", {"end": end.isoformat()},
              previous=run.planned_end.isoformat(), planned_end=end.isoformat())
         run.planned_end = end
     if run.state == RunState.SCHEDULED:
         bridge = desired_bridge(settings, occ.meeting)
         if bridge != run.bridge_name:
-            note(session, run, TimelineKind.NOTE, "Đổi MCU / bridge changed", previous=run.bridge_name,
-                 bridge=bridge)
+            note(session, run, TimelineKind.NOTE, "run.bridge_changed",
+                 {"previous": run.bridge_name or coded("run.no_bridge"), "bridge": bridge or coded("run.no_bridge")},
+                 previous=run.bridge_name, bridge=bridge)
             run.bridge_name = bridge
     if run.state in (RunState.SCHEDULED, RunState.STARTING, RunState.LIVE):
         _sync_legs(session, run, occ, cache)
@@ -146,12 +148,10 @@ def _refresh(session: Session, settings: Settings, run: ConferenceRun, now: date
 
 
 def mark_missed(session: Session, run: ConferenceRun) -> None:
-    transition(session, run, RunState.MISSED,
-               "đã quá giờ kết thúc khi chưa khởi tạo / end passed before launch")
+    transition(session, run, RunState.MISSED, coded("why.end_passed"))
     raise_alarm(
         session, "launch_missed", f"launch_missed:run={run.id}",
-        f"Hội nghị {run.conference_name} không được khởi tạo (đã quá giờ kết thúc) / "
-        f"conference was never launched: its end passed during scheduler downtime",
+        "alarm.launch_missed", {"meeting": meeting_title(session, run)},
         severity="critical", meeting_id=run.meeting_id, conference_id=run.id, bridge_name=run.bridge_name,
     )
 

@@ -83,8 +83,7 @@ def reconcile_bridge(ctx: StepContext, driver: BridgeDriver, bridge: str,
                     and ctx.run_settled(run.id, listed_at, busy):
                 run.conference_ready = True
                 run.retry_at = None
-                note(s, run, TimelineKind.NOTE, "Đối soát: nhận lại hội nghị đã có trên MCU / reconcile: "
-                     "adopted the conference found on the bridge", outcome="adopted")
+                note(s, run, TimelineKind.NOTE, "reconcile.adopted", outcome="adopted")
         for run in runs:
             if run.state not in (RunState.STARTING, RunState.LIVE) or not run.conference_ready:
                 continue
@@ -93,8 +92,7 @@ def reconcile_bridge(ctx: StepContext, driver: BridgeDriver, bridge: str,
                         not ctx.leg_settled(leg.id, listed_at, busy) for leg in run.legs):
                     continue
                 run.conference_ready = False
-                note(s, run, TimelineKind.NOTE, "Đối soát: hội nghị không còn trên MCU; tạo lại / reconcile: "
-                     "conference missing on the bridge; re-creating", outcome="recreate")
+                note(s, run, TimelineKind.NOTE, "reconcile.recreate", outcome="recreate")
                 for leg in run.legs:
                     leg.on_bridge = False
                     if leg.wanted and leg.state in (LegState.CONNECTED, LegState.DIALLING):
@@ -119,5 +117,5 @@ def reconcile_bridge(ctx: StepContext, driver: BridgeDriver, bridge: str,
             with ctx.write() as s:
                 run = s.get(ConferenceRun, run_id)
                 if run is not None:
-                    note(s, run, TimelineKind.BRIDGE_CALL, f"Đối soát: conference.destroy {name} (còn sót / "
-                         "leftover)", outcome=outcome, reason=reason)
+                    note(s, run, TimelineKind.BRIDGE_CALL, "reconcile.leftover", {"name": name},
+                         outcome=outcome, reason=reason)

@@ -28,6 +28,7 @@ from confbridge.launch.faults import describe
 from confbridge.launch.models import CallLeg, ConferenceRun, LegState, RunState, TimelineEntry, TimelineKind
 from confbridge.launch.state import leg_event, note, transition
 from confbridge.limits import MAX_EXTEND_MINUTES
+from confbridge.notices import coded
 from confbridge.settings import Settings
 
 Action = Literal["mute", "unmute", "disconnect", "redial"]
@@ -147,9 +148,8 @@ def participant_action(
         if not leg.on_bridge:
             raise Conflict(f"{leg.display_name} is not in the conference")
         leg.state, leg.last_reason, leg.next_attempt_at = LegState.DISCONNECTED, "operator", None
-    label = {"mute": "Tắt tiếng / mute", "unmute": "Bật tiếng / unmute", "disconnect": "Ngắt / disconnect",
-             "redial": "Gọi lại / redial"}[action]
-    note(session, run, TimelineKind.OPERATOR, f"{label}: {leg.display_name}", outcome="requested",
+    said = {"action": coded(f"action.{action}"), "endpoint": leg.display_name}
+    note(session, run, TimelineKind.OPERATOR, "action.on", said, outcome="requested",
          endpoint_id=leg.endpoint_id, user_id=user.id, action=action, audio=audio, video=video)
     record(session, user.id, f"conference.{action}", "conference", run.id, endpoint_id=endpoint_id)
     conference, target, was_on_bridge = run.conference_name, DialTarget(
@@ -177,7 +177,7 @@ def participant_action(
     assert leg is not None
     run = leg.run
     if error is not None:
-        note(session, run, TimelineKind.BRIDGE_CALL, f"{label}: {leg.display_name}", outcome="error",
+        note(session, run, TimelineKind.BRIDGE_CALL, "action.on", said, outcome="error",
              endpoint_id=leg.endpoint_id, user_id=user.id, reason=describe(error))
         if action == "redial":
             leg.state, leg.last_reason = LegState.FAILED, describe(error)
@@ -189,7 +189,7 @@ def participant_action(
         leg.video_muted = video
     if action == "redial":
         leg.on_bridge = True
-    note(session, run, TimelineKind.BRIDGE_CALL, f"{label}: {leg.display_name}", outcome="ok",
+    note(session, run, TimelineKind.BRIDGE_CALL, "action.on", said, outcome="ok",
          endpoint_id=leg.endpoint_id, user_id=user.id)
     leg_event(session, leg)
     session.commit()
@@ -227,7 +227,7 @@ def extend(session: Session, settings: Settings, user: User, run_id: int, minute
         slot.window_end = new_end
     previous = run.planned_end
     run.planned_end = new_end
-    note(session, run, TimelineKind.OPERATOR, f"Kéo dài thêm {minutes} phút / extended by {minutes} min",
+    note(session, run, TimelineKind.OPERATOR, "run.extended", {"minutes": minutes},
          outcome="extended", user_id=user.id, previous=previous.isoformat(), planned_end=new_end.isoformat())
     record(session, user.id, "conference.extend", "conference", run.id, minutes=minutes,
            planned_end=new_end.isoformat())
@@ -238,8 +238,7 @@ def extend(session: Session, settings: Settings, user: User, run_id: int, minute
 def end_now(session: Session, user: User, run_id: int) -> ConferenceRun:
     """Ask the scheduler to end the conference now (hang up everyone, destroy it)."""
     run = _active_run(session, user, run_id)
-    transition(session, run, RunState.ENDING, "kỹ thuật viên kết thúc / ended by an operator",
-               user_id=user.id)
+    transition(session, run, RunState.ENDING, coded("why.operator_end"), user_id=user.id)
     record(session, user.id, "conference.end", "conference", run.id, at=clock.now().isoformat())
     session.flush()
     return run

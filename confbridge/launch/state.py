@@ -11,8 +11,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from confbridge import clock
+from confbridge.booking.models import Meeting
 from confbridge.events import queue_event
+from confbridge.i18n import DEFAULT_LOCALE
 from confbridge.launch.models import CallLeg, ConferenceRun, RunState, TimelineEntry, TimelineKind
+from confbridge.notices import coded, render
 
 S = RunState
 ALLOWED: dict[str, frozenset[str]] = {
@@ -26,16 +29,15 @@ ALLOWED: dict[str, frozenset[str]] = {
     S.CANCELLED: frozenset(),
 }
 
-STATE_LABELS = {  # Vietnamese first: the timeline is read by technicians
-    S.SCHEDULED: "Đã lên lịch / scheduled",
-    S.STARTING: "Đang khởi tạo / starting",
-    S.LIVE: "Đang diễn ra / live",
-    S.ENDING: "Đang kết thúc / ending",
-    S.ENDED: "Đã kết thúc / ended",
-    S.FAILED: "Thất bại / failed",
-    S.MISSED: "Bị lỡ / missed",
-    S.CANCELLED: "Đã huỷ / cancelled",
-}
+
+
+def state_code(state: str) -> str:
+    """The notice code of a run state's label (``confbridge.notices``): ``"live"`` → ``"state.live"``."""
+    return f"state.{state}"
+
+
+def state_label(state: str, locale: str | None) -> str:
+    return render(state_code(state), None, locale, fallback=state)
 
 
 class IllegalTransition(Exception):
@@ -43,12 +45,16 @@ class IllegalTransition(Exception):
 
 
 def note(
-    session: Session, run: ConferenceRun, kind: str, message: str, *, outcome: str | None = None,
-    endpoint_id: int | None = None, user_id: int | None = None, **details: Any,
+    session: Session, run: ConferenceRun, kind: str, code: str, params: dict[str, Any] | None = None, *,
+    outcome: str | None = None, endpoint_id: int | None = None, user_id: int | None = None, **details: Any,
 ) -> TimelineEntry:
-    """Append one timeline entry to *run* (committed with the change it describes)."""
+    """Append one timeline entry to *run* (committed with the change it describes).
+
+    *code* is a :mod:`confbridge.notices` code and *params* its parameters: the entry is rendered in the
+    reader's language when it is read; ``message`` keeps the Vietnamese text for plain readers."""
     entry = TimelineEntry(
-        run_id=run.id, at=clock.now(), kind=kind, message=message, outcome=outcome,
+        run_id=run.id, at=clock.now(), kind=kind, code=code, params=params or {},
+        message=render(code, params, DEFAULT_LOCALE, fallback=code), outcome=outcome,
         endpoint_id=endpoint_id, user_id=user_id, details=details,
     )
     session.add(entry)
@@ -56,10 +62,12 @@ def note(
 
 
 def transition(
-    session: Session, run: ConferenceRun, new: RunState, message: str = "", *,
+    session: Session, run: ConferenceRun, new: RunState, why: dict[str, Any] | None = None, *,
     user_id: int | None = None, **details: Any,
 ) -> None:
-    """Move *run* to *new* (refusing transitions the machine does not allow) and record it."""
+    """Move *run* to *new* (refusing transitions the machine does not allow) and record it.
+
+    *why* is an optional reason as a nested notice (``notices.coded("why.end_of_meeting")``)."""
     old = run.state
     if new == old:
         return
@@ -73,8 +81,10 @@ def transition(
         run.live_at = now
     elif new in (S.ENDED, S.FAILED, S.MISSED, S.CANCELLED):
         run.ended_at = now
-    text = f"{STATE_LABELS[RunState(old)]} → {STATE_LABELS[new]}"
-    note(session, run, TimelineKind.STATE, f"{text}: {message}" if message else text,
+    params: dict[str, Any] = {"old": coded(state_code(old)), "new": coded(state_code(new))}
+    if why:
+        params["why"] = why
+    note(session, run, TimelineKind.STATE, "state.changed_why" if why else "state.changed", params,
          outcome=str(new), user_id=user_id, previous=old, **details)
     queue_event(session, "conference.state", conference_id=run.id, meeting_id=run.meeting_id,
                 occurrence_id=run.occurrence_id, state=str(new), previous=old,
@@ -86,3 +96,9 @@ def leg_event(session: Session, leg: CallLeg) -> None:
     queue_event(session, "participant.state", conference_id=leg.run_id, endpoint_id=leg.endpoint_id,
                 state=leg.state, reason=leg.last_reason, attempts=leg.attempts,
                 audio_muted=leg.audio_muted, video_muted=leg.video_muted)
+
+
+def meeting_title(session: Session, run: ConferenceRun) -> str:
+    """How people name *run*: its meeting's title (the bridge's conference name if the meeting is gone)."""
+    meeting = session.get(Meeting, run.meeting_id) if run.meeting_id is not None else None
+    return meeting.title if meeting is not None else run.conference_name

@@ -29,7 +29,8 @@ from confbridge.launch.faults import FaultKind, bridge_alarm, bridge_ok, classif
 from confbridge.launch.fence import Fence
 from confbridge.launch.legs import apply_report, dial_failed, mark_connected
 from confbridge.launch.models import CallLeg, ConferenceRun, LegState, RunState, TimelineKind
-from confbridge.launch.state import leg_event, note, transition
+from confbridge.launch.state import leg_event, meeting_title, note, transition
+from confbridge.notices import coded
 from confbridge.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -120,8 +121,9 @@ def _record_first_call(run: ConferenceRun, at: datetime) -> None:
 
 
 def _retry_or_fail(session: Session, ctx: StepContext, run: ConferenceRun, kind: FaultKind, reason: str,
-                   now: datetime, what: str) -> None:
-    """A run-level bridge step failed: retry later within the deadline, or fail the run."""
+                   now: datetime, step: str) -> None:
+    """A run-level bridge step (*step*: a notice code, ``step.create``) failed: retry later within the
+    deadline, or fail the run."""
     bridge_alarm(session, kind, run.bridge_name, reason, run_id=run.id, meeting_id=run.meeting_id)
     delay = {FaultKind.CAPACITY: ctx.settings.launch.capacity_retry_seconds,
              FaultKind.UNREACHABLE: ctx.settings.launch.unreachable_retry_seconds,
@@ -130,14 +132,15 @@ def _retry_or_fail(session: Session, ctx: StepContext, run: ConferenceRun, kind:
     ending = run.state == RunState.ENDING
     if delay is not None and (ending or now + timedelta(seconds=delay) < run.planned_end):
         run.retry_at = now + timedelta(seconds=delay)
-        note(session, run, TimelineKind.NOTE, f"{what}: thử lại lúc {run.retry_at.isoformat()} / retry "
-             "scheduled", outcome="retry", reason=reason, fault=str(kind))
+        note(session, run, TimelineKind.NOTE, "run.retry_scheduled",
+             {"what": coded(step), "at": run.retry_at.isoformat()}, outcome="retry", reason=reason, fault=str(kind))
         return
     run.retry_at = None
-    transition(session, run, RunState.FAILED, f"{what}: {reason}", fault=str(kind))
+    transition(session, run, RunState.FAILED, coded("why.step_failed", what=coded(step), reason=reason),
+               fault=str(kind))
     if kind not in (FaultKind.AUTH, FaultKind.CAPACITY, FaultKind.UNREACHABLE, FaultKind.UNKNOWN_OUTCOME):
         raise_alarm(session, "launch_missed", f"launch_failed:run={run.id}",
-                    f"Không khởi tạo được hội nghị {run.conference_name}: {reason} / launch failed",
+                    "alarm.launch_failed", {"meeting": meeting_title(session, run), "reason": reason},
                     severity="critical", meeting_id=run.meeting_id, conference_id=run.id,
                     bridge_name=run.bridge_name)
 
@@ -154,10 +157,10 @@ def start_run(ctx: StepContext, driver: BridgeDriver, run_id: int) -> None:
             delay = (now - run.planned_start).total_seconds()
             if delay > ctx.settings.launch.late_after_seconds:
                 run.late = True
-                note(s, run, TimelineKind.NOTE, f"Khởi tạo muộn {int(delay)} giây (máy lập lịch gián đoạn) / "
-                     "launched late after scheduler downtime", outcome="late", delay_seconds=int(delay))
-                raise_alarm(s, "launch_late", f"launch_late:run={run.id}",
-                            f"Hội nghị {run.conference_name} khởi tạo muộn {int(delay)} giây / launched late",
+                note(s, run, TimelineKind.NOTE, "run.launched_late", {"seconds": int(delay)}, outcome="late",
+                     delay_seconds=int(delay))
+                raise_alarm(s, "launch_late", f"launch_late:run={run.id}", "alarm.launch_late",
+                            {"meeting": meeting_title(s, run), "seconds": int(delay)},
                             severity="minor", meeting_id=run.meeting_id, conference_id=run.id,
                             bridge_name=run.bridge_name, delay_seconds=int(delay))
             transition(s, run, RunState.STARTING)
@@ -179,10 +182,11 @@ def start_run(ctx: StepContext, driver: BridgeDriver, run_id: int) -> None:
             if run is None:
                 return
             _record_first_call(run, sent_at)
-            note(s, run, TimelineKind.BRIDGE_CALL, f"conference.create {name}", outcome="error",
+            note(s, run, TimelineKind.BRIDGE_CALL, "call.conference", {"method": "conference.create", "name": name},
+                 outcome="error",
                  reason=reason, fault=str(kind))
             if run.state in (RunState.STARTING, RunState.LIVE):
-                _retry_or_fail(s, ctx, run, kind, reason, clock.now(), "Tạo hội nghị / create conference")
+                _retry_or_fail(s, ctx, run, kind, reason, clock.now(), "step.create")
         return
     with ctx.write() as s:
         run = s.get(ConferenceRun, run_id)
@@ -191,7 +195,8 @@ def start_run(ctx: StepContext, driver: BridgeDriver, run_id: int) -> None:
         _record_first_call(run, sent_at)
         run.conference_ready = True
         run.last_reason = None
-        note(s, run, TimelineKind.BRIDGE_CALL, f"conference.create {name}", outcome="ok",
+        note(s, run, TimelineKind.BRIDGE_CALL, "call.conference", {"method": "conference.create", "name": name},
+             outcome="ok",
              lateness_ms=run.lateness_ms)
         bridge_ok(s, run.bridge_name)
 
@@ -240,8 +245,9 @@ def dial_leg(ctx: StepContext, driver: BridgeDriver, leg_id: int) -> None:
         _record_first_call(run, sent_at)
         if error is None:
             leg.on_bridge = True
-            note(s, run, TimelineKind.BRIDGE_CALL, f"{method} {leg.display_name} ({leg.address}) "
-                 f"lần {attempt}", outcome="ok", endpoint_id=leg.endpoint_id, attempt=attempt)
+            note(s, run, TimelineKind.BRIDGE_CALL, "call.dial", {
+                "method": method, "endpoint": leg.display_name, "address": leg.address, "attempt": attempt,
+            }, outcome="ok", endpoint_id=leg.endpoint_id, attempt=attempt)
             bridge_ok(s, run.bridge_name)
             if info is not None and info.state == "connected" and leg.state == LegState.DIALLING:
                 mark_connected(s, run, leg, now)
@@ -250,8 +256,9 @@ def dial_leg(ctx: StepContext, driver: BridgeDriver, leg_id: int) -> None:
                 dial_failed(s, ctx.settings, run, leg, info.reason or "other", now)
             return
         reason, kind = describe(error), classify(error)
-        note(s, run, TimelineKind.BRIDGE_CALL, f"{method} {leg.display_name} ({leg.address}) lần {attempt}",
-             outcome="error", endpoint_id=leg.endpoint_id, attempt=attempt, reason=reason, fault=str(kind))
+        note(s, run, TimelineKind.BRIDGE_CALL, "call.dial", {
+            "method": method, "endpoint": leg.display_name, "address": leg.address, "attempt": attempt,
+        }, outcome="error", endpoint_id=leg.endpoint_id, attempt=attempt, reason=reason, fault=str(kind))
         if leg.state != LegState.DIALLING:
             return
         if kind == FaultKind.UNKNOWN_OUTCOME:
@@ -273,8 +280,7 @@ def dial_leg(ctx: StepContext, driver: BridgeDriver, leg_id: int) -> None:
             leg.attempts -= 1
             leg.state = LegState.PENDING
             run.conference_ready = False
-            note(s, run, TimelineKind.NOTE, "Hội nghị không còn trên MCU; tạo lại / conference vanished; "
-                 "re-creating")
+            note(s, run, TimelineKind.NOTE, "run.conference_vanished")
         elif kind == FaultKind.NOT_FOUND:
             leg.on_bridge = False
             leg.state = LegState.PENDING
@@ -306,10 +312,12 @@ def drop_leg(ctx: StepContext, driver: BridgeDriver, leg_id: int) -> None:
             return
         run = leg.run
         if error is not None:
-            note(s, run, TimelineKind.BRIDGE_CALL, f"participant.remove {leg.display_name}", outcome="error",
+            note(s, run, TimelineKind.BRIDGE_CALL, "call.participant",
+             {"method": "participant.remove", "endpoint": leg.display_name}, outcome="error",
                  endpoint_id=leg.endpoint_id, reason=describe(error))
             return
-        note(s, run, TimelineKind.BRIDGE_CALL, f"participant.remove {leg.display_name}", outcome="ok",
+        note(s, run, TimelineKind.BRIDGE_CALL, "call.participant",
+             {"method": "participant.remove", "endpoint": leg.display_name}, outcome="ok",
              endpoint_id=leg.endpoint_id)
         leg.on_bridge = False
         if leg.state != LegState.DISCONNECTED:
@@ -328,22 +336,24 @@ def teardown(ctx: StepContext, driver: BridgeDriver, run_id: int) -> None:
             return
         run.retry_at = None
         name, ready = run.conference_name, run.conference_ready
-        legs = [(leg.id, leg.participant_name, leg.protocol) for leg in run.legs
+        legs = [(leg.id, leg.participant_name, leg.protocol, leg.display_name) for leg in run.legs
                 if leg.on_bridge and leg.state not in (LegState.DISCONNECTED, LegState.REMOVED)]
-    for leg_id, pname, proto in legs:
+    for leg_id, pname, proto, shown in legs:
         if not ctx.fence.valid_locally():
             return
         try:
             driver.hangup(name, pname, proto)
         except Exception as exc:
-            _teardown_failed(ctx, run_id, f"participant.disconnect {pname}", exc)
+            _teardown_failed(ctx, run_id, "call.participant",
+                             {"method": "participant.disconnect", "endpoint": shown or pname}, exc)
             return
         with ctx.write() as s:
             leg = s.get(CallLeg, leg_id)
             if leg is not None:
                 leg.state, leg.last_reason = LegState.DISCONNECTED, "ended"
-                note(s, leg.run, TimelineKind.BRIDGE_CALL, f"participant.disconnect {leg.display_name}",
-                     outcome="ok", endpoint_id=leg.endpoint_id)
+                note(s, leg.run, TimelineKind.BRIDGE_CALL, "call.participant",
+                     {"method": "participant.disconnect", "endpoint": leg.display_name}, outcome="ok",
+                     endpoint_id=leg.endpoint_id)
                 leg_event(s, leg)
     if not ctx.fence.valid_locally():
         return
@@ -351,13 +361,14 @@ def teardown(ctx: StepContext, driver: BridgeDriver, run_id: int) -> None:
         # Destroy even when we never saw it created: a create that timed out may have happened.
         driver.destroy_conference(name)
     except Exception as exc:
-        _teardown_failed(ctx, run_id, f"conference.destroy {name}", exc)
+        _teardown_failed(ctx, run_id, "call.conference", {"method": "conference.destroy", "name": name}, exc)
         return
     with ctx.write() as s:
         run = s.get(ConferenceRun, run_id)
         if run is None or run.state != RunState.ENDING:
             return
-        note(s, run, TimelineKind.BRIDGE_CALL, f"conference.destroy {name}", outcome="ok", was_ready=ready)
+        note(s, run, TimelineKind.BRIDGE_CALL, "call.conference", {"method": "conference.destroy", "name": name},
+             outcome="ok", was_ready=ready)
         for leg in run.legs:
             if leg.state in (LegState.PENDING, LegState.DIALLING, LegState.CONNECTED):
                 leg.state, leg.last_reason = LegState.DISCONNECTED, "ended"
@@ -367,19 +378,20 @@ def teardown(ctx: StepContext, driver: BridgeDriver, run_id: int) -> None:
         transition(s, run, RunState.ENDED)
 
 
-def _teardown_failed(ctx: StepContext, run_id: int, what: str, exc: Exception) -> None:
+def _teardown_failed(ctx: StepContext, run_id: int, code: str, params: dict[str, Any], exc: Exception) -> None:
     reason, kind = describe(exc), classify(exc)
     with ctx.write() as s:
         run = s.get(ConferenceRun, run_id)
         if run is None:
             return
-        note(s, run, TimelineKind.BRIDGE_CALL, what, outcome="error", reason=reason, fault=str(kind))
+        note(s, run, TimelineKind.BRIDGE_CALL, code, params, outcome="error", reason=reason, fault=str(kind))
         if kind == FaultKind.AUTH:
             bridge_alarm(s, kind, run.bridge_name, reason, run_id=run.id, meeting_id=run.meeting_id)
-            transition(s, run, RunState.FAILED, f"{what}: {reason}")
+            transition(s, run, RunState.FAILED,
+                       coded("why.step_failed", what=coded("step.teardown"), reason=reason))
         else:
             _retry_or_fail(s, ctx, run, kind if kind != FaultKind.FATAL else FaultKind.UNREACHABLE, reason,
-                           clock.now(), "Kết thúc hội nghị / teardown")
+                           clock.now(), "step.teardown")
 
 
 # ---- poll ------------------------------------------------------------------------------------------

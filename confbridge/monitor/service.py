@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from confbridge import clock
+from confbridge import clock, notices
 from confbridge.alarms.models import Alarm
 from confbridge.alarms.service import clear_alarm, raise_alarm
 from confbridge.booking.models import EndpointSlot, Meeting, Occurrence
@@ -148,6 +148,11 @@ def _booked_soon(
     return (row[0], row[1], row[2]) if row is not None else None
 
 
+def _title(session: Session, meeting_id: int | None, fallback: str) -> str:
+    meeting = session.get(Meeting, meeting_id) if meeting_id is not None else None
+    return meeting.title if meeting is not None else fallback
+
+
 def _alarms(session: Session, settings: Settings, now: datetime, endpoint: Endpoint, v: Verdict,
             previous: str) -> None:
     name = endpoint.name
@@ -156,8 +161,8 @@ def _alarms(session: Session, settings: Settings, now: datetime, endpoint: Endpo
         loss_key = f"packet_loss:run={leg.run_id}:endpoint={leg.endpoint_id}"
         if v.packet_loss == "critical":
             if not _has_open(session, loss_key):
-                raise_alarm(session, "packet_loss", loss_key,
-                            f"{name}: mất gói tin nghiêm trọng trong {leg.conference} / critical packet loss",
+                raise_alarm(session, "packet_loss", loss_key, "alarm.packet_loss",
+                            {"endpoint": name, "meeting": _title(session, leg.meeting_id, leg.conference)},
                             severity="critical", endpoint_id=leg.endpoint_id, meeting_id=leg.meeting_id,
                             conference_id=leg.run_id, bridge_name=leg.bridge)
         elif v.info is not None:
@@ -167,8 +172,9 @@ def _alarms(session: Session, settings: Settings, now: datetime, endpoint: Endpo
                 and (info.reason or "other") not in NOT_A_DROP):
             drop_key = f"call_dropped:run={leg.run_id}:endpoint={leg.endpoint_id}"
             if not _has_open(session, drop_key):
-                raise_alarm(session, "call_dropped", drop_key,
-                            f"{name} rớt khỏi {leg.conference} ({info.reason or 'other'}) / call dropped",
+                raise_alarm(session, "call_dropped", drop_key, "alarm.call_dropped",
+                            {"endpoint": name, "meeting": _title(session, leg.meeting_id, leg.conference),
+                             "reason": notices.reason(info.reason)},
                             endpoint_id=leg.endpoint_id, meeting_id=leg.meeting_id,
                             conference_id=leg.run_id, bridge_name=leg.bridge, reason=info.reason or "other")
     offline_key = f"endpoint_offline:endpoint={endpoint.id}"
@@ -177,9 +183,8 @@ def _alarms(session: Session, settings: Settings, now: datetime, endpoint: Endpo
         if booked is not None and not _has_open(session, offline_key):
             meeting_id, title, start = booked
             local = start.astimezone(settings.zone).strftime("%H:%M %d/%m")
-            raise_alarm(session, "endpoint_offline", offline_key,
-                        f"{name} mất kết nối; có lịch họp «{title}» lúc {local} / endpoint offline before "
-                        "a booked meeting", severity="critical", endpoint_id=endpoint.id,
+            raise_alarm(session, "endpoint_offline", offline_key, "alarm.endpoint_offline",
+                        {"endpoint": name, "meeting": title, "at": local}, severity="critical", endpoint_id=endpoint.id,
                         meeting_id=meeting_id)
     elif v.status != "unknown":
         clear_alarm(session, offline_key)
@@ -253,9 +258,9 @@ def check_scheduler_heartbeat(session_factory: sessionmaker[Session], settings: 
             return True  # no scheduler has ever run against this database: nothing went missing
         stale = now - lease.renewed_at > timedelta(seconds=settings.monitor.heartbeat_stale_seconds)
         if stale and not _has_open(session, key):
-            raise_alarm(session, "scheduler_heartbeat", key,
-                        f"Bộ lập lịch không gia hạn từ {lease.renewed_at.astimezone(settings.zone):%H:%M:%S} "
-                        f"(máy {lease.holder}) / scheduler heartbeat missing", severity="critical")
+            raise_alarm(session, "scheduler_heartbeat", key, "alarm.scheduler_heartbeat",
+                        {"at": f"{lease.renewed_at.astimezone(settings.zone):%H:%M:%S}", "holder": lease.holder},
+                        severity="critical")
         elif not stale:
             clear_alarm(session, key)
         return not stale

@@ -58,7 +58,8 @@ def test_busy_endpoint_is_retried_with_backoff_then_failed_with_its_reason(
         assert leg.attempts == 3
         assert Counter(c["participant"] for c in mcu_emulator.calls())[leg.participant_name] == 3
         alarms = _alarms(session_factory, "dial_failed")
-        assert len(alarms) == 1 and alarms[0].endpoint_id == eps[0] and "busy" in alarms[0].message
+        assert len(alarms) == 1 and alarms[0].endpoint_id == eps[0] and "máy bận" in alarms[0].message
+        assert "busy" in alarms[0].text("en") and "máy bận" not in alarms[0].text("en")
         # The other endpoint is unaffected and the conference is live.
         assert legs(session_factory, run_id)[1].state == LegState.CONNECTED
         assert run_for(session_factory, occ).state == RunState.LIVE

@@ -245,8 +245,8 @@ def test_alarm_raised_in_a_transaction_reaches_technicians(
     ws, _ = authed(live, token_for(technician))
     with ws:
         with session_factory.begin() as s:
-            raise_alarm(s, "scheduler_heartbeat", "scheduler_heartbeat", "Bộ lập lịch không phản hồi",
-                        severity="critical")
+            raise_alarm(s, "scheduler_heartbeat", "scheduler_heartbeat", "alarm.scheduler_heartbeat",
+                        {"at": "07:00:00", "holder": "sched-1"}, severity="critical")
         [event] = recv_events(ws)
         assert event["type"] == "alarm" and event["action"] == "raised"
         assert event["alarm"]["kind"] == "scheduler_heartbeat"

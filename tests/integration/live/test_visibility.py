@@ -52,8 +52,11 @@ def test_secretary_sees_only_her_meetings(
     my_meeting, my_run = make_meeting(session_factory, secretary.id, mine, "Giao ban tuần")
     their_meeting, their_run = make_meeting(session_factory, other.id, theirs, "Họp riêng")
     with session_factory.begin() as s:
-        raise_alarm(s, "call_dropped", "a1", "rớt", meeting_id=my_meeting, endpoint_id=mine[0])
-        raise_alarm(s, "call_dropped", "a2", "rớt", meeting_id=their_meeting, endpoint_id=theirs[0])
+        dropped = {"endpoint": "UBND", "meeting": "Giao ban", "reason": "remote_hangup"}
+        raise_alarm(s, "call_dropped", "a1", "alarm.call_dropped", dropped, meeting_id=my_meeting,
+                    endpoint_id=mine[0])
+        raise_alarm(s, "call_dropped", "a2", "alarm.call_dropped", dropped, meeting_id=their_meeting,
+                    endpoint_id=theirs[0])
 
     ws, snap = authed(live, token_for(secretary))
     tech_ws, tech_snap = authed(live, token_for(technician))

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from confbridge import clock
 from confbridge.alarms.service import clear_alarm, raise_alarm
 from confbridge.booking.models import Meeting
+from confbridge.notices import reason
 
 
 def _meeting(factory: sessionmaker[Session], organiser_id: int) -> int:
@@ -26,9 +27,13 @@ def _meeting(factory: sessionmaker[Session], organiser_id: int) -> int:
 
 def _alarms(factory: sessionmaker[Session], mine: int, theirs: int) -> dict[str, int]:
     with factory.begin() as s:
-        a = raise_alarm(s, "call_dropped", "k1", "Phú Quốc rớt", meeting_id=mine)
-        b = raise_alarm(s, "packet_loss", "k2", "Mất gói", meeting_id=theirs)
-        c = raise_alarm(s, "scheduler_heartbeat", "k3", "Bộ lập lịch", severity="critical")
+        a = raise_alarm(s, "call_dropped", "k1", "alarm.call_dropped",
+                        {"endpoint": "UBND huyện Phú Quốc", "meeting": "Giao ban", "reason": reason("busy")},
+                        meeting_id=mine)
+        b = raise_alarm(s, "packet_loss", "k2", "alarm.packet_loss",
+                        {"endpoint": "UBND huyện Giang Thành", "meeting": "Giao ban"}, meeting_id=theirs)
+        c = raise_alarm(s, "scheduler_heartbeat", "k3", "alarm.scheduler_heartbeat",
+                        {"at": "07:00:00", "holder": "sched-1"}, severity="critical")
         clear_alarm(s, "k3")
         return {"mine": a.id, "theirs": b.id, "cleared": c.id}
 
@@ -65,7 +70,8 @@ def test_ack_records_who_and_when_once(
     session_factory: sessionmaker[Session],
 ) -> None:
     with session_factory.begin() as s:
-        alarm_id = raise_alarm(s, "endpoint_offline", "off:1", "Điểm cầu mất kết nối").id
+        alarm_id = raise_alarm(s, "endpoint_offline", "off:1", "alarm.endpoint_offline",
+                               {"endpoint": "UBND huyện Phú Quốc", "meeting": "Giao ban", "at": "07:40"}).id
     first = client.post(f"/api/v1/alarms/{alarm_id}/ack", headers=technician.headers)
     assert first.status_code == 200
     body = first.get_json()
@@ -83,3 +89,22 @@ def test_bad_input_gets_field_errors(client: FlaskClient, technician: Any) -> No
     assert set(response.get_json()["fields"]) == {"kind", "limit"}
     assert client.post("/api/v1/alarms/999/ack", headers=technician.headers).status_code == 404
     assert client.get("/api/v1/alarms").status_code == 401
+
+
+def test_alarms_are_rendered_in_the_callers_language(
+    client: FlaskClient, technician: Any, secretary: Any, make_user: Any,
+    session_factory: sessionmaker[Session],
+) -> None:
+    other = make_user("secretary", "thuky9")
+    ids = _alarms(session_factory, _meeting(session_factory, secretary.id), _meeting(session_factory, other.id))
+
+    def mine(language: str) -> dict[str, Any]:
+        headers = {**technician.headers, "Accept-Language": language}
+        alarms = client.get("/api/v1/alarms", headers=headers).get_json()["alarms"]
+        return next(a for a in alarms if a["id"] == ids["mine"])
+
+    english, vietnamese = mine("en-GB,en;q=0.9"), mine("vi")
+    assert english["message"] == "UBND huyện Phú Quốc dropped out of “Giao ban” (busy)"
+    assert vietnamese["message"] == "UBND huyện Phú Quốc rớt khỏi «Giao ban» (máy bận)"
+    assert english["code"] == vietnamese["code"] == "alarm.call_dropped"
+    assert english["params"]["endpoint"] == "UBND huyện Phú Quốc"

@@ -59,7 +59,9 @@ def test_the_happy_path_is_allowed_and_each_step_is_recorded_and_published(
     session.commit()
     entries = session.query(TimelineEntry).filter_by(run_id=run.id).order_by(TimelineEntry.id).all()
     assert [e.outcome for e in entries] == ["starting", "live", "ending", "ended"]
-    assert "Đang diễn ra / live" in entries[1].message
+    assert entries[1].message == "Đang khởi tạo → Đang diễn ra"  # the Vietnamese text, for plain readers
+    assert entries[1].text("en") == "Starting → Live"  # rendered in the reader's language
+    assert entries[1].as_dict("en")["code"] == "state.changed"
     assert [(e.type, e.payload["state"]) for e in published] == [
         ("conference.state", "starting"), ("conference.state", "live"), ("conference.state", "ending"),
         ("conference.state", "ended")]
