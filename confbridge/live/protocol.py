@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from confbridge.events import Event
+from confbridge.notices import render
 
 CLOSE_AUTH_FAILED = 4401
 CLOSE_AUTH_TIMEOUT = 4408
@@ -82,8 +83,15 @@ def dumps(message: Any) -> str:
     return json.dumps(message, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def event_message(event: Event, seq: int) -> dict[str, Any]:
-    return {**event.payload, "type": event.type, "seq": seq}
+def event_message(event: Event, seq: int, locale: str | None = None) -> dict[str, Any]:
+    """The message for *event*; an alarm's ``message`` is rendered in the client's *locale* (its ``code``
+    and ``params`` travel with it)."""
+    message = {**event.payload, "type": event.type, "seq": seq}
+    alarm = message.get("alarm")
+    if event.type == "alarm" and isinstance(alarm, dict) and alarm.get("code"):
+        message["alarm"] = {**alarm, "message": render(alarm["code"], alarm.get("params"), locale,
+                                                        fallback=str(alarm.get("message", "")))}
+    return message
 
 
 def frame(messages: list[dict[str, Any]]) -> str:

@@ -178,17 +178,20 @@ class LiveServer:
         events = list(self._pending.values())
         self._pending.clear()
         self.stats.flushes += 1
+        first_seq = self.global_seq + 1
+        self.global_seq += len(events)
         if self._shared:
-            messages = []
-            for ev in events:
-                self.global_seq += 1
-                messages.append(protocol.event_message(ev, self.global_seq))
-            data = protocol.frame(messages).encode()
+            # One frame per language spoken by the shared viewers (alarm texts are rendered in it).
+            frames: dict[str, bytes] = {}
             for conn in list(self._shared):
-                if not conn.waiting:
-                    self._push(conn, data)
-        else:
-            self.global_seq += len(events)
+                if conn.waiting:
+                    continue
+                locale = conn.viewer.locale
+                if locale not in frames:
+                    frames[locale] = protocol.frame([
+                        protocol.event_message(ev, first_seq + i, locale) for i, ev in enumerate(events)
+                    ]).encode()
+                self._push(conn, frames[locale])
         for conn in list(self._filtered):
             if conn.waiting:
                 continue
@@ -197,7 +200,7 @@ class LiveServer:
                 msgs = []
                 for ev in visible:
                     conn.seq += 1
-                    msgs.append(protocol.event_message(ev, conn.seq))
+                    msgs.append(protocol.event_message(ev, conn.seq, conn.viewer.locale))
                 self._push(conn, protocol.frame(msgs).encode())
 
     def _push(self, conn: Connection, item: bytes | _PendingSnapshot) -> None:

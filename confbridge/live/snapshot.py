@@ -17,9 +17,11 @@ from sqlalchemy.orm import Session
 
 from confbridge.alarms.models import Alarm
 from confbridge.auth import access
+from confbridge.auth.models import User
 from confbridge.booking.models import Meeting, meeting_endpoints
 from confbridge.directory.models import Endpoint, Site
 from confbridge.events import Event
+from confbridge.i18n import DEFAULT_LOCALE, normalise_locale
 from confbridge.launch.models import ACTIVE_STATES, ConferenceRun, RunState, TimelineEntry
 from confbridge.monitor.models import EndpointStatus
 
@@ -35,6 +37,7 @@ class Viewer:
     meeting_ids: set[int] = field(default_factory=set)
     conference_ids: set[int] = field(default_factory=set)
     endpoint_ids: set[int] = field(default_factory=set)
+    locale: str = DEFAULT_LOCALE  # the user's interface language: alarms and the timeline are shown in it
 
     @property
     def id(self) -> int:
@@ -66,7 +69,8 @@ class Viewer:
 
 
 def load_viewer(session: Session, user_id: int, role: str) -> Viewer:
-    viewer = Viewer(user_id, role)
+    user = session.get(User, user_id)
+    viewer = Viewer(user_id, role, locale=normalise_locale(user.locale if user is not None else None))
     if viewer.sees_all:
         return viewer
     organiser_id = access.followed_organiser(viewer)
@@ -109,7 +113,7 @@ def _endpoints(session: Session, viewer: Viewer) -> list[dict[str, Any]]:
 
 
 def conference_dict(run: ConferenceRun, title: str, names: dict[int, str],
-                    timeline: list[TimelineEntry]) -> dict[str, Any]:
+                    timeline: list[TimelineEntry], locale: str | None = None) -> dict[str, Any]:
     legs = [leg for leg in run.legs if leg.wanted]
     connected = [leg for leg in legs if leg.state == "connected"]
     all_connected_after = None
@@ -127,7 +131,7 @@ def conference_dict(run: ConferenceRun, title: str, names: dict[int, str],
         "invited": len(legs), "connected": len(connected), "all_connected_after_s": all_connected_after,
         "participants": [{**leg.as_dict(), "name": names.get(leg.endpoint_id, leg.display_name)}
                          for leg in run.legs],
-        "timeline": [entry.as_dict() for entry in timeline],
+        "timeline": [entry.as_dict(locale) for entry in timeline],
     }
 
 
@@ -157,7 +161,7 @@ def _conferences(
             .order_by(TimelineEntry.at.desc(), TimelineEntry.id.desc()).limit(TIMELINE_ENTRIES)))
         timeline.reverse()
         title = titles.get(run.meeting_id or -1, run.conference_name)
-        out.append(conference_dict(run, title, names, timeline))
+        out.append(conference_dict(run, title, names, timeline, viewer.locale))
     return out
 
 
@@ -166,7 +170,7 @@ def _alarms(session: Session, viewer: Viewer) -> list[dict[str, Any]]:
     if not viewer.sees_all:
         query = query.where(Alarm.meeting_id.in_(viewer.meeting_ids or {-1}))
     rows = session.scalars(query.order_by(Alarm.raised_at.desc(), Alarm.id.desc()).limit(MAX_ALARMS))
-    return [a.as_dict() for a in rows]
+    return [a.as_dict(viewer.locale) for a in rows]
 
 
 def build_snapshot(session: Session, viewer: Viewer, now: datetime, imminent_minutes: int) -> dict[str, Any]:

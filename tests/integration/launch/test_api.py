@@ -134,3 +134,21 @@ def test_extended_conference_outlives_its_booked_end_and_end_now_ends_it(
     assert mcu_emulator.state()["conferences"] == []
     again = c.post(f"/api/v1/conferences/{run.id}/end", headers=tech.headers)
     assert again.status_code == 409
+
+
+def test_the_timeline_reads_in_the_callers_language_and_names_the_meeting(live: Any, make_user: Any) -> None:
+    tech = make_user("technician")
+    url = f"/api/v1/conferences/{live.run.id}/timeline"
+    english = live.client.get(url, headers={**tech.headers, "Accept-Language": "en-US,en;q=0.8"}).get_json()
+    vietnamese = live.client.get(url, headers={**tech.headers, "Accept-Language": "vi"}).get_json()
+    assert [e["code"] for e in english] == [e["code"] for e in vietnamese]
+    scheduled_en, scheduled_vi = english[0]["message"], vietnamese[0]["message"]
+    assert scheduled_en.startswith("Scheduled “Giao ban tuần <b>”: launch at ")
+    assert scheduled_vi.startswith("Đã lên lịch «Giao ban tuần <b>»: khởi tạo lúc ")
+    assert live.run.conference_name not in scheduled_en  # the meeting by its title, not the bridge's id
+    states_en = [e["message"] for e in english if e["kind"] == "state"][1:]
+    assert states_en == ["Planned → Starting", "Starting → Live"]
+    assert [e["message"] for e in vietnamese if e["kind"] == "state"][1:] == [
+        "Đã lên lịch → Đang khởi tạo", "Đang khởi tạo → Đang diễn ra"]
+    connected = [e for e in english if e["code"] == "leg.connected"]
+    assert len(connected) == 2 and all(e["message"].endswith(": connected") for e in connected)

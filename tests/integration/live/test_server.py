@@ -20,6 +20,7 @@ from websockets.frames import Frame, Opcode
 
 from confbridge import clock
 from confbridge.alarms.service import raise_alarm
+from confbridge.auth.models import User
 from confbridge.events import Event, queue_event
 from confbridge.live.bus import MemoryBus
 from confbridge.live.server import LiveServerThread
@@ -250,6 +251,26 @@ def test_alarm_raised_in_a_transaction_reaches_technicians(
         [event] = recv_events(ws)
         assert event["type"] == "alarm" and event["action"] == "raised"
         assert event["alarm"]["kind"] == "scheduler_heartbeat"
+
+
+def test_each_technician_reads_the_alarm_in_her_own_language(
+    live: LiveServerThread, token_for: TokenFor, technician: Any, make_user: Any,
+    session_factory: sessionmaker[Session],
+) -> None:
+    english = make_user("technician", "kythuat_en")
+    with session_factory.begin() as s:
+        s.get(User, english.id).locale = "en"
+    ws_vi, _ = authed(live, token_for(technician))
+    ws_en, _ = authed(live, token_for(english))
+    with ws_vi, ws_en:
+        with session_factory.begin() as s:
+            raise_alarm(s, "scheduler_heartbeat", "scheduler_heartbeat", "alarm.scheduler_heartbeat",
+                        {"at": "07:00:00", "holder": "sched-1"}, severity="critical")
+        [vi] = recv_events(ws_vi)
+        [en] = recv_events(ws_en)
+        assert vi["alarm"]["message"] == "Máy lập lịch không gia hạn từ 07:00:00 (máy sched-1)"
+        assert en["alarm"]["message"] == "The scheduler has not renewed its lease since 07:00:00 (host sched-1)"
+        assert vi["seq"] == en["seq"] and en["alarm"]["code"] == "alarm.scheduler_heartbeat"
 
 
 def test_slow_client_is_dropped_and_others_keep_up(
