@@ -1,9 +1,9 @@
 """The technician console page (``/console``): the endpoint wall, live conferences, alarms, timeline.
 
 The page is a shell; its ES module (``web/static/console/console.js``) gets a live token, opens the
-WebSocket and renders the snapshot and the events.  The page's own strings come from ``STRINGS`` by the
-user's locale (Vietnamese first) and are handed to the script through ``data-`` attributes on one
-element (the CSP forbids inline scripts).
+WebSocket and renders the snapshot and the events.  The page's words come from the catalogue
+(``STRINGS`` and :mod:`confbridge.notices`) in the user's language and are handed to the script through
+``data-`` attributes on one element (the CSP forbids inline scripts).
 """
 
 from __future__ import annotations
@@ -14,63 +14,49 @@ from flask import Blueprint, Flask, render_template
 from flask.typing import ResponseReturnValue
 
 from confbridge.api.common import get_settings
+from confbridge.i18n import N_, normalise_locale, translate
 from confbridge.monitor.status import LABELS
+from confbridge.notices import MESSAGES, render
 from confbridge.public_urls import live_url
 from confbridge.ui.i18n import select_locale
 from confbridge.ui.roles import page_roles
 
 bp = Blueprint("console", __name__)
 
-STRINGS: dict[str, dict[str, str]] = {
-    "vi": {
-        "title": "Bảng điều khiển kỹ thuật", "wall": "Điểm cầu",
-        "conferences": "Hội nghị đang diễn ra / sắp diễn ra",
-        "alarms": "Cảnh báo", "timeline": "Diễn biến",
-        "no_conferences": "Không có hội nghị nào trong 60 phút tới.",
-        "no_alarms": "Không có cảnh báo.", "connected_of": "{c}/{n} đã kết nối", "all_connected_after":
-        "Đủ điểm cầu sau {t}", "ack": "Xác nhận", "acked": "Đã xác nhận", "mute": "Tắt tiếng",
-        "unmute": "Bật tiếng", "disconnect": "Ngắt", "redial": "Gọi lại", "conn_connecting": "Đang kết nối…",
-        "conn_live": "Trực tuyến", "conn_lost": "Mất kết nối — thử lại sau {s} giây",
-        "conn_refused": "Không kết nối được máy chủ trực tiếp {u} (bị từ chối hoặc không trả lời) — thử lại sau "
-        "{s} giây", "conn_resync":
-        "Đang đồng bộ lại…", "action_ok": "Đã gửi lệnh: {a}", "action_failed": "Lệnh thất bại: {m}",
-        "state_scheduled": "Đã lên lịch", "state_starting": "Đang khởi động", "state_live": "Đang họp",
-        "state_ending": "Đang kết thúc", "state_ended": "Đã kết thúc", "state_failed": "Thất bại",
-        "state_missed": "Bị lỡ", "state_cancelled": "Đã hủy", "leg_pending": "Chờ gọi",
-        "leg_dialling": "Đang gọi",
-        "leg_connected": "Đã kết nối", "leg_disconnected": "Đã ngắt", "leg_failed": "Gọi thất bại",
-        "leg_removed": "Đã bỏ", "attempts": "lần gọi", "severity_critical": "Nghiêm trọng",
-        "severity_major": "Quan trọng", "severity_minor": "Nhẹ", "severity_info": "Thông tin",
-    },
-    "en": {
-        "title": "Technician console", "wall": "Endpoints", "conferences": "Live and upcoming conferences",
-        "alarms": "Alarms", "timeline": "Timeline", "no_conferences": "No conference in the next 60 minutes.",
-        "no_alarms": "No alarms.", "connected_of": "{c}/{n} connected", "all_connected_after":
-        "All connected after {t}", "ack": "Acknowledge", "acked": "Acknowledged", "mute": "Mute",
-        "unmute": "Unmute", "disconnect": "Disconnect", "redial": "Redial", "conn_connecting": "Connecting…",
-        "conn_live": "Live", "conn_lost": "Connection lost — retrying in {s} s",
-        "conn_refused": "Cannot connect to the live server {u} (refused or not answering) — retrying in {s} s",
-        "conn_resync": "Resyncing…",
-        "action_ok": "Command sent: {a}", "action_failed": "Command failed: {m}",
-        "state_scheduled": "Scheduled", "state_starting": "Starting", "state_live": "Live",
-        "state_ending": "Ending", "state_ended": "Ended", "state_failed": "Failed", "state_missed": "Missed",
-        "state_cancelled": "Cancelled", "leg_pending": "Waiting", "leg_dialling": "Dialling",
-        "leg_connected": "Connected", "leg_disconnected": "Disconnected", "leg_failed": "Dial failed",
-        "leg_removed": "Removed", "attempts": "attempts", "severity_critical": "Critical",
-        "severity_major": "Major", "severity_minor": "Minor", "severity_info": "Info",
-    },
+# The console's own words (msgids: Vietnamese).  ``{c}``-style slots are filled in by the script.
+STRINGS: dict[str, str] = {
+    "title": N_("Bảng điều khiển kỹ thuật"), "wall": N_("Điểm cầu"),
+    "conferences": N_("Hội nghị đang diễn ra và sắp diễn ra"), "alarms": N_("Cảnh báo"),
+    "timeline": N_("Diễn biến"), "no_alarms": N_("Không có cảnh báo."),
+    "connected_of": N_("{c}/{n} đã kết nối"), "all_connected_after": N_("Đủ điểm cầu sau {t}"),
+    "ack": N_("Xác nhận"), "acked": N_("Đã xác nhận"),
+    "conn_connecting": N_("Đang kết nối…"), "conn_live": N_("Trực tuyến"),
+    "conn_lost": N_("Mất kết nối — thử lại sau {s} giây"), "conn_resync": N_("Đang đồng bộ lại…"),
+    "conn_refused": N_("Không kết nối được máy chủ trực tiếp {u} (bị từ chối hoặc không trả lời) — thử lại "
+                       "sau {s} giây"),
+    "action_ok": N_("Đã gửi lệnh: {a}"), "action_failed": N_("Lệnh thất bại: {m}"),
+    "leg_pending": N_("Chờ gọi"), "leg_dialling": N_("Đang gọi"), "leg_connected": N_("Đã kết nối"),
+    "leg_disconnected": N_("Đã ngắt"), "leg_failed": N_("Gọi thất bại"), "leg_removed": N_("Đã bỏ"),
+    "attempts": N_("lần gọi"), "severity_critical": N_("Nghiêm trọng"), "severity_major": N_("Quan trọng"),
+    "severity_minor": N_("Nhẹ"), "severity_info": N_("Mức thông tin"),
 }
+NO_CONFERENCES = N_("Không có hội nghị nào trong %(minutes)s phút tới.")
 
 
 def _locale() -> str:
-    code = select_locale()
-    return code if code in STRINGS else "vi"
+    return normalise_locale(select_locale())
 
 
-def strings_for(locale: str) -> dict[str, str]:
-    strings = dict(STRINGS[locale])
-    index = 0 if locale == "vi" else 1
-    strings.update({f"status_{k}": v[index] for k, v in LABELS.items()})
+def strings_for(locale: str, imminent_minutes: int) -> dict[str, str]:
+    """Every word the console page and its script show, in *locale*: its own strings, the run states and
+    operator actions (:mod:`confbridge.notices`), call-end reasons and the endpoint statuses."""
+    strings = {key: translate(locale, msgid) for key, msgid in STRINGS.items()}
+    strings["no_conferences"] = translate(locale, NO_CONFERENCES, minutes=imminent_minutes)
+    for code in MESSAGES:
+        group, _, name = code.partition(".")
+        if group in ("state", "reason", "action") and name not in ("changed", "changed_why", "on"):
+            strings[f"{group}_{name}" if group != "action" else name] = render(code, None, locale)
+    strings.update({f"status_{k}": translate(locale, msgid) for k, msgid in LABELS.items()})
     return strings
 
 
@@ -79,9 +65,10 @@ def strings_for(locale: str) -> dict[str, str]:
 def console() -> ResponseReturnValue:
     settings = get_settings()
     locale = _locale()
+    strings = strings_for(locale, settings.live.imminent_minutes)
     return render_template(
-        "console/console.html", t=STRINGS[locale], locale=locale,
-        strings_json=json.dumps(strings_for(locale), ensure_ascii=False),
+        "console/console.html", t=strings, locale=locale,
+        strings_json=json.dumps(strings, ensure_ascii=False),
         live_url=live_url(settings), zone=settings.timezone,
         active_nav="console",
     )

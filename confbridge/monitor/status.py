@@ -9,18 +9,19 @@ connected with packet loss · ``failed`` the call failed or dropped and is not (
 from __future__ import annotations
 
 from confbridge.bridges.base import ParticipantInfo
+from confbridge.i18n import N_
 
 IN_CALL = frozenset({"in_call", "muted", "degraded"})
-# Colour class and label per status (the console shows both: colour is never the only signal).
+# Label per status (the console shows colour and label: colour is never the only signal).
 LABELS = {
-    "unknown": ("Chưa rõ", "Unknown"),
-    "offline": ("Mất kết nối", "Offline"),
-    "idle": ("Sẵn sàng", "Idle"),
-    "dialling": ("Đang gọi", "Dialling"),
-    "in_call": ("Đang họp", "In call"),
-    "muted": ("Tắt tiếng", "Muted"),
-    "degraded": ("Mất gói tin", "Packet loss"),
-    "failed": ("Lỗi cuộc gọi", "Call failed"),
+    "unknown": N_("Chưa rõ"),
+    "offline": N_("Mất kết nối"),
+    "idle": N_("Sẵn sàng"),
+    "dialling": N_("Đang gọi"),
+    "in_call": N_("Đang họp"),
+    "muted": N_("Đang tắt tiếng"),
+    "degraded": N_("Mất gói tin"),
+    "failed": N_("Lỗi cuộc gọi"),
 }
 
 

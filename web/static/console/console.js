@@ -115,7 +115,7 @@ function applyEvent(ev) {
     Object.assign(leg, { state: ev.state, reason: ev.reason, attempts: ev.attempts,
                          audio_muted: ev.audio_muted, video_muted: ev.video_muted });
     if (ev.state === "connected" && before !== "connected") leg.connected_at = new Date().toISOString();
-    if (before !== ev.state) addTimeline(conf, `${leg.name}: ${T["leg_" + ev.state] || ev.state}${ev.reason ? " (" + ev.reason + ")" : ""}`);
+    if (before !== ev.state) addTimeline(conf, `${leg.name}: ${T["leg_" + ev.state] || ev.state}${ev.reason ? " (" + (T["reason_" + ev.reason] || ev.reason) + ")" : ""}`);
     renderConferences();
   } else if (ev.type === "conference.state") {
     const conf = state.conferences.get(ev.conference_id);
