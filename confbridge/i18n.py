@@ -111,6 +111,12 @@ def translate(locale: str | None, msgid: str, **params: Any) -> str:
         return msgid % params if _fits(msgid, params) else text
 
 
+def bilingual(msgid: str, **params: Any) -> str:
+    """``"Vietnamese / English"``: for readers whose language we cannot know (invitations to people
+    outside the system, calendar files), Vietnamese first."""
+    return f"{translate(DEFAULT_LOCALE, msgid, **params)} / {translate('en', msgid, **params)}"
+
+
 def ntranslate(locale: str | None, singular: str, plural: str, n: int, **params: Any) -> str:
     text = _translations(normalise_locale(locale)).ngettext(singular, plural, n)
     return text % {"num": n, **params}

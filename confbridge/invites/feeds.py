@@ -24,6 +24,7 @@ from confbridge.auth.models import User
 from confbridge.booking.models import Attendee, Meeting, Occurrence, meeting_endpoints
 from confbridge.directory.models import Endpoint
 from confbridge.errors import NotFound
+from confbridge.i18n import N_, negotiate, translate
 from confbridge.invites import ics
 from confbridge.invites.subscriptions import FeedTarget, open_feed
 
@@ -31,6 +32,7 @@ bp = Blueprint("invites_feeds", __name__)
 # Meetings whose last occurrence ended longer ago than this drop out of the feeds.
 HISTORY = timedelta(days=31)
 MAX_AGE_SECONDS = 300
+ENDPOINT_FEED, USER_FEED = N_("%(name)s — hội nghị truyền hình"), N_("%(name)s — lịch họp")
 
 
 def feed_url(feed: FeedTarget, token: str) -> str:
@@ -49,6 +51,11 @@ def _recent() -> Exists:
     return exists().where(Occurrence.meeting_id == Meeting.id, Occurrence.end >= cutoff)
 
 
+def _name(msgid: str, owner: str) -> str:
+    """The calendar's name in the language the calendar client asks for (Vietnamese by default)."""
+    return translate(negotiate(request.headers.get("Accept-Language")), msgid, name=owner)
+
+
 def _respond(meetings: list[Meeting], name: str) -> BaseResponse:
     mail = get_settings().mail
     body = ics.to_bytes(ics.feed_calendar(meetings, mail, name=name, refresh_minutes=MAX_AGE_SECONDS // 60))
@@ -62,6 +69,7 @@ def _respond(meetings: list[Meeting], name: str) -> BaseResponse:
     if meetings:
         response.last_modified = max(m.updated_at for m in meetings)
     response.headers["Referrer-Policy"] = "no-referrer"  # the URL holds the token
+    response.vary.add("Accept-Language")  # the calendar's name is in the client's language
     return response.make_conditional(request)
 
 
@@ -78,7 +86,7 @@ def endpoint_feed(endpoint_id: int) -> BaseResponse:
         select(Meeting).where(or_(on_endpoint, Meeting.host_endpoint_id == endpoint_id), _recent())
         .order_by(Meeting.start, Meeting.id)
     ))
-    return _respond(meetings, f"{endpoint.name} — hội nghị truyền hình")
+    return _respond(meetings, _name(ENDPOINT_FEED, endpoint.name))
 
 
 @bp.route("/calendar/users/<username>.ics")
@@ -96,7 +104,7 @@ def user_feed(username: str) -> BaseResponse:
         select(Meeting).where(or_(*conditions), _recent()).order_by(Meeting.start, Meeting.id)
     ))
     del user  # the token's owner may be an administrator who created this feed for the person
-    return _respond(meetings, f"{owner.display_name or owner.username} — lịch họp")
+    return _respond(meetings, _name(USER_FEED, owner.display_name or owner.username))
 
 
 def init_app(app: Flask) -> None:

@@ -31,10 +31,15 @@ from confbridge import clock
 from confbridge.booking import recurrence
 from confbridge.booking.describe import describe_meeting
 from confbridge.booking.models import Meeting, MeetingStatus, Occurrence, OccurrenceStatus
+from confbridge.i18n import LOCALES, N_, bilingual, translate
 from confbridge.settings import MailSettings
 from confbridge.text import multi_line, one_line, valid_email
 
 PRODID = "-//confbridge//Hoi nghi truyen hinh 0.1//VI"
+# Labels of the description and the reminder (Vietnamese first, then English: the reader is unknown).
+NO_HOST, REPEATS, AGENDA = N_("Họp trực tuyến"), N_("Lặp lại: %(rule)s"), N_("Nội dung")
+ENDPOINTS, HOST, DIAL_IN = N_("Điểm cầu"), N_("điểm cầu chính"), N_("Quay số")
+PIN, HELP, REMINDER = N_("Mã PIN"), N_("Hỗ trợ kỹ thuật"), N_("Nhắc lịch")
 Participant = tuple[str, str]  # (email, display name)
 
 
@@ -59,7 +64,7 @@ def attendees_of(meeting: Meeting) -> list[Participant]:
 def location_of(meeting: Meeting) -> str:
     host = meeting.host_endpoint
     if host is None:
-        return "Hội nghị truyền hình / Video conference"
+        return bilingual(NO_HOST)
     return one_line(f"{host.name} — {host.site_name}")
 
 
@@ -67,23 +72,24 @@ def description_of(meeting: Meeting, mail: MailSettings) -> str:
     """Repetition, agenda, endpoints, dial-in and help — Vietnamese first, English second."""
     lines: list[str] = []
     if meeting.is_series:  # in words, never the raw RRULE (the RRULE property is for the client)
-        lines += [f"Lặp lại: {describe_meeting(meeting, 'vi')}", f"Repeats: {describe_meeting(meeting, 'en')}", ""]
+        lines += [translate(locale, REPEATS, rule=describe_meeting(meeting, locale)) for locale in LOCALES]
+        lines.append("")
     agenda = multi_line(meeting.description)
     if agenda:
-        lines += ["Nội dung / Agenda:", agenda, ""]
+        lines += [f"{bilingual(AGENDA)}:", agenda, ""]
     if meeting.endpoints:
-        lines.append("Điểm cầu / Endpoints:")
+        lines.append(f"{bilingual(ENDPOINTS)}:")
         host_id = meeting.host_endpoint_id
         for endpoint in meeting.endpoints:
-            mark = " (điểm cầu chính / host)" if endpoint.id == host_id else ""
+            mark = f" ({bilingual(HOST)})" if endpoint.id == host_id else ""
             lines.append(f"- {one_line(endpoint.name)} — {one_line(endpoint.site_name)}{mark}")
         lines.append("")
     if mail.dial_in:
-        lines.append(f"Quay số / Dial-in: {one_line(mail.dial_in)}")
+        lines.append(f"{bilingual(DIAL_IN)}: {one_line(mail.dial_in)}")
     if meeting.pin:
-        lines.append(f"Mã PIN / PIN: {one_line(meeting.pin)}")
+        lines.append(f"{bilingual(PIN)}: {one_line(meeting.pin)}")
     if mail.helpdesk:
-        lines.append(f"Hỗ trợ kỹ thuật / Technical help: {one_line(mail.helpdesk)}")
+        lines.append(f"{bilingual(HELP)}: {one_line(mail.helpdesk)}")
     return "\n".join(lines).strip()
 
 
@@ -166,7 +172,7 @@ def _alarm(meeting: Meeting, mail: MailSettings) -> Alarm | None:
         return None
     alarm = Alarm()
     alarm.add("action", "DISPLAY")
-    alarm.add("description", f"Nhắc lịch / Reminder: {one_line(meeting.title, 200)}")
+    alarm.add("description", f"{bilingual(REMINDER)}: {one_line(meeting.title, 200)}")
     alarm.add("trigger", timedelta(minutes=-mail.reminder_minutes))
     return alarm
 

@@ -31,19 +31,32 @@ from zoneinfo import ZoneInfo
 
 from confbridge import clock
 from confbridge.booking.models import Meeting, Occurrence
+from confbridge.i18n import DEFAULT_LOCALE, N_, bilingual, translate
 from confbridge.invites.ics import description_of, location_of
 from confbridge.settings import MailSettings
 from confbridge.text import one_line, require_email
 
-# What the mail says it is: kind -> (Vietnamese, English) subject prefix.
+# What the mail says it is: kind -> subject prefix (shown in Vietnamese and English).
 SUBJECT_PREFIX = {
-    "invitation": ("Mời họp", "Invitation"),
-    "update": ("Cập nhật lịch họp", "Updated"),
-    "occurrence_update": ("Thay đổi một buổi họp", "Occurrence changed"),
-    "occurrence_cancel": ("Hủy một buổi họp", "Occurrence cancelled"),
-    "cancel": ("Hủy họp", "Cancelled"),
-    "removed": ("Bạn không còn trong danh sách mời", "You were removed from"),
+    "invitation": N_("Mời họp"),
+    "update": N_("Cập nhật lịch họp"),
+    "occurrence_update": N_("Thay đổi một buổi họp"),
+    "occurrence_cancel": N_("Hủy một buổi họp"),
+    "cancel": N_("Hủy họp"),
+    "removed": N_("Bạn không còn trong danh sách mời"),
 }
+# The first line of the body, per kind.
+LEAD = {
+    "invitation": N_("Kính mời tham dự hội nghị truyền hình:"),
+    "update": N_("Lịch họp đã thay đổi:"),
+    "occurrence_update": N_("Một buổi của lịch họp định kỳ đã thay đổi:"),
+    "occurrence_cancel": N_("Một buổi của lịch họp định kỳ đã bị hủy:"),
+    "cancel": N_("Hội nghị đã bị hủy:"),
+    "removed": N_("Bạn không còn trong danh sách mời của hội nghị:"),
+}
+WHEN, WHERE = N_("Thời gian: %(when)s"), N_("Địa điểm: %(where)s")
+ATTACHED = N_("Tệp lịch đính kèm (invite.ics)")
+SENDER_NAME = N_("Hội nghị truyền hình")
 
 
 _NOT_NAME = re.compile(r"[^\w .'-]")
@@ -94,9 +107,8 @@ def _fmt(instant: datetime, zone: ZoneInfo) -> str:
 
 
 def subject_for(kind: str, meeting: Meeting) -> str:
-    vi, en = SUBJECT_PREFIX[kind]
     title = header_text(meeting.title, 160)
-    return f"[{vi} / {en}] {title}"
+    return f"[{bilingual(SUBJECT_PREFIX[kind])}] {title}"
 
 
 def _when(meeting: Meeting, occurrence: Occurrence | None) -> tuple[str, str]:
@@ -109,34 +121,23 @@ def _when(meeting: Meeting, occurrence: Occurrence | None) -> tuple[str, str]:
     return first, first
 
 
-def _lead(kind: str) -> tuple[str, str]:
-    return {
-        "invitation": ("Kính mời tham dự hội nghị truyền hình:", "You are invited to a video conference:"),
-        "update": ("Lịch họp đã thay đổi:", "The meeting has changed:"),
-        "occurrence_update": ("Một buổi của lịch họp định kỳ đã thay đổi:",
-                              "One occurrence of the series has changed:"),
-        "occurrence_cancel": ("Một buổi của lịch họp định kỳ đã bị hủy:",
-                              "One occurrence of the series has been cancelled:"),
-        "cancel": ("Hội nghị đã bị hủy:", "The meeting has been cancelled:"),
-        "removed": ("Bạn không còn trong danh sách mời của hội nghị:",
-                    "You are no longer invited to the meeting:"),
-    }[kind]
-
-
 def bodies(kind: str, meeting: Meeting, mail: MailSettings,
            occurrence: Occurrence | None = None) -> tuple[str, str]:
     """(plain text, HTML): Vietnamese block first, English block second; HTML fully escaped."""
     title = one_line(meeting.title, 200)
     where = location_of(meeting)
     when_vi, when_en = _when(meeting, occurrence)
-    lead_vi, lead_en = _lead(kind)
+    vi, en = DEFAULT_LOCALE, "en"
+    lead_vi, lead_en = translate(vi, LEAD[kind]), translate(en, LEAD[kind])
+    when_line_vi, when_line_en = translate(vi, WHEN, when=when_vi), translate(en, WHEN, when=when_en)
+    where_line_vi, where_line_en = translate(vi, WHERE, where=where), translate(en, WHERE, where=where)
     details = description_of(meeting, mail)
     plain = "\n".join([
-        lead_vi, f"  {title}", f"  Thời gian: {when_vi}", f"  Địa điểm: {where}", "",
+        lead_vi, f"  {title}", f"  {when_line_vi}", f"  {where_line_vi}", "",
         "---", "",
-        lead_en, f"  {title}", f"  When: {when_en}", f"  Where: {where}", "",
+        lead_en, f"  {title}", f"  {when_line_en}", f"  {where_line_en}", "",
         details, "",
-        "Tệp lịch đính kèm (invite.ics) / The calendar file is attached (invite.ics).",
+        f"{bilingual(ATTACHED)}.",
     ])
     e = html.escape
     details_html = "<br>\n".join(e(line) for line in details.split("\n"))
@@ -144,9 +145,9 @@ def bodies(kind: str, meeting: Meeting, mail: MailSettings,
         '<!DOCTYPE html>\n<html lang="vi"><head><meta charset="utf-8"><title>'
         f"{e(title)}</title></head><body>\n"
         f'<div lang="vi"><p>{e(lead_vi)}</p><p><strong>{e(title)}</strong><br>\n'
-        f"Thời gian: {e(when_vi)}<br>\nĐịa điểm: {e(where)}</p></div>\n<hr>\n"
+        f"{e(when_line_vi)}<br>\n{e(where_line_vi)}</p></div>\n<hr>\n"
         f'<div lang="en"><p>{e(lead_en)}</p><p><strong>{e(title)}</strong><br>\n'
-        f"When: {e(when_en)}<br>\nWhere: {e(where)}</p></div>\n"
+        f"{e(when_line_en)}<br>\n{e(where_line_en)}</p></div>\n"
         f"<p>{details_html}</p>\n</body></html>\n"
     )
     return plain, markup
@@ -161,7 +162,8 @@ def build_message(
     require_email(mail.sender)
     msg = EmailMessage(policy=SMTP_POLICY)
     sender_local, _, sender_domain = mail.sender.partition("@")
-    msg["From"] = Address(display_name="Hội nghị truyền hình", username=sender_local, domain=sender_domain)
+    msg["From"] = Address(display_name=translate(DEFAULT_LOCALE, SENDER_NAME), username=sender_local,
+                          domain=sender_domain)
     local, _, domain = recipient.partition("@")
     msg["To"] = Address(display_name=display_name(recipient_name), username=local, domain=domain)
     msg["Subject"] = subject_for(content.kind, meeting)

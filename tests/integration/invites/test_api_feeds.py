@@ -166,3 +166,20 @@ def test_person_feed_shows_meetings_they_are_invited_to(
     cal = icalendar.Calendar.from_ical(client.get(_path(feed["url"])).data)
     assert [str(e["SUMMARY"]) for e in cal.walk("VEVENT")] == ["Họp có An"]
     assert client.get(f"/calendar/users/thuky.ics?token={feed['token']}").status_code == 401
+
+
+def test_the_feed_is_named_in_the_calendar_clients_language(
+    client: FlaskClient, booker: Booker, technician: Any,
+) -> None:
+    host = booker.endpoint_ids[0]
+    feed = client.post("/api/v1/feeds", json={"kind": "endpoint", "endpoint_id": host},
+                       headers=technician.headers).get_json()
+    path = _path(feed["url"])
+
+    def name(language: str | None) -> str:
+        response = client.get(path, headers={"Accept-Language": language} if language else {})
+        assert "Accept-Language" in response.headers["Vary"]
+        return str(icalendar.Calendar.from_ical(response.data)["X-WR-CALNAME"])
+
+    assert name(None).endswith(" — hội nghị truyền hình")
+    assert name("en-AU,en;q=0.9").endswith(" — video conferences")
