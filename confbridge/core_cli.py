@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from confbridge.cli_context import get_runtime, get_settings, require_ports
+from confbridge.i18n import N_, cli_text
 from confbridge.runtime import Runtime
 from confbridge.settings import Settings
 
@@ -51,7 +52,7 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
     engine = _engine(settings)
     upgrade(engine, revision)
     engine.dispose()
-    click.echo(f"database at {revision}")
+    click.echo(cli_text(N_("Cơ sở dữ liệu ở phiên bản %(revision)s"), revision=revision))
 
 
 @db_group.command("backup")
@@ -90,10 +91,10 @@ def user_group() -> None:
 
 def _read_password() -> str:
     if sys.stdin.isatty():
-        first = click.prompt("Mật khẩu / Password", hide_input=True)
-        second = click.prompt("Nhập lại / Repeat", hide_input=True)
+        first = click.prompt(cli_text(N_("Mật khẩu")), hide_input=True)
+        second = click.prompt(cli_text(N_("Nhập lại mật khẩu")), hide_input=True)
         if first != second:
-            raise click.ClickException("the passwords differ")
+            raise click.ClickException(cli_text(N_("Hai mật khẩu không khớp.")))
         return str(first)
     return sys.stdin.readline().rstrip("\r\n")
 
@@ -118,7 +119,7 @@ def user_add(ctx: click.Context, username: str, role: str, email: str | None, di
     except DomainError as exc:
         details = "; ".join(f"{k}: {v}" for k, v in getattr(exc, "fields", {}).items())
         raise click.ClickException(exc.message + (f" ({details})" if details else "")) from None
-    click.echo(f"user {username} ({role}) created")
+    click.echo(cli_text(N_("Đã tạo tài khoản %(username)s (%(role)s)."), username=username, role=role))
 
 
 @user_group.command("passwd")
@@ -136,7 +137,7 @@ def user_passwd(ctx: click.Context, username: str) -> None:
             set_password(session, get_user(session, username), password, None)
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
-    click.echo(f"password of {username} changed")
+    click.echo(cli_text(N_("Đã đổi mật khẩu của %(username)s."), username=username))
 
 
 # ---- endpoints ----------------------------------------------------------------------------------------
@@ -158,9 +159,10 @@ def endpoints_import(ctx: click.Context, path: Path) -> None:
             report = import_toml(session, path, None)
         else:
             report = import_csv(session, path.read_text(encoding="utf-8"), None)
-    click.echo(f"created {len(report.created)}, updated {len(report.updated)}, errors {len(report.errors)}")
+    click.echo(cli_text(N_("Đã tạo %(created)s, cập nhật %(updated)s, lỗi %(errors)s."),
+                        created=len(report.created), updated=len(report.updated), errors=len(report.errors)))
     for row, message in report.errors:
-        click.echo(f"  row {row}: {message}", err=True)
+        click.echo("  " + cli_text(N_("dòng %(row)s: %(message)s"), row=row, message=message), err=True)
 
 
 # ---- demo ---------------------------------------------------------------------------------------------
@@ -182,11 +184,10 @@ def _seed(runtime: Runtime, upcoming: bool) -> dict[str, str]:
 
 def _print_credentials(passwords: dict[str, str]) -> None:
     if not passwords:
-        click.echo("Tài khoản demo đã có từ lần chạy trước (mật khẩu chỉ in một lần; đặt lại bằng "
-                   "`confbridge user passwd NAME`).")
-        click.echo("Demo accounts exist already (reset a password with `confbridge user passwd NAME`).")
+        click.echo(cli_text(N_("Tài khoản demo đã có từ lần chạy trước (mật khẩu chỉ in một lần; đặt lại bằng "
+                               "`confbridge user passwd NAME`).")))
         return
-    click.echo("Tài khoản đăng nhập (chỉ in một lần) / Sign-in credentials (printed once):")
+    click.echo(cli_text(N_("Tài khoản đăng nhập (chỉ in một lần):")))
     for username, password in passwords.items():
         click.echo(f"  {username:<9} {password}")
 

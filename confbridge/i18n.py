@@ -14,6 +14,8 @@ Vietnamese (full diacritics); ``web/translations/en`` gives the English.
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -115,6 +117,25 @@ def bilingual(msgid: str, **params: Any) -> str:
     """``"Vietnamese / English"``: for readers whose language we cannot know (invitations to people
     outside the system, calendar files), Vietnamese first."""
     return f"{translate(DEFAULT_LOCALE, msgid, **params)} / {translate('en', msgid, **params)}"
+
+
+CLI_LANGUAGE_VARIABLES = ("CONFBRIDGE_LANG", "LC_ALL", "LC_MESSAGES", "LANG")
+
+
+def cli_locale(environ: Mapping[str, str] | None = None) -> str:
+    """The language of the command line: ``CONFBRIDGE_LANG``, else the POSIX locale variables
+    (``LANG=en_US.UTF-8`` → English), else Vietnamese.  ``C``/``POSIX`` name no language."""
+    env = os.environ if environ is None else environ
+    for name in CLI_LANGUAGE_VARIABLES:
+        value = env.get(name, "").strip()
+        if value and value.split(".", 1)[0].upper() not in ("C", "POSIX"):
+            return normalise_locale(value.split(".", 1)[0])
+    return DEFAULT_LOCALE
+
+
+def cli_text(msgid: str, **params: Any) -> str:
+    """*msgid* in the command line's language (:func:`cli_locale`): CLI output meant for people."""
+    return translate(cli_locale(), msgid, **params)
 
 
 def ntranslate(locale: str | None, singular: str, plural: str, n: int, **params: Any) -> str:

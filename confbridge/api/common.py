@@ -167,9 +167,9 @@ def install_request_handling(app: Flask) -> None:
         if _is_api_request():
             return jsonify({"error": "csrf", "message": exc.description}), 400
         from flask import render_template
+        from flask_babel import gettext  # pages speak the user's language (confbridge.ui.i18n selects it)
 
-        page_error = DomainError("Phiên làm việc của biểu mẫu đã hết hạn; hãy tải lại trang và thử lại. "
-                                 "/ The form expired; reload the page and try again.")
+        page_error = DomainError(gettext("Phiên làm việc của biểu mẫu đã hết hạn; hãy tải lại trang và thử lại."))
         page_error.status = 400
         return render_template("error.html", error=page_error), 400
 

@@ -16,7 +16,7 @@ from confbridge.auth.web import current_user, roles_required
 from confbridge.directory import service
 from confbridge.directory.serialise import endpoint_dict
 
-blp = Blueprint("api_endpoints", __name__, url_prefix="/api/v1", description="Endpoints (điểm cầu)")
+blp = Blueprint("api_endpoints", __name__, url_prefix="/api/v1", description="Endpoints (room systems)")
 
 
 class EndpointSchema(Schema):

@@ -8,6 +8,7 @@ import click
 from sqlalchemy import func, select
 
 from confbridge.db import make_engine, make_session_factory
+from confbridge.i18n import N_, cli_text
 from confbridge.invites.models import OutboxMessage
 
 
@@ -26,8 +27,8 @@ def register(main: click.Group) -> None:
 
         runtime = get_runtime(ctx)
         report = deliver_due(runtime.session_factory, runtime.settings)
-        click.echo(f"đã gửi / sent: {len(report.sent)}; thử lại sau / retrying: {len(report.retrying)}; "
-                   f"thất bại / failed: {len(report.failed)}")
+        click.echo(cli_text(N_("đã gửi: %(sent)s; thử lại sau: %(retrying)s; thất bại: %(failed)s"),
+                            sent=len(report.sent), retrying=len(report.retrying), failed=len(report.failed)))
 
     @mail.command("status")
     @click.pass_context

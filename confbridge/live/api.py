@@ -13,7 +13,7 @@ from confbridge.live.tokens import issue_live_token
 from confbridge.public_urls import live_url
 
 blp = Blueprint("live", __name__, url_prefix="/api/v1/live",
-                description="Trạng thái trực tiếp / live status (websockets)")
+                description="Live status: one-time tokens for the WebSocket server")
 
 
 class LiveTokenSchema(Schema):

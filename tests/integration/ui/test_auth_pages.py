@@ -180,3 +180,12 @@ def test_user_time_zone_changes_the_times_shown(browser_for: Any, secretary: Any
     assert "Asia/Ho_Chi_Minh" in b.get("/calendar").get_data(as_text=True)
     b.post("/account/timezone", {"timezone": "Europe/Berlin"})
     assert "Europe/Berlin" in b.get("/calendar").get_data(as_text=True)
+
+
+def test_the_expired_form_page_speaks_the_users_language(browser_for: Any, secretary: Any) -> None:
+    b = browser_for(secretary)
+    b.post("/language", {"locale": "en", "next": "/calendar"})
+    refused = b.client.post("/account/timezone", data={"timezone": "Asia/Ho_Chi_Minh"})  # no CSRF token
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "The form expired; reload the page and try again." in body
+    assert "hết hạn" not in body
