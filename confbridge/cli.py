@@ -23,7 +23,7 @@ from confbridge.scheduler import cli as scheduler_cli
               help="Settings file (default: $CONFBRIDGE_CONFIG or config/confbridge.toml).")
 @click.pass_context
 def main(ctx: click.Context, config: str | None) -> None:
-    """confbridge — lịch và điều khiển hội nghị truyền hình / video-conference scheduler."""
+    """confbridge — video-conference scheduler and bridge manager."""
     ctx.ensure_object(dict)["config"] = config
 
 

@@ -17,12 +17,12 @@ def register(main: click.Group) -> None:
 
     @main.group("mail")
     def mail() -> None:
-        """Thư mời họp (outbox) / invitation e-mail outbox."""
+        """Invitation e-mail outbox."""
 
     @mail.command("send-pending")
     @click.pass_context
     def send_pending(ctx: click.Context) -> None:
-        """Gửi ngay các thư đến hạn / send every due message now."""
+        """Send every due message now."""
         from confbridge.invites.outbox import deliver_due
 
         runtime = get_runtime(ctx)
@@ -33,7 +33,7 @@ def register(main: click.Group) -> None:
     @mail.command("status")
     @click.pass_context
     def status(ctx: click.Context) -> None:
-        """Số thư theo trạng thái / messages per status."""
+        """Messages per status."""
         settings = get_settings(ctx)
         engine = make_engine(settings.database.url)
         try:
@@ -49,7 +49,7 @@ def register(main: click.Group) -> None:
     @mail.command("worker")
     @click.pass_context
     def worker(ctx: click.Context) -> None:
-        """Chạy tiến trình gửi thư / run the outbox worker in the foreground (Ctrl-C stops it)."""
+        """Run the outbox worker in the foreground (Ctrl-C stops it)."""
         from confbridge.invites.worker import run_outbox_worker
 
         runtime = get_runtime(ctx, "mail-worker")

@@ -11,7 +11,7 @@ from confbridge.cli_context import get_runtime, get_settings, require_ports
 @click.option("--port", type=int, default=None, help="Override live.port.")
 @click.pass_context
 def live_command(ctx: click.Context, port: int | None) -> None:
-    """Máy chủ trạng thái trực tiếp (websockets) / the live status server."""
+    """The live status server (WebSockets)."""
     from confbridge.live.runner import run_live_server
 
     settings = get_settings(ctx)

@@ -11,7 +11,7 @@ from confbridge.cli_context import get_runtime, get_settings
 @click.command("scheduler")
 @click.pass_context
 def scheduler_command(ctx: click.Context) -> None:
-    """Khởi tạo/kết thúc hội nghị đúng giờ / launch and end booked conferences on time.
+    """Launch and end booked conferences on time.
 
     One scheduler is active; others started against the same database stand by.
     """
