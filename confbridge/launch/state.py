@@ -15,7 +15,7 @@ from confbridge.booking.models import Meeting
 from confbridge.events import queue_event
 from confbridge.i18n import DEFAULT_LOCALE
 from confbridge.launch.models import CallLeg, ConferenceRun, RunState, TimelineEntry, TimelineKind
-from confbridge.notices import coded, render
+from confbridge.notices import MESSAGES, coded, render
 
 S = RunState
 ALLOWED: dict[str, frozenset[str]] = {
@@ -30,14 +30,9 @@ ALLOWED: dict[str, frozenset[str]] = {
 }
 
 
-
 def state_code(state: str) -> str:
     """The notice code of a run state's label (``confbridge.notices``): ``"live"`` → ``"state.live"``."""
     return f"state.{state}"
-
-
-def state_label(state: str, locale: str | None) -> str:
-    return render(state_code(state), None, locale, fallback=state)
 
 
 class IllegalTransition(Exception):
@@ -52,6 +47,8 @@ def note(
 
     *code* is a :mod:`confbridge.notices` code and *params* its parameters: the entry is rendered in the
     reader's language when it is read; ``message`` keeps the Vietnamese text for plain readers."""
+    if code not in MESSAGES:
+        raise ValueError(f"unknown notice code {code!r}")
     entry = TimelineEntry(
         run_id=run.id, at=clock.now(), kind=kind, code=code, params=params or {},
         message=render(code, params, DEFAULT_LOCALE, fallback=code), outcome=outcome,
