@@ -66,7 +66,7 @@ def db_backup(ctx: click.Context, file: Path) -> None:
         backup(get_settings(ctx).database.url, file)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"backup written to {file}")
+    click.echo(cli_text(N_("Đã ghi bản sao lưu vào %(file)s"), file=file))
 
 
 @db_group.command("restore")
@@ -80,7 +80,7 @@ def db_restore(ctx: click.Context, file: Path) -> None:
         restore(get_settings(ctx).database.url, file)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"restored {file}")
+    click.echo(cli_text(N_("Đã khôi phục %(file)s"), file=file))
 
 
 # ---- users --------------------------------------------------------------------------------------------
@@ -223,8 +223,8 @@ def web_command(ctx: click.Context) -> None:
     settings = get_settings(ctx)
     require_ports(_web_ports(settings))
     scheme = "https" if settings.web.tls else "http"
-    click.echo(f"confbridge web on {scheme}://{settings.web.host}:{settings.web.port} "
-               f"({settings.web.workers} worker{'s' if settings.web.workers > 1 else ''})")
+    click.echo(cli_text(N_("confbridge web tại %(url)s (%(workers)s tiến trình)"),
+                        url=f"{scheme}://{settings.web.host}:{settings.web.port}", workers=settings.web.workers))
     if settings.web.workers > 1:
         from confbridge.logs import configure_logging
 
@@ -267,7 +267,8 @@ def run_command(ctx: click.Context, no_demo: bool) -> None:
 
         emulator = start_from_settings(settings)
         if emulator is not None:
-            click.echo(f"MCU emulator: {emulator.url} (control {emulator.control_url})")
+            click.echo(cli_text(N_("MCU giả lập: %(url)s (điều khiển %(control)s)"), url=emulator.url,
+                                control=emulator.control_url))
 
     from confbridge.live.runner import start_live_thread
     from confbridge.scheduler.process import run_scheduler
@@ -277,11 +278,13 @@ def run_command(ctx: click.Context, no_demo: bool) -> None:
     except RuntimeError as exc:
         if emulator is not None:
             emulator.stop()
-        raise click.ClickException(f"{exc}: change [live] port (or CONFBRIDGE_LIVE_PORT)") from None
+        raise click.ClickException(cli_text(N_("%(error)s: đổi [live] port (hoặc CONFBRIDGE_LIVE_PORT)"),
+                                            error=exc)) from None
     scheduler = threading.Thread(target=run_scheduler, args=(settings, stop), kwargs={"runtime": runtime},
                                  name="scheduler", daemon=True)
     scheduler.start()
-    click.echo(f"confbridge: http://{settings.web.host}:{settings.web.port}  (live {live_url(settings)})")
+    click.echo(cli_text(N_("confbridge: %(web)s  (trực tiếp %(live)s)"),
+                        web=f"http://{settings.web.host}:{settings.web.port}", live=live_url(settings)))
     if not no_demo:
         _print_credentials(passwords)
     try:

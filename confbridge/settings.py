@@ -27,8 +27,9 @@ from confbridge.resources import resource_root
 PROJECT_ROOT = resource_root()  # the checkout, or the resources bundled in an installed wheel
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "confbridge.toml"
 ENV_PREFIX = "CONFBRIDGE_"
-# Environment variables with our prefix that are not setting overrides.
-_NOT_OVERRIDES = {"CONFBRIDGE_CONFIG", "CONFBRIDGE_CLOCK_OFFSET_SECONDS"}
+# Environment variables with our prefix that are not setting overrides (CONFBRIDGE_LANG: the command
+# line's language, confbridge.i18n.cli_locale).
+_NOT_OVERRIDES = {"CONFBRIDGE_CONFIG", "CONFBRIDGE_CLOCK_OFFSET_SECONDS", "CONFBRIDGE_LANG"}
 
 
 class SettingsError(Exception):

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from confbridge.bridges.base import AuthError, BridgeError
+from confbridge.i18n import N_, cli_text
 from confbridge.settings import SettingsError
 
 
@@ -51,12 +52,13 @@ def mcu_emulator(host: str, port: int, control_port: int, username: str, passwor
     password = ""
     if password_env:
         if password_env not in os.environ:
-            raise click.ClickException(f"--password-env: environment variable {password_env} is not set")
+            raise click.ClickException(cli_text(N_("--password-env: chưa đặt biến môi trường %(name)s"),
+                                                name=password_env))
         password = os.environ[password_env]
     elif password_file:
         password = Path(password_file).read_text(encoding="utf-8").strip()
     else:
-        click.echo("mcu-emulator: no password configured: any password is accepted", err=True)
+        click.echo(cli_text(N_("mcu-emulator: chưa cấu hình mật khẩu: mật khẩu nào cũng được chấp nhận")), err=True)
     serve(EmulatorOptions(
         host=host, port=port, control_port=control_port, username=username, password=password,
         latency_ms=latency_ms, max_concurrent=max_concurrent, over_limit=over_limit, page_size=page_size,
@@ -71,13 +73,13 @@ def describe_error(exc: BaseException) -> str:
     from confbridge.bridges.xmlrpc_transport import NotAnMcuApi, TimedOut, Unreachable
 
     if isinstance(exc, AuthError):
-        return "authentication failed (check the username and password)"
+        return cli_text(N_("đăng nhập thất bại (kiểm tra tên đăng nhập và mật khẩu)"))
     if isinstance(exc, Unreachable):
-        return f"unreachable ({exc.message})"
+        return cli_text(N_("không kết nối được (%(detail)s)"), detail=exc.message)
     if isinstance(exc, TimedOut):
-        return f"timed out ({exc.message})"
+        return cli_text(N_("quá thời gian chờ (%(detail)s)"), detail=exc.message)
     if isinstance(exc, NotAnMcuApi):
-        return f"not an MCU API ({exc.message})"
+        return cli_text(N_("không phải API của MCU (%(detail)s)"), detail=exc.message)
     if isinstance(exc, BridgeError):
         return exc.message
     return str(exc)
@@ -98,26 +100,32 @@ def probe(ctx: click.Context, name: str) -> None:
 
     bridge = get_settings(ctx).bridge(name)
     if bridge is None:
-        raise click.ClickException(f"no bridge named {name!r} in the settings")
+        raise click.ClickException(cli_text(N_("không có MCU tên “%(name)s” trong cấu hình"), name=name))
     try:
         # A probe answers "is it there?" now: one try, no backoff.
         driver = make_driver(bridge.model_copy(update={"retry_attempts": 1}))
     except SettingsError as exc:
-        raise click.ClickException(f"bridge {name!r}: {exc}") from None
+        raise click.ClickException(cli_text(N_("MCU “%(name)s”: %(error)s"), name=name, error=exc)) from None
     try:
         info = driver.probe()
         health = driver.health()
     except BridgeError as exc:
-        raise click.ClickException(f"bridge {name!r} at {bridge.url}: {describe_error(exc)}") from None
+        raise click.ClickException(cli_text(N_("MCU “%(name)s” tại %(url)s: %(error)s"), name=name, url=bridge.url,
+                                            error=describe_error(exc))) from None
     finally:
         driver.close()
-    click.echo(f"bridge:    {name} ({bridge.url})")
-    click.echo(f"model:     {info.model} (serial {info.serial or '?'})")
-    click.echo(f"software:  {info.software_version}   API {info.api_version}")
-    click.echo(f"ports:     video {info.video_ports if info.video_ports is not None else '?'}, "
-               f"audio-only {info.audio_ports if info.audio_ports is not None else '?'}")
-    click.echo(f"clock:     {info.clock.isoformat() if info.clock else '?'}")
-    click.echo(f"health:    {'ok' if health.ok else 'NOT OK'} ({health.detail})")
+    unknown = "?"
+    click.echo(cli_text(N_("MCU:       %(name)s (%(url)s)"), name=name, url=bridge.url))
+    click.echo(cli_text(N_("thiết bị:  %(model)s (số sê-ri %(serial)s)"), model=info.model,
+                        serial=info.serial or unknown))
+    click.echo(cli_text(N_("phần mềm:  %(software)s   API %(api)s"), software=info.software_version,
+                        api=info.api_version))
+    click.echo(cli_text(N_("cổng:      hình %(video)s, chỉ tiếng %(audio)s"),
+                        video=unknown if info.video_ports is None else info.video_ports,
+                        audio=unknown if info.audio_ports is None else info.audio_ports))
+    click.echo(cli_text(N_("đồng hồ:   %(clock)s"), clock=info.clock.isoformat() if info.clock else unknown))
+    click.echo(cli_text(N_("tình trạng: %(state)s (%(detail)s)"), detail=health.detail,
+                        state=cli_text(N_("tốt") if health.ok else N_("CÓ LỖI"))))
     sys.stdout.flush()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from confbridge.cli_context import get_runtime, get_settings, require_ports
+from confbridge.i18n import N_, cli_text
 
 
 @click.command("live")
@@ -19,7 +20,8 @@ def live_command(ctx: click.Context, port: int | None) -> None:
         settings = settings.with_overrides(**{"live.port": port})
     require_ports([(settings.live.host, settings.live.port, "live.port")])
     runtime = get_runtime(ctx, "live", settings)
-    click.echo(f"live server: ws://{settings.live.host}:{settings.live.port} (bus: {settings.live.bus})")
+    click.echo(cli_text(N_("máy chủ trực tiếp: %(url)s (bus: %(bus)s)"),
+                        url=f"ws://{settings.live.host}:{settings.live.port}", bus=settings.live.bus))
     run_live_server(settings, runtime=runtime)
 
 

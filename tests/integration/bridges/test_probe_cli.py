@@ -13,14 +13,16 @@ from confbridge.bridges.cli import register
 from tests.fixtures.mcu import McuEmulator
 
 
-def run_probe(tmp_path: Path, url: str, password_env: str, name: str = "mcu") -> tuple[int, str]:
+def run_probe(tmp_path: Path, url: str, password_env: str, name: str = "mcu",
+              language: str = "en") -> tuple[int, str]:
     config = tmp_path / "confbridge.toml"
     config.write_text(
         f'[[bridges]]\nname = "{name}"\ndriver = "cisco-mcu"\nurl = "{url}"\nusername = "admin"\n'
         f'password_env = "{password_env}"\ntimeout_seconds = 2\n', encoding="utf-8")
     group = click.Group("confbridge")
     register(group)
-    result = CliRunner().invoke(group, ["bridges", "probe", name], obj={"config": str(config)})
+    result = CliRunner(env={"CONFBRIDGE_LANG": language}).invoke(
+        group, ["bridges", "probe", name], obj={"config": str(config)})
     return result.exit_code, result.output
 
 
@@ -70,5 +72,13 @@ def test_probe_unknown_bridge(tmp_path: Path, mcu_emulator: McuEmulator) -> None
     config.write_text("", encoding="utf-8")
     group = click.Group("confbridge")
     register(group)
-    result = CliRunner().invoke(group, ["bridges", "probe", "nope"], obj={"config": str(config)})
-    assert result.exit_code == 1 and "no bridge named 'nope'" in result.output
+    result = CliRunner(env={"CONFBRIDGE_LANG": "en"}).invoke(
+        group, ["bridges", "probe", "nope"], obj={"config": str(config)})
+    assert result.exit_code == 1 and "no bridge named “nope” in the settings" in result.output
+
+
+def test_probe_speaks_vietnamese_by_default(tmp_path: Path, mcu_emulator: McuEmulator) -> None:
+    code, out = run_probe(tmp_path, mcu_emulator.url, mcu_emulator.password_env, language="vi")
+    assert code == 0, out
+    assert "tình trạng: tốt" in out and "API 2.9" in out and "hình 40" in out
+    assert "health" not in out
