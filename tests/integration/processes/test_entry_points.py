@@ -27,6 +27,8 @@ from tests.factories import seed_endpoints
 from tests.fixtures.smtp import SMTPServer
 from tests.integration.processes.procs import Proc, http, port_open, wait_until, write_config
 
+DROPPED = {"endpoint": "UBND xã Hòn Tre", "meeting": "Giao ban tuần", "reason": "remote_hangup"}
+
 
 @pytest.fixture
 def procs() -> Iterator[list[Proc]]:
@@ -65,7 +67,8 @@ def test_web_workers_scheduler_and_live_processes_share_events_and_mail_through_
     secretary, technician = make_user("secretary"), make_user("technician")
     endpoint_ids = seed_endpoints(session_factory, 2)
     with session_factory.begin() as s:
-        alarm_id = raise_alarm(s, "call_dropped", "test:drop", "Cuộc gọi bị rớt", endpoint_id=endpoint_ids[0]).id
+        alarm_id = raise_alarm(s, "call_dropped", "test:drop", "alarm.call_dropped", DROPPED,
+                               endpoint_id=endpoint_ids[0]).id
 
     web = Proc.confbridge(config, "web", log_path=tmp_path / "web.log")
     scheduler = Proc.confbridge(config, "scheduler", log_path=tmp_path / "scheduler.log")
@@ -113,7 +116,7 @@ def test_gunicorn_runs_the_wsgi_module_wired_like_every_process(
                           live_port=services.free_port(), redis_url=redis_server.url)
     technician = make_user("technician")
     with session_factory.begin() as s:
-        alarm_id = raise_alarm(s, "call_dropped", "test:drop", "Cuộc gọi bị rớt").id
+        alarm_id = raise_alarm(s, "call_dropped", "test:drop", "alarm.call_dropped", DROPPED).id
     received: list[Event] = []
     got = threading.Event()
     bus = RedisBus(redis_server.url)
