@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from confbridge import clock, events
+from confbridge import clock, events, notices
 from confbridge.alarms.service import raise_alarm
 from confbridge.auth.models import User
 from confbridge.auth.service import get_user
@@ -120,9 +120,10 @@ def _seed(web: LiveServer, web_users: dict[str, WebUser]) -> int:
             s.add(CallLeg(run_id=run.id, endpoint_id=e.id, participant_name=f"cb-ep-{e.id}", protocol="sip",
                           address=e.address, display_name=e.name, state=state, attempts=1,
                           on_bridge=state == "connected", connected_at=now - timedelta(minutes=18)))
-        raise_alarm(s, "call_dropped", f"call_dropped:{run.id}:{endpoints[1].id}",
-                    f"Cuộc gọi tới {endpoints[1].name} bị ngắt", endpoint_id=endpoints[1].id,
-                    meeting_id=live_meeting, conference_id=run.id)
+        raise_alarm(s, "call_dropped", f"call_dropped:{run.id}:{endpoints[1].id}", "alarm.call_dropped",
+                    {"endpoint": endpoints[1].name, "meeting": "Kiểm tra kỹ thuật xã đảo",
+                     "reason": notices.reason("remote_hangup")},
+                    endpoint_id=endpoints[1].id, meeting_id=live_meeting, conference_id=run.id)
     return meeting_id
 
 
