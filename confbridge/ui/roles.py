@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
 
 from flask import redirect, request, url_for
 from flask_babel import gettext as _
@@ -24,10 +25,22 @@ def role_label(role: str) -> str:
 
 
 def safe_next(target: str | None) -> str | None:
-    """Only same-site paths ("/calendar"), never "//evil" or "https://evil"."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """*target* when it is a path on this site ("/calendar?week=1"), else None (go home).
+
+    Browsers and Werkzeug drop TAB/CR/LF inside a URL and read "\\" as "/", so "/%09/evil.example/" would
+    leave as "//evil.example/" (another site) and "/%0a/x" would break the Location header: any control
+    character, space or backslash refuses the target, and what remains must be a bare path.
+    """
+    if not target or len(target) > 2000:
+        return None
+    if any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in target) or "\\" in target:
+        return None
+    if not target.startswith("/") or target.startswith("//"):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
 
 
 def page_roles(*roles: str) -> Callable[[F], F]:
