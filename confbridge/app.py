@@ -87,6 +87,9 @@ def create_app(settings: Settings, *, engine: Engine | None = None, testing: boo
         WTF_CSRF_CHECK_DEFAULT=False,
         WTF_CSRF_TIME_LIMIT=None,
     )
+    from confbridge.auth.ratelimit import install as install_sign_in_guard
+
+    install_sign_in_guard(app, settings.web.login_attempts_per_minute, settings.web.concurrent_password_checks)
     api = Api(app, spec_kwargs={
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
         "security": [{"bearer": []}],

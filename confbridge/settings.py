@@ -53,12 +53,15 @@ class WebSettings(_Section):
     # Set when served behind TLS (cookies Secure, HSTS).
     tls: bool = False
     api_token_hours: int = Field(12, ge=1, le=24 * 30)
+    # Failed sign-ins per client address per minute (hard: 429); per username they only slow down.
     login_attempts_per_minute: int = Field(5, ge=1, le=1000)
     # Reverse proxies in front of the app (nginx: 1): X-Forwarded-For/-Proto are trusted from that many
     # hops (werkzeug ProxyFix); 0 trusts none (the app faces clients directly).
     trusted_proxies: int = Field(0, ge=0, le=10)
     # `confbridge web` serves with gunicorn when > 1 (the development server otherwise).
     workers: int = Field(1, ge=1, le=64)
+    # Password verifications (Argon2, ~0.2 s CPU each) running at once per process; the excess gets 429.
+    concurrent_password_checks: int = Field(4, ge=1, le=256)
 
 
 class BookingSettings(_Section):

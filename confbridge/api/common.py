@@ -65,6 +65,8 @@ def _error_response(exc: DomainError) -> ResponseReturnValue:
     response.status_code = exc.status
     if exc.status == 401:
         response.headers["WWW-Authenticate"] = "Bearer"
+    if exc.status == 429 and "retry_after" in exc.extra:
+        response.headers["Retry-After"] = str(exc.extra["retry_after"])
     return response
 
 

@@ -13,15 +13,16 @@ from sqlalchemy import select
 from confbridge.api.common import db, get_settings
 from confbridge.auth import service
 from confbridge.auth.models import Role, User
-from confbridge.auth.ratelimit import login_limiter
+from confbridge.auth.ratelimit import MAX_USERNAME, sign_in_guard
 from confbridge.auth.serialise import user_dict
 from confbridge.auth.web import current_user, roles_required
+from confbridge.errors import Unauthorized
 
 blp = Blueprint("api_auth", __name__, url_prefix="/api/v1", description="Tokens and users")
 
 
 class TokenRequestSchema(Schema):
-    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    username = fields.String(required=True, validate=validate.Length(min=1, max=MAX_USERNAME))
     password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
 
 
@@ -53,13 +54,18 @@ class UserPatchSchema(Schema):
 @blp.response(200, TokenSchema)
 def token(data: dict[str, Any]) -> Any:
     """Exchange a username and password for a bearer token."""
-    login_limiter.check(data["username"], request.remote_addr or "")
+    username, address = data["username"].strip().lower(), request.remote_addr or "?"
+    guard = sign_in_guard()
+    guard.check_address(address)
+    guard.slow_down(username)
     session = db()
     try:
-        user = service.authenticate(session, data["username"], data["password"])
-    except Exception:
-        login_limiter.failed(data["username"], request.remote_addr or "")
+        with guard.password_check():
+            user = service.authenticate(session, username, data["password"])
+    except Unauthorized:
+        guard.failed(username, address)
         raise
+    guard.succeeded(username, address)
     raw, row = service.issue_token(session, user, hours=get_settings().web.api_token_hours)
     return {"token": raw, "expires_at": row.expires_at.isoformat() if row.expires_at else None,
             "role": user.role}

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from confbridge.api.common import db
+from confbridge.auth.ratelimit import MAX_USERNAME, sign_in_guard
 from confbridge.auth.service import authenticate, change_password
 from confbridge.auth.web import current_user, optional_user
-from confbridge.errors import InvalidInput, Unauthorized
+from confbridge.errors import InvalidInput, TooManyRequests, Unauthorized
 from confbridge.ui.i18n import LOCALES
-from confbridge.ui.ratelimit import LoginLimiter
 from confbridge.ui.roles import ANY_ROLE, page_roles, safe_next
 
 bp = Blueprint("auth", __name__)
-
-
-def _limiter() -> LoginLimiter:
-    limiter: LoginLimiter = current_app.extensions["confbridge.login_limiter"]
-    return limiter
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -31,23 +26,32 @@ def login() -> ResponseReturnValue:
         return render_template("auth/login.html", next_url=next_url, username="")
     username = request.form.get("username", "").strip().lower()
     password = request.form.get("password", "")
+    if len(username) > MAX_USERNAME:  # refused before anything about it is stored or hashed
+        message = _("Tên đăng nhập dài quá %(n)d ký tự.", n=MAX_USERNAME)
+        return render_template("auth/login.html", next_url=next_url, username="", error=message), 422
     address = request.remote_addr or "?"
-    limiter = _limiter()
-    wait = limiter.blocked_for(username, address)
+    guard = sign_in_guard()
+    wait = guard.address_wait(address)
     if wait:
         message = _("Quá nhiều lần đăng nhập sai. Vui lòng thử lại sau %(seconds)d giây.", seconds=wait)
-        return render_template("auth/login.html", next_url=next_url, username=username, error=message), 429
+        page = render_template("auth/login.html", next_url=next_url, username=username, error=message)
+        return page, 429, {"Retry-After": str(wait)}
     if not username or not password:
-        limiter.hit(username, address)
         message = _("Vui lòng nhập tên đăng nhập và mật khẩu.")
         return render_template("auth/login.html", next_url=next_url, username=username, error=message), 422
+    guard.slow_down(username)
     try:
-        user = authenticate(db(), username, password)
+        with guard.password_check():
+            user = authenticate(db(), username, password)
+    except TooManyRequests:
+        message = _("Máy chủ đang bận kiểm tra đăng nhập. Vui lòng thử lại sau giây lát.")
+        page = render_template("auth/login.html", next_url=next_url, username=username, error=message)
+        return page, 429, {"Retry-After": "1"}
     except Unauthorized:
-        limiter.hit(username, address)
+        guard.failed(username, address)
         message = _("Sai tên đăng nhập hoặc mật khẩu.")
         return render_template("auth/login.html", next_url=next_url, username=username, error=message), 401
-    limiter.reset(username, address)
+    guard.succeeded(username, address)
     chosen_locale = session.get("locale")
     session.clear()  # a new session on sign-in: no fixation
     session.permanent = True

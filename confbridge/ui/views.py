@@ -15,7 +15,6 @@ from confbridge.auth.web import optional_user
 from confbridge.errors import DomainError
 from confbridge.ui import format as fmt
 from confbridge.ui.i18n import LOCALE_NAMES, compile_catalogues, select_locale, select_timezone
-from confbridge.ui.ratelimit import LoginLimiter
 from confbridge.ui.roles import role_label
 
 TRANSLATIONS = WEB_ROOT / "translations"
@@ -46,8 +45,6 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     Babel(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.add_extension("jinja2.ext.i18n")  # {% trans %} blocks (Flask-Babel installs gettext)
-    settings = app.extensions["confbridge"].settings
-    app.extensions["confbridge.login_limiter"] = LoginLimiter(settings.web.login_attempts_per_minute)
 
     app.jinja_env.filters.update(
         date=fmt.fmt_date, time=fmt.fmt_time, datetime=fmt.fmt_datetime, weekday=fmt.fmt_weekday,
