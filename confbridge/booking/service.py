@@ -227,8 +227,8 @@ def _significant(meeting: Meeting, checked: CheckedMeeting) -> bool:
 def create_meeting(session: Session, settings: Settings, actor: User, data: MeetingInput) -> Meeting:
     require_booker(actor)
     now = clock.now()
+    checked = check_meeting(session, settings, data, now)  # expands the rule: before the lock
     lock_bookings(session)
-    checked = check_meeting(session, settings, data, now)
     windows = _windows(checked.starts, checked.duration, checked.setup_minutes)
     _check_free(session, settings, checked, windows)
     meeting = Meeting(
@@ -270,8 +270,8 @@ def update_meeting(
     if meeting.status == MeetingStatus.CANCELLED:
         raise Conflict("this meeting is cancelled and cannot be changed")
     now = clock.now()
-    lock_bookings(session)
     checked = check_meeting(session, settings, _input_from(meeting, changes), now, allow_past=True)
+    lock_bookings(session)  # after the expansion above: the lock is never held while a rule expands
     starts = set(checked.starts)
     overridden = [o for o in meeting.occurrences if o.overridden and o.end > now
                   and o.status == OccurrenceStatus.PLANNED and o.original_start in starts]

@@ -196,8 +196,15 @@ def check_meeting(session: Session, settings: Settings, data: MeetingInput, now:
             rule = recurrence.normalise_rrule(data.rrule, zone)
         except InvalidInput as exc:
             errors.extend(exc.errors)
+        else:
+            count = re.search(r"(?:^|;)COUNT=(\d+)", rule)
+            if count and int(count.group(1)) > booking.max_occurrences:
+                errors.append(FieldError.of("rrule", "too_many", max_occurrences=booking.max_occurrences))
     exdates = []
-    for i, ex in enumerate(data.exdates):
+    if len(data.exdates) > booking.max_occurrences:
+        errors.append(FieldError.of("exdates", "too_many", max_occurrences=booking.max_occurrences,
+                                    detail=f"at most {booking.max_occurrences} excluded dates"))
+    for i, ex in enumerate(data.exdates[: booking.max_occurrences + 1]):
         if ex.tzinfo is None:
             errors.append(FieldError.of(f"exdates.{i}", "needs_offset"))
         else:
@@ -205,8 +212,9 @@ def check_meeting(session: Session, settings: Settings, data: MeetingInput, now:
 
     starts: list[datetime] = []
     if not errors:
-        starts = recurrence.expand(data.start, zone, rule, exdates, limit=booking.max_occurrences)
         horizon = now + timedelta(days=booking.horizon_days)
+        starts = recurrence.expand(data.start, zone, rule, exdates, limit=booking.max_occurrences,
+                                   not_after=max(horizon, data.start))
         if not starts:
             errors.append(FieldError.of("rrule", "no_occurrence"))
         elif rule and starts[0] != data.start.astimezone(starts[0].tzinfo) and not exdates:

@@ -36,8 +36,6 @@ VIETNAMESE = re.compile(r"[àáảãạăắằẳẵặâấầẩẫậđèé�
      "Monthly at 08:00, on day 7 of the month, 3 occurrences"),
     ("FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE;COUNT=4", "Cách 2 tuần một lần lúc 08:00, vào Thứ Hai và Thứ Tư, 4 buổi",
      "Every 2 weeks at 08:00, on Monday and Wednesday, 4 occurrences"),
-    ("FREQ=DAILY;BYHOUR=8,14;BYMINUTE=0;COUNT=4", "Hằng ngày lúc 08:00 và 14:00, 4 buổi",
-     "Every day at 08:00 and 14:00, 4 occurrences"),
     ("FREQ=YEARLY;COUNT=2", "Hằng năm lúc 08:00, trong tháng 12, vào ngày 7 trong tháng, 2 buổi",
      "Yearly at 08:00, in month 12, on day 7 of the month, 2 occurrences"),
     (None, "Một lần, lúc 08:00", "Once, at 08:00"),
