@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from confbridge import clock
@@ -118,11 +118,22 @@ def resolve_token(session: Session, token: str, purpose: str = "api") -> tuple[U
 
 
 def consume_token(session: Session, token: str, purpose: str) -> User:
-    """Resolve a single-use token and mark it used (a second use fails)."""
-    user, row = resolve_token(session, token, purpose)
-    if row.used_at is not None:
-        raise Unauthorized("token already used")
-    row.used_at = clock.now()
+    """Resolve a single-use token and mark it used, atomically: one conditional
+    ``UPDATE … WHERE used_at IS NULL … RETURNING``, so two racing redeems (PostgreSQL under READ
+    COMMITTED included) cannot both succeed."""
+    now = clock.now()
+    user_id = session.execute(
+        update(ApiToken)
+        .where(ApiToken.token_hash == token_digest(token), ApiToken.purpose == purpose,
+               ApiToken.used_at.is_(None), ApiToken.revoked.is_(False),
+               or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now))
+        .values(used_at=now)
+        .returning(ApiToken.user_id)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    user = session.get(User, user_id) if user_id is not None else None
+    if user is None or not user.active:
+        raise Unauthorized("invalid, expired or already used token")
     return user
 
 
