@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from confbridge.files import private_dir
 from confbridge.resources import resource_dir
 from confbridge.runtime import Runtime, open_runtime
 from confbridge.settings import Settings
@@ -48,7 +49,7 @@ def _secret_key(settings: Settings) -> str:
     path = settings.path(settings.web.secret_key_file)
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     key = secrets.token_hex(32)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:

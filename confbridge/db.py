@@ -13,6 +13,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from confbridge.files import private_dir, private_file, tighten_sqlite
+
 _ZERO = timedelta(0)
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -80,11 +82,15 @@ def _sqlite_begin(conn: Any) -> None:
 def make_engine(url: str, echo: bool = False) -> Engine:
     if url.startswith("sqlite"):
         db_path = url.split("///", 1)[-1]
-        if db_path and db_path != ":memory:":
-            Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+        on_disk = bool(db_path) and db_path != ":memory:" and not db_path.startswith("file:")
+        if on_disk:  # owner-only from the start, whatever the umask (addresses, PINs, password hashes)
+            private_dir(Path(db_path).parent)
+            private_file(Path(db_path))
         # A pooled connection keeps its pragmas; opening one per transaction costs ~20 ms.
         engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=False)
         event.listen(engine, "connect", _sqlite_pragmas)
+        if on_disk:
+            event.listen(engine, "connect", lambda *_: tighten_sqlite(Path(db_path)))
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     # psycopg prepares a statement after a few executions and PostgreSQL may then switch to a generic

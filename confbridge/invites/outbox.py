@@ -34,6 +34,7 @@ from confbridge import clock
 from confbridge.alarms.service import raise_alarm
 from confbridge.booking.models import Meeting, Occurrence
 from confbridge.db import unit_of_work
+from confbridge.files import private_dir, write_private
 from confbridge.invites.mail import MailContent, build_message, subject_for
 from confbridge.invites.models import OutboxMessage, OutboxStatus
 from confbridge.settings import MailSettings, Settings
@@ -102,11 +103,8 @@ class FolderTransport(Transport):
 
     def send(self, sender: str, recipient: str, raw: bytes, name: str) -> None:
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            target = self.folder / f"{name}.eml"
-            tmp = target.with_suffix(".tmp")
-            tmp.write_bytes(raw)
-            os.replace(tmp, target)
+            private_dir(self.folder)
+            write_private(self.folder / f"{name}.eml", raw)  # 0600: addresses and PINs
         except OSError as exc:
             raise TemporaryFailure(f"cannot write {self.folder}: {exc.strerror}") from None
 

@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from confbridge.files import private_dir
 from confbridge.settings import Settings
 
 READY = re.compile(r"mcu-emulator listening on (?P<url>http://\S+/RPC2) \(control (?P<control>http://\S+)\)")
@@ -72,7 +73,7 @@ def start_emulator(args: list[str], *, env: dict[str, str] | None = None,
 def ensure_password_file(path: Path) -> str:
     """The emulator password in *path*, created (mode 0600, random) when missing."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(secrets.token_urlsafe(18) + "\n")
