@@ -80,3 +80,15 @@ def followed_organiser(user: Person) -> int | None:
     if sees_everything(user):
         return None
     return user.id if user.role == Role.SECRETARY else -1
+
+
+def may_see_confidential(user: Person | None, meeting: Organised) -> bool:
+    """May *user* see *meeting*'s conference PIN (the MCU PIN: it opens the conference) and its
+    attendees' e-mail addresses?  The organiser (and co-organisers, where they exist), administrators
+    and technicians; everyone else who may read the meeting gets it without them."""
+    if user is None or getattr(user, "active", True) is False:
+        return False
+    if sees_everything(user):
+        return True
+    co_organisers = getattr(meeting, "co_organiser_ids", ())
+    return meeting.organiser_id == user.id or user.id in co_organisers

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from confbridge.api.common import db, get_settings
 from confbridge.auth import access
+from confbridge.auth.access import may_see_confidential
 from confbridge.auth.web import current_user, roles_required
 from confbridge.booking import service
 from confbridge.booking.conflicts import busy_intervals
@@ -77,7 +78,7 @@ def create_meeting(data: dict[str, Any]) -> Any:
     """Book a meeting (one-off or series). 409 names every conflict."""
     meeting = service.create_meeting(db(), get_settings(), current_user(), _input(data))
     _flush_booking()
-    return meeting_dict(meeting)
+    return meeting_dict(meeting, confidential=may_see_confidential(current_user(), meeting))
 
 
 @blp.route("/meetings/check", methods=["POST"])
@@ -105,14 +106,16 @@ def list_meetings(query: dict[str, Any]) -> ResponseReturnValue:
     seen: dict[int, Any] = {}
     for occ in occurrences:
         seen.setdefault(occ.meeting_id, occ.meeting)
-    return jsonify([meeting_dict(m) for m in seen.values()])
+    viewer = current_user()
+    return jsonify([meeting_dict(m, confidential=may_see_confidential(viewer, m)) for m in seen.values()])
 
 
 @blp.route("/meetings/<int:meeting_id>", methods=["GET"])
 @roles_required(*ANY_ROLE)
 @blp.response(200, MeetingSchema)
 def get_meeting(meeting_id: int) -> Any:
-    return meeting_dict(service.get_meeting(db(), meeting_id), with_occurrences=True)
+    meeting = service.get_meeting(db(), meeting_id)
+    return meeting_dict(meeting, with_occurrences=True, confidential=may_see_confidential(current_user(), meeting))
 
 
 @blp.route("/meetings/<int:meeting_id>", methods=["PATCH"])
@@ -125,7 +128,7 @@ def patch_meeting(data: dict[str, Any], meeting_id: int) -> Any:
     meeting = service.update_meeting(session, get_settings(), current_user(),
                                      service.get_meeting(session, meeting_id), _changes(data))
     _flush_booking()
-    return meeting_dict(meeting)
+    return meeting_dict(meeting, confidential=may_see_confidential(current_user(), meeting))
 
 
 @blp.route("/meetings/<int:meeting_id>", methods=["DELETE"])
@@ -135,7 +138,7 @@ def delete_meeting(meeting_id: int) -> Any:
     """Cancel the meeting (the record is kept, status `cancelled`)."""
     session = db()
     meeting = service.cancel_meeting(session, get_settings(), current_user(), service.get_meeting(session, meeting_id))
-    return meeting_dict(meeting)
+    return meeting_dict(meeting, confidential=may_see_confidential(current_user(), meeting))
 
 
 @blp.route("/meetings/<int:meeting_id>/occurrences/<occurrence_start>", methods=["PATCH"])
@@ -151,7 +154,7 @@ def patch_occurrence(data: dict[str, Any], meeting_id: int, occurrence_start: st
         service.OccurrenceChange(start=data.get("start"), end=data.get("end")), data["scope"],
     )
     _flush_booking()
-    return meeting_dict(meeting)
+    return meeting_dict(meeting, confidential=may_see_confidential(current_user(), meeting))
 
 
 @blp.route("/meetings/<int:meeting_id>/occurrences/<occurrence_start>", methods=["DELETE"])
@@ -165,7 +168,7 @@ def delete_occurrence(query: dict[str, Any], meeting_id: int, occurrence_start: 
         session, get_settings(), current_user(), service.get_meeting(session, meeting_id),
         _parse_occurrence(occurrence_start), query["scope"],
     )
-    return meeting_dict(meeting)
+    return meeting_dict(meeting, confidential=may_see_confidential(current_user(), meeting))
 
 
 @blp.route("/occurrences", methods=["GET"])

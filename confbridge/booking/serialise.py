@@ -31,7 +31,8 @@ def occurrence_dict(occ: Occurrence, *, with_meeting: bool = True) -> dict[str, 
     return out
 
 
-def meeting_dict(meeting: Meeting, *, with_occurrences: bool = False) -> dict[str, Any]:
+def meeting_dict(meeting: Meeting, *, with_occurrences: bool = False, confidential: bool = False) -> dict[str, Any]:
+    """The meeting; ``pin`` and ``attendees`` only with *confidential* (see ``auth.access``)."""
     out: dict[str, Any] = {
         "id": meeting.id, "uid": meeting.uid, "sequence": meeting.sequence, "status": meeting.status,
         "title": meeting.title, "description": meeting.description,
@@ -42,6 +43,8 @@ def meeting_dict(meeting: Meeting, *, with_occurrences: bool = False) -> dict[st
         "pin": meeting.pin, "bridge_name": meeting.bridge_name, "organiser": meeting.organiser.username,
         "parent_id": meeting.parent_id,
     }
+    if not confidential:
+        del out["pin"], out["attendees"]
     if with_occurrences:
         out["occurrences"] = [occurrence_dict(o, with_meeting=False) for o in meeting.occurrences]
     return out

@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from confbridge import clock
 from confbridge.api.common import db, get_settings
+from confbridge.auth.access import may_see_confidential
 from confbridge.auth.models import User
 from confbridge.booking.models import Attendee, Meeting, Occurrence, meeting_endpoints
 from confbridge.directory.models import Endpoint
@@ -56,9 +57,11 @@ def _name(msgid: str, owner: str) -> str:
     return translate(negotiate(request.headers.get("Accept-Language")), msgid, name=owner)
 
 
-def _respond(meetings: list[Meeting], name: str) -> BaseResponse:
+def _respond(meetings: list[Meeting], name: str, reader: User) -> BaseResponse:
+    """The feed; a meeting's PIN only when the feed's owner may see it (``auth.access``)."""
     mail = get_settings().mail
-    body = ics.to_bytes(ics.feed_calendar(meetings, mail, name=name, refresh_minutes=MAX_AGE_SECONDS // 60))
+    body = ics.to_bytes(ics.feed_calendar(meetings, mail, name=name, refresh_minutes=MAX_AGE_SECONDS // 60,
+                                          may_see_pin=lambda m: may_see_confidential(reader, m)))
     response = Response(body, status=200)
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"
     response.headers["Content-Disposition"] = 'inline; filename="calendar.ics"'
@@ -76,7 +79,7 @@ def _respond(meetings: list[Meeting], name: str) -> BaseResponse:
 @bp.route("/calendar/endpoints/<int:endpoint_id>.ics")
 def endpoint_feed(endpoint_id: int) -> BaseResponse:
     """Everything booked on one endpoint (as a participant or as the host)."""
-    _check_token(FeedTarget("endpoint", str(endpoint_id)))
+    reader = _check_token(FeedTarget("endpoint", str(endpoint_id)))
     endpoint = db().get(Endpoint, endpoint_id)
     if endpoint is None:
         raise NotFound(f"endpoint {endpoint_id} not found")
@@ -86,7 +89,7 @@ def endpoint_feed(endpoint_id: int) -> BaseResponse:
         select(Meeting).where(or_(on_endpoint, Meeting.host_endpoint_id == endpoint_id), _recent())
         .order_by(Meeting.start, Meeting.id)
     ))
-    return _respond(meetings, _name(ENDPOINT_FEED, endpoint.name))
+    return _respond(meetings, _name(ENDPOINT_FEED, endpoint.name), reader)
 
 
 @bp.route("/calendar/users/<username>.ics")
@@ -103,8 +106,8 @@ def user_feed(username: str) -> BaseResponse:
     meetings = list(db().scalars(
         select(Meeting).where(or_(*conditions), _recent()).order_by(Meeting.start, Meeting.id)
     ))
-    del user  # the token's owner may be an administrator who created this feed for the person
-    return _respond(meetings, _name(USER_FEED, owner.display_name or owner.username))
+    # The token's owner may be an administrator who created this feed for the person.
+    return _respond(meetings, _name(USER_FEED, owner.display_name or owner.username), user)
 
 
 def init_app(app: Flask) -> None:

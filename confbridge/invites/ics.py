@@ -21,7 +21,7 @@ its RECURRENCE-ID, as RFC 5546 §3.2.5 prescribes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -68,7 +68,7 @@ def location_of(meeting: Meeting) -> str:
     return one_line(f"{host.name} — {host.site_name}")
 
 
-def description_of(meeting: Meeting, mail: MailSettings) -> str:
+def description_of(meeting: Meeting, mail: MailSettings, *, with_pin: bool = True) -> str:
     """Repetition, agenda, endpoints, dial-in and help — Vietnamese first, English second."""
     lines: list[str] = []
     if meeting.is_series:  # in words, never the raw RRULE (the RRULE property is for the client)
@@ -86,7 +86,7 @@ def description_of(meeting: Meeting, mail: MailSettings) -> str:
         lines.append("")
     if mail.dial_in:
         lines.append(f"{bilingual(DIAL_IN)}: {one_line(mail.dial_in)}")
-    if meeting.pin:
+    if meeting.pin and with_pin:
         lines.append(f"{bilingual(PIN)}: {one_line(meeting.pin)}")
     if mail.helpdesk:
         lines.append(f"{bilingual(HELP)}: {one_line(mail.helpdesk)}")
@@ -151,13 +151,14 @@ def exdates_of(meeting: Meeting) -> list[datetime]:
 def _common(
     event: Event, meeting: Meeting, mail: MailSettings, stamp: datetime,
     attendees: Sequence[Participant], *, reply_wanted: bool, with_description: bool = True,
+    with_pin: bool = True,
 ) -> None:
     event.add("uid", meeting.uid)
     event.add("dtstamp", stamp.astimezone(UTC))
     event.add("summary", one_line(meeting.title, 200))
     event.add("location", location_of(meeting))
     if with_description:
-        description = description_of(meeting, mail)
+        description = description_of(meeting, mail, with_pin=with_pin)
         if description:
             event.add("description", vText(description))
     event.add("organizer", _organizer(meeting, mail))
@@ -179,11 +180,11 @@ def _alarm(meeting: Meeting, mail: MailSettings) -> Alarm | None:
 
 def _series_event(
     meeting: Meeting, mail: MailSettings, stamp: datetime, attendees: Sequence[Participant],
-    *, status: str, with_alarm: bool,
+    *, status: str, with_alarm: bool, with_pin: bool = True,
 ) -> Event:
     zone = zone_of(meeting)
     event = Event()
-    _common(event, meeting, mail, stamp, attendees, reply_wanted=status != "CANCELLED")
+    _common(event, meeting, mail, stamp, attendees, reply_wanted=status != "CANCELLED", with_pin=with_pin)
     start, end = _single_times(meeting)
     event.add("dtstart", _local(start, zone))
     event.add("dtend", _local(end, zone))
@@ -206,11 +207,11 @@ def _series_event(
 
 def _instance_event(
     meeting: Meeting, occurrence: Occurrence, mail: MailSettings, stamp: datetime,
-    attendees: Sequence[Participant], *, status: str, with_alarm: bool,
+    attendees: Sequence[Participant], *, status: str, with_alarm: bool, with_pin: bool = True,
 ) -> Event:
     zone = zone_of(meeting)
     event = Event()
-    _common(event, meeting, mail, stamp, attendees, reply_wanted=status != "CANCELLED")
+    _common(event, meeting, mail, stamp, attendees, reply_wanted=status != "CANCELLED", with_pin=with_pin)
     event.add("recurrence-id", _local(occurrence.original_start, zone))
     event.add("dtstart", _local(occurrence.start, zone))
     event.add("dtend", _local(occurrence.end, zone))
@@ -297,7 +298,8 @@ def cancel_calendar(
 
 
 def feed_calendar(meetings: Sequence[Meeting], mail: MailSettings, *, name: str,
-                  refresh_minutes: int = 15) -> Calendar:
+                  refresh_minutes: int = 15,
+                  may_see_pin: Callable[[Meeting], bool] = lambda _m: False) -> Calendar:
     """A subscribable calendar (no METHOD): live meetings only; cancelled occurrences are EXDATEs.
 
     DTSTAMP is each meeting's last modification, so the body (and its ETag) only changes when the data
@@ -319,12 +321,15 @@ def feed_calendar(meetings: Sequence[Meeting], mail: MailSettings, *, name: str,
             occurrences = _occurrences(meeting)
             if occurrences and all(o.status == OccurrenceStatus.CANCELLED for o in occurrences):
                 continue
-        cal.add_component(_series_event(meeting, mail, stamp, [], status="CONFIRMED", with_alarm=False))
+        pin = may_see_pin(meeting)
+        cal.add_component(_series_event(meeting, mail, stamp, [], status="CONFIRMED", with_alarm=False,
+                                        with_pin=pin))
         if meeting.is_series:
             for occ in _occurrences(meeting):
                 if occ.overridden and occ.status == OccurrenceStatus.PLANNED:
                     cal.add_component(
-                        _instance_event(meeting, occ, mail, stamp, [], status="CONFIRMED", with_alarm=False)
+                        _instance_event(meeting, occ, mail, stamp, [], status="CONFIRMED", with_alarm=False,
+                                        with_pin=pin)
                     )
     _add_timezones(cal, live)
     return cal

@@ -18,6 +18,7 @@ from werkzeug.datastructures import MultiDict
 
 from confbridge import clock
 from confbridge.api.common import db, get_settings
+from confbridge.auth.access import may_see_confidential
 from confbridge.auth.web import current_user
 from confbridge.booking import service
 from confbridge.booking.describe import describe_meeting, describe_series
@@ -199,9 +200,11 @@ def meeting(meeting_id: int) -> ResponseReturnValue:
     user = current_user()
     live = live_occurrence_ids(db(), [o.id for o in m.occurrences])
     zone = ZoneInfo(m.timezone)
+    confidential = may_see_confidential(user, m)  # PIN and attendees: organiser, admins, technicians
     return render_template(
-        "booking/meeting.html", meeting=m, can_edit=service.can_edit(user, m),
-        invite=support.invitation_preview(m, get_settings()), key=support.occurrence_key,
+        "booking/meeting.html", meeting=m, can_edit=service.can_edit(user, m), confidential=confidential,
+        invite=support.invitation_preview(m, get_settings()) if confidential else None,
+        key=support.occurrence_key,
         now=_now(), live=live, zone_of_meeting=zone, active_nav="calendar",
         repeat_text=describe_meeting(m, select_locale()),
     )
