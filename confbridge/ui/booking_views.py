@@ -96,12 +96,24 @@ def _render_form(bf: BookingForm, meeting: Meeting | None, check: dict[str, Any]
     ), status
 
 
+def _suggested_start(raw: str, zone: ZoneInfo) -> datetime:
+    """The proposed start posted by "Dùng giờ này" (an RFC 3339 instant), or a 422 naming it."""
+    try:
+        instant = datetime.fromisoformat(raw)
+        if instant.tzinfo is None or not 1970 <= instant.year <= 9000:
+            raise ValueError(raw)
+        return instant.astimezone(zone)
+    except (ValueError, OverflowError):
+        message = _("Giờ đề xuất không hợp lệ: %(value)s", value=raw[:40])
+        raise InvalidInput(message, {"suggest": message}) from None
+
+
 def _save_or_recheck(bf: BookingForm, meeting: Meeting | None) -> ResponseReturnValue:
     action = request.form.get("action", "check")
     suggested = request.form.get("suggest", "")
     if suggested:
         # "Dùng giờ này": move the form to the proposed start and check again.
-        local = datetime.fromisoformat(suggested).astimezone(bf.zone)
+        local = _suggested_start(suggested, bf.zone)
         values = bf.values.copy()
         values["date"], values["start_time"] = f"{local:%d/%m/%Y}", f"{local:%H:%M}"
         bf = parse_booking_form(values, bf.zone, get_settings())

@@ -49,12 +49,20 @@ def fmt_range(start: datetime, end: datetime) -> str:
     return f"{s:%H:%M}–{e:%d/%m/%Y %H:%M}"
 
 
+MIN_YEAR, MAX_YEAR = 1970, 9000
+
+
+class DateOutOfRange(ValueError):
+    """A well-formed date too far away for any meeting (weeks around year 1 or 9999 overflow)."""
+
+
 def parse_date(text: str) -> date:
-    """dd/mm/yyyy (what users type) or yyyy-mm-dd (what <input type=date> sends)."""
+    """dd/mm/yyyy (what users type) or yyyy-mm-dd (what <input type=date> sends), years 1970–9000."""
     text = text.strip()
-    if "/" in text:
-        return datetime.strptime(text, "%d/%m/%Y").date()
-    return date.fromisoformat(text)
+    day = datetime.strptime(text, "%d/%m/%Y").date() if "/" in text else date.fromisoformat(text)
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        raise DateOutOfRange(text)
+    return day
 
 
 def parse_time(text: str) -> time:
