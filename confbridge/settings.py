@@ -189,6 +189,9 @@ class LiveSettings(_Section):
     snapshot_concurrency: int = Field(default=4, ge=1, le=256)
     # Conferences shown from this long before their planned start (the console's "imminent").
     imminent_minutes: int = Field(default=60, ge=0, le=24 * 60)
+    # Open connections whose user was locked or changed role are closed (4401) within this many seconds
+    # (and at their next resync).
+    session_check_seconds: float = Field(default=60.0, gt=0, le=3600)
 
     @field_validator("public_url")
     @classmethod

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from confbridge.auth.models import Role
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from confbridge.auth.models import Role, User
 
 BOOKERS: tuple[Role, ...] = (Role.SECRETARY, Role.ADMIN)
 """May book, change and cancel meetings (a secretary only her own)."""
@@ -92,3 +95,20 @@ def may_see_confidential(user: Person | None, meeting: Organised) -> bool:
         return True
     co_organisers = getattr(meeting, "co_organiser_ids", ())
     return meeting.organiser_id == user.id or user.id in co_organisers
+
+
+def still_entitled(session: Session, user_id: int, role: str) -> bool:
+    """Is a connection opened by *user_id* as *role* still allowed (account active, same role)?"""
+    user = session.get(User, user_id)
+    return user is not None and user.active and user.role == role
+
+
+def entitled_user_ids(session: Session, users: set[tuple[int, str]]) -> set[tuple[int, str]]:
+    """The (user id, role) pairs among *users* that are still active with that role (one query)."""
+    if not users:
+        return set()
+    rows = session.execute(
+        select(User.id, User.role).where(User.id.in_({u for u, _ in users}), User.active.is_(True))
+    )
+    current = {(uid, role) for uid, role in rows}
+    return users & current

@@ -71,6 +71,19 @@ def token(data: dict[str, Any]) -> Any:
             "role": user.role}
 
 
+@blp.route("/auth/token", methods=["DELETE"])
+@roles_required()
+@blp.response(204)
+def revoke_token() -> None:
+    """Revoke the bearer token this request carries (sign this client out)."""
+    from confbridge.api.common import bearer_token
+
+    token = bearer_token()
+    if token is None:
+        raise Unauthorized("send the bearer token to revoke in the Authorization header")
+    service.revoke_token(db(), token)
+
+
 @blp.route("/auth/me", methods=["GET"])
 @roles_required()
 def me() -> ResponseReturnValue:

@@ -58,3 +58,18 @@ class ApiToken(Base):
     scope: Mapped[str | None] = mapped_column(String(100))
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class WebSession(Base):
+    """A signed-in browser: the signed cookie carries only a random id whose SHA-256 is this row's key.
+
+    Signing out deletes the row, so a copied cookie replayed afterwards is anonymous; a password change,
+    a role change or a lock deletes every row of the user (see ``auth.sessions``).
+    """
+
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

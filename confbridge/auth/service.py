@@ -20,6 +20,7 @@ from confbridge.auth.passwords import (
     token_digest,
     verify_password,
 )
+from confbridge.auth.sessions import end_all_sessions
 from confbridge.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from confbridge.text import valid_email
 
@@ -81,6 +82,7 @@ def change_password(session: Session, user: User, old: str, new: str) -> None:
     user.credentials_version += 1
     for token in user.tokens:
         token.revoked = True
+    end_all_sessions(session, user.id)
     record(session, user.id, "user.password", "user", user.id)
 
 
@@ -90,6 +92,7 @@ def set_password(session: Session, user: User, new: str, actor_id: int | None) -
     user.credentials_version += 1
     for token in user.tokens:
         token.revoked = True
+    end_all_sessions(session, user.id)
     record(session, actor_id, "user.password_reset", "user", user.id)
 
 
@@ -137,6 +140,12 @@ def consume_token(session: Session, token: str, purpose: str) -> User:
     return user
 
 
+def revoke_token(session: Session, token: str) -> None:
+    """Revoke a bearer token (``DELETE /api/v1/auth/token``: sign this client out)."""
+    _user, row = resolve_token(session, token, "api")
+    row.revoked = True
+
+
 def get_user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
@@ -169,6 +178,7 @@ def update_user(session: Session, user: User, changes: dict[str, object], actor_
         user.credentials_version += 1
         for token in user.tokens:
             token.revoked = True
+        end_all_sessions(session, user.id)
     if changed:
         record(session, actor_id, "user.update", "user", user.id, changes=sorted(changed))
     return user

@@ -31,8 +31,12 @@ def _load_user() -> User | None:
         user, _row = resolve_token(db(), token, "api")
         g.auth_via = "token"
     else:
+        from confbridge.auth.sessions import session_user_id
+
         user_id = session.get("user_id")
-        if user_id is not None:
+        # The cookie is signed, but only a live server-side session row makes it a sign-in: a cookie
+        # replayed after sign-out (or a password/role change, a lock) is anonymous.
+        if user_id is not None and session_user_id(db(), session.get("sid")) == user_id:
             candidate = db().get(User, user_id)
             if (
                 candidate is not None and candidate.active

@@ -30,6 +30,7 @@ from websockets.http11 import Request, Response
 from websockets.typing import Origin
 
 from confbridge import clock, metrics
+from confbridge.auth.access import entitled_user_ids, still_entitled
 from confbridge.errors import DomainError
 from confbridge.events import Event
 from confbridge.live import protocol
@@ -232,6 +233,35 @@ class LiveServer:
             except Exception:  # the database may be briefly unavailable; try again next time
                 log.exception("live: heartbeat check failed")
 
+    def _entitled(self, viewer: Viewer) -> bool:
+        with self.session_factory() as session:
+            return still_entitled(session, viewer.user_id, viewer.role)
+
+    async def _session_check_loop(self) -> None:
+        """Close (4401) connections whose user was locked or changed role since they authenticated."""
+        while True:
+            await asyncio.sleep(self.settings.session_check_seconds)
+            try:
+                await self.check_sessions()
+            except Exception:  # the database may be briefly unavailable; try again next time
+                log.exception("live: session check failed")
+
+    async def check_sessions(self) -> int:
+        """One pass of the session check; returns how many connections were closed."""
+        conns = [c for c in (*self._shared, *self._filtered) if not c.closed]
+        users = {(c.viewer.user_id, c.viewer.role) for c in conns}
+
+        def current() -> set[tuple[int, str]]:
+            with self.session_factory() as session:
+                return entitled_user_ids(session, users)
+
+        allowed = await asyncio.to_thread(current)
+        stale = [c for c in conns if (c.viewer.user_id, c.viewer.role) not in allowed]
+        for conn in stale:
+            with contextlib.suppress(ConnectionClosed):
+                await conn.ws.close(protocol.CLOSE_AUTH_FAILED, "signed out: account locked or role changed")
+        return len(stale)
+
     async def _flush_loop(self) -> None:
         interval = self.settings.flush_ms / 1000
         while True:
@@ -340,6 +370,9 @@ class LiveServer:
                     self._push(conn, protocol.dumps({"type": "error", "message": str(exc)}).encode())
                     continue
                 if message.type == "resync":
+                    if not await asyncio.to_thread(self._entitled, conn.viewer):
+                        await ws.close(protocol.CLOSE_AUTH_FAILED, "signed out: account locked or role changed")
+                        break
                     self._request_snapshot(conn, refresh=True)
                 elif message.type == "ping":
                     self._push(conn, b'{"type":"pong"}')
@@ -386,6 +419,7 @@ class LiveServer:
         unsubscribe = self.bus.subscribe(self._from_bus, self._gap_from_bus)
         flusher = asyncio.create_task(self._flush_loop())
         beats = asyncio.create_task(self._heartbeat_loop())
+        checks = asyncio.create_task(self._session_check_loop())
         try:
             async with serve(
                 self.handler, self.settings.host, self.settings.port if port is None else port,
@@ -405,6 +439,7 @@ class LiveServer:
             unsubscribe()
             flusher.cancel()
             beats.cancel()
+            checks.cancel()
             self._loop = None
 
 

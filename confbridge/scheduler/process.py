@@ -71,6 +71,18 @@ def _keep_lease(lease: Lease, stop: threading.Event, lost: threading.Event) -> N
             lost.set()
 
 
+PURGE_SECONDS = 3600
+
+
+def purge_credentials(session_factory: sessionmaker[Session]) -> tuple[int, int]:
+    """Delete expired sign-in sessions and expired or used token rows (hourly on the leader)."""
+    from confbridge.auth.sessions import purge_expired
+    from confbridge.db import unit_of_work
+
+    with unit_of_work(session_factory) as session:
+        return purge_expired(session)
+
+
 def _lead(settings: Settings, lease: Lease, session_factory: object, stop: threading.Event) -> None:
     """Act as leader until *stop* or until the lease is lost."""
     lost = threading.Event()
@@ -125,6 +137,8 @@ def _lead(settings: Settings, lease: Lease, session_factory: object, stop: threa
         # beside it: rows are claimed, so each message is sent by one of them).
         aps.add_job(_guard("outbox", lambda: _deliver_outbox(settings, session_factory)), "interval",
                     seconds=settings.mail.poll_seconds, id="outbox", next_run_time=clock.now())
+        aps.add_job(_guard("purge", lambda: purge_credentials(session_factory)), "interval",  # type: ignore[arg-type]
+                    seconds=PURGE_SECONDS, id="purge", next_run_time=clock.now())
         aps.start()
         while not stop.wait(0.2) and not lost.is_set():
             pass

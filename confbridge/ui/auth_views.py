@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from confbridge.api.common import db
 from confbridge.auth.ratelimit import MAX_USERNAME, sign_in_guard
 from confbridge.auth.service import authenticate, change_password
+from confbridge.auth.sessions import end_session, start_session
 from confbridge.auth.web import current_user, optional_user
 from confbridge.errors import InvalidInput, TooManyRequests, Unauthorized
 from confbridge.ui.i18n import LOCALES
@@ -51,11 +52,14 @@ def login() -> ResponseReturnValue:
         guard.failed(username, address)
         message = _("Sai tên đăng nhập hoặc mật khẩu.")
         return render_template("auth/login.html", next_url=next_url, username=username, error=message), 401
+    end_session(db(), session.get("sid"))  # a session this browser had before: no fixation
+    raw_sid = start_session(db(), user)
     guard.succeeded(username, address)
     chosen_locale = session.get("locale")
     session.clear()  # a new session on sign-in: no fixation
     session.permanent = True
     session["user_id"] = user.id
+    session["sid"] = raw_sid
     session["cv"] = user.credentials_version
     if chosen_locale in LOCALES:
         session["locale"] = chosen_locale
@@ -65,6 +69,7 @@ def login() -> ResponseReturnValue:
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
     locale = session.get("locale")
+    end_session(db(), session.get("sid"))  # the cookie, even if copied, signs nobody in any more
     session.clear()
     if locale in LOCALES:
         session["locale"] = locale
@@ -94,6 +99,7 @@ def password() -> ResponseReturnValue:
                 errors["new_password"] = _("Mật khẩu mới cần ít nhất 10 ký tự.")
     if errors:
         return render_template("auth/password.html", errors=errors), 422
+    session["sid"] = start_session(db(), user)  # every session was ended: this browser gets a new one
     session["cv"] = user.credentials_version  # this browser stays signed in; every other one is out
     flash(_("Đã đổi mật khẩu. Các phiên đăng nhập khác đã bị đăng xuất."), "success")
     return redirect(url_for("home"))
