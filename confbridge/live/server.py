@@ -201,7 +201,7 @@ class LiveServer:
                 msgs = []
                 for ev in visible:
                     conn.seq += 1
-                    msgs.append(protocol.event_message(ev, conn.seq, conn.viewer.locale))
+                    msgs.append(protocol.event_message(conn.viewer.redact(ev), conn.seq, conn.viewer.locale))
                 self._push(conn, protocol.frame(msgs).encode())
 
     def _push(self, conn: Connection, item: bytes | _PendingSnapshot) -> None:

@@ -67,6 +67,16 @@ class Viewer:
             return alarm.get("meeting_id") in self.meeting_ids
         return False
 
+    def redact(self, event: Event) -> Event:
+        """*event* as this viewer may read it: a secretary's endpoint event names no conference she
+        may not see (the endpoint is hers; the other meeting using it is not)."""
+        if self.sees_all or event.type != "endpoint.status":
+            return event
+        conference_id = event.payload.get("conference_id")
+        if conference_id is None or conference_id in self.conference_ids:
+            return event
+        return Event(event.type, {k: v for k, v in event.payload.items() if k != "conference_id"})
+
 
 def load_viewer(session: Session, user_id: int, role: str) -> Viewer:
     user = session.get(User, user_id)
@@ -106,7 +116,7 @@ def _endpoints(session: Session, viewer: Viewer) -> list[dict[str, Any]]:
             item["since"] = since.isoformat()
         if loss and loss != "none":
             item["packet_loss"] = loss
-        if conference_id is not None:
+        if conference_id is not None and (viewer.sees_all or conference_id in viewer.conference_ids):
             item["conference_id"] = conference_id
         out.append(item)
     return out

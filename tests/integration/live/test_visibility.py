@@ -105,3 +105,26 @@ def test_secretary_sees_a_new_run_of_her_meeting(
         while len(got) < 2:
             got += recv_events(ws)
         assert [e["type"] for e in got] == ["conference.state", "participant.state"]
+
+
+def test_secretary_never_learns_the_conference_of_another_meeting_on_her_endpoint(
+    live: LiveServerThread, token_for: TokenFor, secretary: Any, make_user: Any,
+    session_factory: sessionmaker[Session], bus: MemoryBus,
+) -> None:
+    from confbridge.monitor.models import EndpointStatus
+
+    other = make_user("secretary", "thuky3")
+    shared = add_endpoints(session_factory, 1, "Huyện An Biên")
+    make_meeting(session_factory, secretary.id, shared, "Giao ban")
+    _, their_run = make_meeting(session_factory, other.id, shared, "Họp riêng")  # the endpoint is in it now
+    with session_factory.begin() as s:
+        s.add(EndpointStatus(endpoint_id=shared[0], status="in_call", since=clock.now(), checked_at=clock.now(),
+                             conference_id=their_run, packet_loss="none", detail=""))
+    ws, snap = authed(live, token_for(secretary))
+    with ws:
+        assert [e["id"] for e in snap["endpoints"]] == shared
+        assert "conference_id" not in snap["endpoints"][0]
+        bus.publish(Event("endpoint.status", {"endpoint_id": shared[0], "status": "in_call",
+                                              "conference_id": their_run}))
+        got = recv_events(ws)
+        assert got[0]["endpoint_id"] == shared[0] and "conference_id" not in got[0]
