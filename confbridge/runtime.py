@@ -95,4 +95,8 @@ def open_runtime(settings: Settings, kind: Kind, *, engine: Engine | None = None
     # (a one-shot command keeps its output to what the operator asked for).
     log.log(logging.DEBUG if kind == "cli" else logging.INFO, "process %s wired: bus %s, hooks %s, database %s",
             kind, type(bus).__name__, ",".join(hooks) or "none", engine.dialect.name)
+    if kind != "cli":
+        from confbridge.startup_checks import warn_clear_text
+
+        warn_clear_text(settings)  # MCU/SMTP passwords that would cross the network in clear text
     return runtime

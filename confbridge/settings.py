@@ -84,6 +84,8 @@ class BridgeSettings(_Section):
     default: bool = False
     # Tries per API call for transient/ambiguous failures (capped exponential backoff with jitter).
     retry_attempts: int = Field(5, ge=1, le=20)
+    # PEM bundle of a private CA that signed the bridge's https certificate (default: the system CAs).
+    ca_file: str | None = None
 
     def password(self) -> str:
         """The bridge password, read from the environment or a file at call time (never stored)."""
@@ -140,7 +142,16 @@ class LaunchSettings(_Section):
 class MailSettings(_Section):
     host: str = ""
     port: int = Field(25, ge=1, le=65535)
+    # Transport security: "starttls" (port 587), "implicit" (SMTPS, port 465) or "none".  Unset: the older
+    # ``starttls`` switch decides.
+    tls: Literal["starttls", "implicit", "none"] | None = None
     starttls: bool = False
+    # PEM bundle of a private CA for the SMTP server's certificate (default: the system CAs).
+    ca_file: str | None = None
+    # When set, invitations go only to addresses in these domains (e.g. ["kiengiang.gov.vn"]).
+    allowed_recipient_domains: list[str] = Field(default_factory=list)
+    # Invitation recipients one organiser may add per day (0: no limit).
+    recipients_per_user_per_day: int = Field(0, ge=0, le=100000)
     username: str | None = None
     password_env: str | None = None
     sender: str = "confbridge@localhost"
@@ -158,6 +169,10 @@ class MailSettings(_Section):
     timeout_seconds: float = Field(30.0, gt=0, le=600)
     # How often the outbox worker looks for due messages.
     poll_seconds: float = Field(5.0, gt=0, le=3600)
+
+    @property
+    def tls_mode(self) -> str:
+        return self.tls or ("starttls" if self.starttls else "none")
 
 
 class LiveSettings(_Section):

@@ -189,6 +189,12 @@ def check_meeting(session: Session, settings: Settings, data: MeetingInput, now:
                                     ports=bridge.video_ports, count=len(ids)))
 
     attendees = check_attendees(data.attendees, errors)
+    allowed = {d.lower().lstrip("@") for d in settings.mail.allowed_recipient_domains}
+    outside = [e for e, _ in attendees if allowed and e.rsplit("@", 1)[-1].lower() not in allowed]
+    if outside:
+        errors.append(FieldError.of("attendees", "outside_domains", domains=", ".join(sorted(allowed)),
+                                    detail=("invitations go only to addresses in " + ", ".join(sorted(allowed))
+                                            + ": " + ", ".join(outside[:5]))))
 
     rule: str | None = None
     if data.rrule:

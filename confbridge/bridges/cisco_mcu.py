@@ -93,7 +93,8 @@ class CiscoMcuDriver:
         self._user = settings.username
         self._password = settings.password()  # from env/file; BridgeSettings never stores it
         self._transport = XmlRpcTransport(
-            settings.url, timeout=settings.timeout_seconds, max_concurrent=settings.max_concurrent_requests
+            settings.url, timeout=settings.timeout_seconds, max_concurrent=settings.max_concurrent_requests,
+            ca_file=settings.ca_file,
         )
         self._attempts = attempts or settings.retry_attempts
         self._backoff_base = backoff_base

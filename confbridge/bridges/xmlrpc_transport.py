@@ -21,6 +21,7 @@ from __future__ import annotations
 import http.client
 import logging
 import socket
+import ssl
 import threading
 import time
 import xmlrpc.client
@@ -113,7 +114,7 @@ def limiter_for(url: str, max_concurrent: int) -> RequestSlots:
 class XmlRpcTransport:
     """Calls methods on one XML-RPC endpoint; thread-safe."""
 
-    def __init__(self, url: str, *, timeout: float, max_concurrent: int) -> None:
+    def __init__(self, url: str, *, timeout: float, max_concurrent: int, ca_file: str | None = None) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"bridge url must be http(s)://host[:port]/RPC2, got {url!r}")
@@ -123,6 +124,8 @@ class XmlRpcTransport:
         self._port = parts.port or (443 if self._https else 80)
         self._path = parts.path or "/RPC2"
         self.timeout = timeout
+        # https with a private CA: verify against that bundle (never "no verification").
+        self._context = ssl.create_default_context(cafile=ca_file) if self._https else None
         self._limit = limiter_for(url, max_concurrent)
         self._idle: list[http.client.HTTPConnection] = []
         self._idle_lock = threading.Lock()
@@ -132,8 +135,9 @@ class XmlRpcTransport:
         return f"{self._host}:{self._port}"
 
     def _new_connection(self) -> http.client.HTTPConnection:
-        cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
-        return cls(self._host, self._port, timeout=self.timeout)
+        if self._https:
+            return http.client.HTTPSConnection(self._host, self._port, timeout=self.timeout, context=self._context)
+        return http.client.HTTPConnection(self._host, self._port, timeout=self.timeout)
 
     def _checkout(self) -> tuple[http.client.HTTPConnection, bool]:
         with self._idle_lock:

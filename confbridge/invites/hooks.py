@@ -19,13 +19,18 @@ own "created" change (a new UID), so it is not handled here.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from confbridge import clock
 from confbridge.booking.models import Meeting, Occurrence
+from confbridge.errors import InvalidInput
 from confbridge.invites import ics
 from confbridge.invites.mail import MailContent
+from confbridge.invites.models import OutboxMessage
 from confbridge.invites.outbox import enqueue
 from confbridge.settings import MailSettings, Settings, load_settings
 
@@ -92,6 +97,26 @@ def _cancel_whole(session: Session, mail: MailSettings, meeting: Meeting, kind: 
         _send(session, mail, meeting, kind, "CANCEL", ics.to_bytes(cal), [person], ics.max_sequence(cal))
 
 
+def check_new_recipients(session: Session, mail: MailSettings, meeting: Meeting, new: int) -> None:
+    """``[mail] recipients_per_user_per_day``: first invitations one organiser sends in 24 hours.
+
+    Raised inside the booking's transaction, so a refused booking leaves nothing behind (422 on
+    ``attendees``)."""
+    cap = mail.recipients_per_user_per_day
+    if not cap or not new:
+        return
+    since = clock.now() - timedelta(days=1)
+    sent = session.scalar(
+        select(func.count(OutboxMessage.id)).join(Meeting, Meeting.id == OutboxMessage.meeting_id)
+        .where(Meeting.organiser_id == meeting.organiser_id, OutboxMessage.kind == "invitation",
+               OutboxMessage.created_at >= since)
+    ) or 0
+    if sent + new > cap:
+        raise InvalidInput("too many invitation recipients today",
+                           {"attendees": f"at most {cap} new invitation recipients per organiser per day "
+                                         f"({sent} sent in the last 24 hours)"})
+
+
 def on_booking_change(session: Session, change: BookingChange) -> None:
     mail = _mail_settings()
     meeting = change.meeting
@@ -100,6 +125,7 @@ def on_booking_change(session: Session, change: BookingChange) -> None:
     removed = [(e, n) for e, n in change.previous_attendees if _key(e) not in current_keys]
 
     if change.kind == "created":
+        check_new_recipients(session, mail, meeting, len(current))
         _request(session, mail, meeting, "invitation", current)
     elif change.kind in ("updated", "split"):
         previous_keys = {_key(e) for e, _ in change.previous_attendees}
@@ -107,6 +133,7 @@ def on_booking_change(session: Session, change: BookingChange) -> None:
         # the same (current) calendar.
         stay = [(e, n) for e, n in current if _key(e) in previous_keys]
         added = [(e, n) for e, n in current if _key(e) not in previous_keys]
+        check_new_recipients(session, mail, meeting, len(added))
         _request(session, mail, meeting, "update", stay)
         _request(session, mail, meeting, "invitation", added)
         _cancel_whole(session, mail, meeting, "removed", removed)

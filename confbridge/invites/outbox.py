@@ -130,10 +130,15 @@ class SMTPTransport(Transport):
             return self._smtp
         mail = self.mail
         try:
-            smtp = smtplib.SMTP(mail.host, mail.port, timeout=mail.timeout_seconds)
+            context = ssl.create_default_context(cafile=mail.ca_file)
+            smtp: smtplib.SMTP
+            if mail.tls_mode == "implicit":
+                smtp = smtplib.SMTP_SSL(mail.host, mail.port, timeout=mail.timeout_seconds, context=context)
+            else:
+                smtp = smtplib.SMTP(mail.host, mail.port, timeout=mail.timeout_seconds)
             smtp.ehlo()
-            if mail.starttls:
-                smtp.starttls(context=ssl.create_default_context())
+            if mail.tls_mode == "starttls":
+                smtp.starttls(context=context)
                 smtp.ehlo()
             if mail.username:
                 smtp.login(mail.username, self._password())

@@ -489,3 +489,102 @@ def test_9_outbox_files_are_written_owner_only(tmp_path: Path) -> None:
         os.umask(old)
     assert _mode(tmp_path / "mail") == 0o700
     assert _mode(tmp_path / "mail" / "m1.eml") == 0o600 and _mode(tmp_path / "x.eml") == 0o600
+
+
+# ---- 11. clear-text passwords, private CAs, implicit TLS, recipients -----------------------------------
+def test_11_clear_text_passwords_to_other_hosts_are_warned_at_start_up(settings: Settings) -> None:
+    from confbridge.startup_checks import clear_text_warnings
+
+    risky = settings.with_overrides(**{
+        "bridges": [{"name": "mcu-a", "url": "http://10.20.0.5/RPC2", "username": "admin", "password_env": "X"},
+                    {"name": "mcu-b", "url": "https://10.20.0.6/RPC2", "username": "admin", "password_env": "X"},
+                    {"name": "emu", "url": "http://127.0.0.1:8091/RPC2", "username": "admin", "password_env": "X"}],
+        "mail.host": "smtp.kiengiang.example", "mail.username": "confbridge", "mail.password_env": "Y",
+    })
+    warnings = clear_text_warnings(risky)
+    assert len(warnings) == 2 and "mcu-a" in warnings[0] and "smtp.kiengiang.example" in warnings[1]
+    assert clear_text_warnings(risky.with_overrides(**{"mail.tls": "implicit", "bridges": []})) == []
+
+
+def _private_ca(folder: Path) -> tuple[Path, Path, Path]:
+    """(ca.pem, server.pem, server.key): a CA of our own and a certificate for 127.0.0.1 signed by it."""
+    def run(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True, timeout=60)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+        "-subj", "/CN=Test CA Kien Giang")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1")
+    (folder / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+        "-out", "server.pem", "-days", "2", "-extfile", "san.ext")
+    return folder / "ca.pem", folder / "server.pem", folder / "server.key"
+
+
+def test_11_implicit_tls_smtp_with_a_private_ca(tmp_path: Path, settings: Settings) -> None:
+    import ssl
+
+    from aiosmtpd.controller import Controller
+
+    from confbridge.invites.outbox import SMTPTransport, Unreachable
+    from tests.fixtures.smtp import Sink
+    from tests.services import free_port
+
+    ca, cert, key = _private_ca(tmp_path)
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(cert, key)
+    sink, port = Sink(), free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port, ssl_context=server_ctx)
+    controller.start()
+    try:
+        mail = settings.with_overrides(**{"mail.host": "127.0.0.1", "mail.port": port, "mail.tls": "implicit",
+                                          "mail.ca_file": str(ca)}).mail
+        transport = SMTPTransport(mail)
+        transport.send("confbridge@ubnd.example", "an.nv@kiengiang.example", b"Subject: x\r\n\r\nPIN\r\n", "m1")
+        transport.close()
+        assert [m.rcpt_tos for m in sink.messages] == [["an.nv@kiengiang.example"]]
+        untrusted = SMTPTransport(mail.model_copy(update={"ca_file": None}))
+        with pytest.raises(Unreachable, match="CERTIFICATE_VERIFY_FAILED"):  # the system CAs do not know ours
+            untrusted.send("confbridge@ubnd.example", "an.nv@kiengiang.example", b"x", "m2")
+    finally:
+        controller.stop()
+
+
+def test_11_https_mcu_with_a_private_ca(tmp_path: Path) -> None:
+    import ssl
+    import xmlrpc.server
+
+    from confbridge.bridges.xmlrpc_transport import Unreachable, XmlRpcTransport
+
+    ca, cert, key = _private_ca(tmp_path)
+    server = xmlrpc.server.SimpleXMLRPCServer(("127.0.0.1", 0), logRequests=False)
+    server.register_function(lambda params: {"model": "Codian MCU 4510"}, "device.query")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"https://127.0.0.1:{server.server_address[1]}/RPC2"
+    try:
+        trusted = XmlRpcTransport(url, timeout=5, max_concurrent=2, ca_file=str(ca))
+        assert trusted.call("device.query", {})["model"] == "Codian MCU 4510"
+        trusted.close()
+        with pytest.raises(Unreachable):
+            XmlRpcTransport(url + "?system", timeout=5, max_concurrent=2).call("device.query", {})
+    finally:
+        server.shutdown()
+        thread.join(5)
+
+
+def test_11_recipients_outside_allowed_domains_and_over_the_daily_cap_are_refused(
+    serve: Callable[..., Running], secretary: Any, session_factory: sessionmaker[Session],
+) -> None:
+    running = serve(**{"mail.allowed_recipient_domains": ["kiengiang.gov.vn"], "mail.recipients_per_user_per_day": 3})
+    eps = seed_endpoints(session_factory, 3)
+    web = running.client()
+    outside = _book(web, secretary.token, eps[:1], attendees=[{"email": "spy@evil.example"}])
+    assert outside.status == 422 and "kiengiang.gov.vn" in outside.json()["fields"]["attendees"]
+    people = [{"email": f"cb{i}@kiengiang.gov.vn"} for i in range(3)]
+    assert _book(web, secretary.token, eps[:1], attendees=people[:2]).status == 201
+    over = _book(web, secretary.token, eps[1:2], attendees=[*people[2:], {"email": "cb9@kiengiang.gov.vn"}])
+    assert over.status == 422 and "per day" in over.json()["fields"]["attendees"]
+    assert _book(web, secretary.token, eps[2:3], attendees=people[2:]).status == 201
