@@ -1,4 +1,5 @@
-"""Recurrence rules: only the supported parts, rules that can never match refused, every expansion bounded."""
+"""Recurrence rules: only the supported parts, rules that can never match refused, every expansion bounded
+(measured in CPU time of this process, so a busy machine does not make the test flaky)."""
 
 from __future__ import annotations
 
@@ -34,11 +35,11 @@ HORIZON = datetime(2027, 12, 7, tzinfo=UTC)
     "FREQ=WEEKLY;INTERVAL=3;BYMONTH=2;BYMONTHDAY=29;COUNT=2",
 ])
 def test_unsupported_or_unsatisfiable_rules_are_refused_at_once(rule: str) -> None:
-    began = time.perf_counter()
+    began = time.process_time()
     with pytest.raises(InvalidInput) as caught:
         recurrence.normalise_rrule(rule, HCM)
     assert "rrule" in caught.value.fields
-    assert time.perf_counter() - began < 0.1
+    assert time.process_time() - began < 0.1
 
 
 def test_until_in_year_9999_behind_utc_is_a_field_error_not_an_overflow() -> None:
@@ -55,9 +56,9 @@ def test_until_in_year_9999_behind_utc_is_a_field_error_not_an_overflow() -> Non
 ])
 def test_any_accepted_rule_expands_in_under_100_ms(rule: str) -> None:
     canonical = recurrence.normalise_rrule(rule, HCM)
-    began = time.perf_counter()
+    began = time.process_time()
     recurrence.expand(START, HCM, canonical, limit=400, not_after=HORIZON)
-    assert time.perf_counter() - began < 0.1
+    assert time.process_time() - began < 0.1
 
 
 def test_expansion_keeps_wall_clock_time_across_dst_and_stops_past_the_cut() -> None:
