@@ -43,7 +43,7 @@ from confbridge.live.tokens import issue_live_token
 from confbridge.settings import Settings
 from tests.conftest import both_databases
 from tests.factories import seed_endpoints
-from tests.integration.live.conftest import open_ws, recv_json
+from tests.integration.live.conftest import ORIGIN, open_ws, recv_json
 
 MONDAY = "2026-12-07T07:30:00+07:00"
 MONDAY_END = "2026-12-07T09:00:00+07:00"
@@ -353,7 +353,8 @@ def test_6_expired_tokens_and_sessions_are_purged(
 def live_server(settings: Settings, session_factory: sessionmaker[Session]) -> Iterator[LiveServerThread]:
     bus = MemoryBus()
     events.set_publisher(bus)
-    s = settings.with_overrides(**{"live.session_check_seconds": 0.2, "live.flush_ms": 50})
+    s = settings.with_overrides(**{"live.session_check_seconds": 0.2, "live.flush_ms": 50,
+                                   "live.allowed_origins": [ORIGIN]})
     thread = LiveServerThread(LiveServer(s.live, session_factory, bus), port=0).start()
     yield thread
     thread.stop()
