@@ -19,6 +19,9 @@ DisconnectReason = Literal[
     "busy", "no_answer", "rejected", "unreachable", "remote_hangup", "operator", "ended", "other"
 ]
 PacketLoss = Literal["none", "warning", "critical"]
+# Conference-wide layouts a caller may ask for; each driver maps them to its bridge's own layouts.
+Layout = Literal["voice-switched", "host-large", "grid"]
+LAYOUTS: tuple[str, ...] = ("voice-switched", "host-large", "grid")
 
 
 # ---- normalised errors -------------------------------------------------------------------------------
@@ -57,6 +60,14 @@ class Unsupported(BridgeError):
     """This bridge cannot do that (see ``capabilities()``)."""
 
 
+class UnsupportedLayout(Unsupported):
+    """``apply_layout`` was asked for a layout this bridge cannot show; ``layout`` names it."""
+
+    def __init__(self, layout: str) -> None:
+        super().__init__(f"layout {layout!r} is not supported by this bridge")
+        self.layout = layout
+
+
 class TransientError(BridgeError):
     """Nothing happened on the bridge; safe to retry (after backoff)."""
 
@@ -72,12 +83,19 @@ class OutcomeUnknown(BridgeError):
 # ---- value types -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class DialTarget:
-    """What to dial: an endpoint as the directory knows it."""
+    """What to dial: an endpoint as the directory knows it (or an external address).
+
+    ``important``: the participant is the conference's focus (the host: the large pane of
+    "host-large").  ``audio_rx_muted``: its microphone is muted on the bridge from the moment it joins
+    (and again after a redial).  Both are applied by ``ensure_participant``.
+    """
 
     participant_name: str  # deterministic, <= 31 chars, unique within the conference
     protocol: Literal["sip", "h323"]
     address: str
     display_name: str = ""
+    important: bool = False
+    audio_rx_muted: bool = False
 
 
 @dataclass(frozen=True)
@@ -104,7 +122,7 @@ class Capabilities:
     dial_out: bool = True
     mute_audio: bool = True
     mute_video: bool = True
-    layouts: bool = False
+    layouts: frozenset[str] = frozenset()  # which of ``LAYOUTS`` ``apply_layout`` accepts
     lock: bool = False
     statistics: bool = False
     push_events: bool = False
@@ -119,6 +137,7 @@ class ConferenceInfo:
     participant_count: int = 0
     duration_seconds: int | None = None
     start_time: datetime | None = None
+    numeric_id: str | None = None  # the number participants dial in with (None: none set)
 
 
 @dataclass(frozen=True)
@@ -133,7 +152,8 @@ class ParticipantInfo:
     audio_muted: bool = False
     video_muted: bool = False
     packet_loss: PacketLoss = "none"
-    ours: bool = True  # added by_address through the API (False: ad_hoc dial-ins)
+    ours: bool = True  # added by_address through the API (False: ad_hoc dial-ins, shown as dial_in)
+    important: bool = False  # the bridge's focus participant (see ``set_important``)
 
     @property
     def key(self) -> ParticipantKey:
@@ -175,8 +195,18 @@ class BridgeDriver(Protocol):
 
     def ensure_conference(
         self, name: str, *, pin: str | None = None, duration_seconds: int | None = None,
-        ports: int | None = None, description: str = "",
-    ) -> ConferenceInfo: ...
+        ports: int | None = None, description: str = "", numeric_id: str | None = None,
+        join_audio_muted: bool = False,
+    ) -> ConferenceInfo:
+        """Create (or adopt) a conference.  ``numeric_id``: its dial-in number (``AlreadyExists`` when
+        another conference on the bridge uses it); ``join_audio_muted``: participants that dial in join
+        with their microphone muted (``DialTarget.audio_rx_muted`` decides for the ones we dial)."""
+        ...
+
+    def modify_conference(self, conference: str, *, duration_seconds: int | None = None) -> None:
+        """Change a running conference; ``duration_seconds`` is its new total length counted from its
+        start (extend = old length + extra), ``None`` leaves it unchanged."""
+        ...
 
     def destroy_conference(self, name: str) -> None: ...
 
@@ -196,6 +226,16 @@ class BridgeDriver(Protocol):
     ) -> None: ...
 
     def set_layout(self, conference: str, layout: int) -> None: ...
+
+    def apply_layout(self, conference: str, layout: str) -> None:
+        """Show *layout* (one of ``LAYOUTS``) to everyone; ``UnsupportedLayout`` when not in
+        ``capabilities().layouts``."""
+        ...
+
+    def set_important(self, conference: str, participant_name: str, protocol: str,
+                      important: bool) -> None:
+        """Make (or stop making) a participant the focus of the conference (absolute, repeatable)."""
+        ...
 
     def list_participants(self, conference: str | None = None) -> list[ParticipantInfo]: ...
 

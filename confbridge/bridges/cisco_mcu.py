@@ -31,6 +31,7 @@ from confbridge.bridges.base import (
     DisconnectReason,
     Health,
     InvalidRequest,
+    Layout,
     NotFound,
     OutcomeUnknown,
     PacketLoss,
@@ -40,6 +41,7 @@ from confbridge.bridges.base import (
     ParticipantState,
     ProbeResult,
     TransientError,
+    UnsupportedLayout,
 )
 from confbridge.bridges.faults import OPERATION_FAILED, error_for_fault
 from confbridge.bridges.naming import MAX_ADDRESS_LENGTH, MAX_NAME_LENGTH, is_ours
@@ -53,6 +55,11 @@ MIN_API_VERSION = (2, 9)
 OUR_TAG = "confbridge"  # put in a conference's description so it can be recognised as ours
 MAX_PAGES = 1000  # guard against a device that never stops paging (CESNET does the same)
 _SCOPE = ["currentState", "configuredState"]
+# Our layouts -> the MCU's ``customLayout`` index (conference.modify, "layout index" in §1.4).  The
+# reference does not list what each index shows; these follow the MCU's layout picker (1: one full-
+# screen pane, the loudest speaker; 5: one large pane -- the important participant -- and small ones
+# around it, the guide's own ``"layout5"`` example; 4: the 4x4 equal grid) [unverified on a device].
+CUSTOM_LAYOUTS: dict[str, int] = {"voice-switched": 1, "host-large": 5, "grid": 4}
 
 # MCU disconnectReason -> normalised reason (the API guide's values); anything else is "other".
 _REASONS: dict[str, DisconnectReason] = {
@@ -194,17 +201,29 @@ class CiscoMcuDriver:
         return Health(ok=not bad, detail=detail, status_flags=flags)
 
     def capabilities(self) -> Capabilities:
-        return Capabilities(dial_out=True, mute_audio=True, mute_video=True, layouts=True, lock=False,
-                            statistics=False, push_events=True, delta_enumeration=True)
+        return Capabilities(dial_out=True, mute_audio=True, mute_video=True,
+                            layouts=frozenset(CUSTOM_LAYOUTS), lock=False, statistics=False,
+                            push_events=True, delta_enumeration=True)
 
     # ---- conferences ---------------------------------------------------------------------------------
     def ensure_conference(
         self, name: str, *, pin: str | None = None, duration_seconds: int | None = None,
-        ports: int | None = None, description: str = "",
+        ports: int | None = None, description: str = "", numeric_id: str | None = None,
+        join_audio_muted: bool = False,
     ) -> ConferenceInfo:
+        """``conference.create``; fault 2 (the name exists) adopts the conference when it is ours.
+
+        ``numeric_id`` goes in ``numericId``: a device refuses one another conference uses with fault 18
+        (``AlreadyExists`` with ``fault_code`` 18: pick another number).  An adopted conference is
+        returned as the device has it (its numericId is not changed).  ``join_audio_muted`` sets
+        ``joinAudioMuted``; the reference does not say whether it also applies to participants added
+        through the API, so ``ensure_participant`` always states their mute explicitly when asked to.
+        """
         _check_name("conference name", name)
         if pin is not None and not pin.isdigit():
             raise InvalidRequest("conference PIN must be digits only")
+        if numeric_id is not None and (not numeric_id.isdigit() or len(numeric_id) > MAX_NAME_LENGTH):
+            raise InvalidRequest("conference numeric ID must be 1–31 digits")
         params: dict[str, Any] = {
             "conferenceName": name,
             "description": (f"{OUR_TAG} {description}".strip())[:MAX_NAME_LENGTH],
@@ -215,6 +234,10 @@ class CiscoMcuDriver:
         if ports is not None:
             params["maximumVideoPorts"] = ports
             params["enforceMaximumVideoPorts"] = True
+        if numeric_id:
+            params["numericId"] = numeric_id
+        if join_audio_muted:
+            params["joinAudioMuted"] = True
         try:
             self.call("conference.create", **params)
         except AlreadyExists as exc:
@@ -227,7 +250,7 @@ class CiscoMcuDriver:
             return _conference_info(existing)
         # Created just now without a startTime: the MCU starts it at once (saves a status round trip).
         return ConferenceInfo(name=name, active=True, pin_set=bool(pin),
-                              duration_seconds=duration_seconds or None)
+                              duration_seconds=duration_seconds or None, numeric_id=numeric_id or None)
 
     @staticmethod
     def _conference_is_ours(struct: dict[str, Any]) -> bool:
@@ -255,6 +278,26 @@ class CiscoMcuDriver:
             raise InvalidRequest(f"layout {layout} is out of range (1–59)")
         self.call("conference.modify", conferenceName=conference, customLayoutEnabled=True,
                   customLayout=layout)
+
+    def apply_layout(self, conference: str, layout: Layout | str) -> None:
+        """``conference.modify`` with ``customLayoutEnabled``/``customLayout`` (see ``CUSTOM_LAYOUTS``).
+
+        "host-large" puts the *important* participant in the large pane: mark the host with
+        ``set_important`` (or ``DialTarget.important``).
+        """
+        if layout not in CUSTOM_LAYOUTS:
+            raise UnsupportedLayout(layout)
+        self.call("conference.modify", conferenceName=conference, customLayoutEnabled=True,
+                  customLayout=CUSTOM_LAYOUTS[layout])
+
+    def modify_conference(self, conference: str, *, duration_seconds: int | None = None) -> None:
+        """``conference.modify``: ``durationSeconds`` counts from the conference's ``startTime`` (the
+        device ends it at start + duration), so extending means sending the new total length."""
+        if duration_seconds is None:
+            return
+        if duration_seconds < 0:
+            raise InvalidRequest("conference duration cannot be negative")
+        self.call("conference.modify", conferenceName=conference, durationSeconds=int(duration_seconds))
 
     # ---- participants --------------------------------------------------------------------------------
     def ensure_participant(self, conference: str, target: DialTarget) -> ParticipantInfo:
@@ -285,11 +328,48 @@ class CiscoMcuDriver:
                 raise AlreadyExists(
                     f"participant {target.participant_name!r} in {conference!r} dials another address",
                     fault_code=3) from None
+            if target.important or target.audio_rx_muted:  # absolute setters: re-applying is harmless
+                self._apply_target_media(conference, target)
+                return self.participant(conference, target.participant_name, target.protocol)
             return _participant_info(existing)
+        self._apply_target_media(conference, target)
+        if target.important or target.audio_rx_muted:
+            return self.participant(conference, target.participant_name, target.protocol)
         participant = reply.get("participant") if isinstance(reply, dict) else None
         if isinstance(participant, dict):
             return _participant_info(participant)
         return _participant_info(self._status(conference, target.participant_name, target.protocol))
+
+    def _apply_target_media(self, conference: str, target: DialTarget) -> None:
+        """Apply ``important``/``audio_rx_muted`` of a freshly added participant.
+
+        The reference lists neither ``important`` nor ``audioRxMuted`` among ``participant.add``'s
+        fields, so both go through ``participant.modify``: ``audioRxMuted`` into the *configured* state
+        (so every later call of this participant -- a redial -- joins muted) and, with ``important``,
+        into the *active* state of the call being placed now (the 3.0 guide: ``important`` "should not
+        be present if operationScope is configuredState", so it lives and dies with a call: after a
+        redial the caller marks the host again with ``set_important``).  When either is asked for, the
+        mute is stated explicitly (also ``False``) so the conference's ``joinAudioMuted`` does not mute
+        the host.
+        """
+        if not (target.important or target.audio_rx_muted):
+            return
+        ident = self._ident(conference, target.participant_name, target.protocol)
+        if target.audio_rx_muted:
+            self.call("participant.modify", operationScope="configuredState", **ident, audioRxMuted=True)
+        self.call("participant.modify", operationScope="activeState", **ident,
+                  audioRxMuted=target.audio_rx_muted, important=target.important)
+
+    def set_important(self, conference: str, participant_name: str, protocol: str,
+                      important: bool) -> None:
+        """``participant.modify`` activeState ``important`` on the participant's current call.
+
+        The reference does not say whether a device keeps more than one important participant; the
+        emulator keeps one (marking another clears the first), so to move the focus mark the new
+        participant; clearing the old one as well is harmless.
+        """
+        self.call("participant.modify", operationScope="activeState",
+                  **self._ident(conference, participant_name, protocol), important=bool(important))
 
     def _ident(self, conference: str, participant_name: str, protocol: str) -> dict[str, Any]:
         return {"conferenceName": conference, "participantName": participant_name,
@@ -439,6 +519,7 @@ def _conference_info(c: dict[str, Any], participant_count: int = 0) -> Conferenc
         participant_count=participant_count,
         duration_seconds=duration if isinstance(duration, int) and duration > 0 else None,
         start_time=_to_datetime(c.get("startTime")),
+        numeric_id=str(c.get("numericId") or "") or None,
     )
 
 
@@ -485,4 +566,5 @@ def _participant_info(p: dict[str, Any]) -> ParticipantInfo:
         video_muted=bool(current.get("videoRxMuted", False)),
         packet_loss=loss,
         ours=p.get("participantType") == "by_address",
+        important=bool(current.get("important", False)),
     )
