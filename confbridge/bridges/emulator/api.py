@@ -317,18 +317,52 @@ class Api:
         return {"status": "operation successful"}
 
     def participant_modify(self, p: Params) -> dict[str, Any]:
+        """``operationScope`` (a string here): ``activeState`` changes the live call, ``configuredState``
+        the stored configuration (what the next call starts with), absent both (deprecated).
+
+        ``important``, ``focusType``/``focusParticipant`` and ``audioTxMuted`` belong to the active
+        state only: the 3.0 guide says ``important`` and ``audioTxMuted`` "should not be present if
+        operationScope is configuredState"; it does not say how a device answers, the emulator answers
+        fault 102 naming the parameter.  An active-state change to a participant with no call (dormant
+        or disconnected) is kept for its next call if it never had one, and dropped by a redial
+        otherwise (the guides are silent; this is the emulator's choice).
+        """
         with self.state.lock:
             part = self._participant(p)
             scope = p.string("operationScope")
             if scope not in (None, "activeState", "configuredState"):
                 raise fault(102, "operationScope")
-            if scope == "configuredState" and "audioTxMuted" in p:
-                raise fault(102, "audioTxMuted")
-            for attr, key in (("audio_rx_muted", "audioRxMuted"), ("video_rx_muted", "videoRxMuted"),
-                              ("audio_tx_muted", "audioTxMuted"), ("video_tx_muted", "videoTxMuted")):
+            active, configured = scope != "configuredState", scope != "activeState"
+            if not active:
+                for key in ("audioTxMuted", "important", "focusType", "focusParticipant"):
+                    if key in p:
+                        raise fault(102, key)
+            focus_type = p.string("focusType")
+            if focus_type is not None and focus_type not in ("voiceActivated", "h239", "participant"):
+                raise fault(102, "focusType")
+            focus = self._focus_participant(p, part.conference)
+            if focus_type == "participant" and focus is None and part.focus_participant is None:
+                raise fault(101, "focusParticipant")
+            for attr, key in (("audio_rx_muted", "audioRxMuted"), ("video_rx_muted", "videoRxMuted")):
+                value = p.boolean(key)
+                if value is not None:
+                    if active:
+                        setattr(part, attr, value)
+                    if configured:
+                        setattr(part, f"configured_{attr}", value)
+            for attr, key in (("audio_tx_muted", "audioTxMuted"), ("video_tx_muted", "videoTxMuted")):
                 value = p.boolean(key)
                 if value is not None:
                     setattr(part, attr, value)
+            important = p.boolean("important")
+            if important is not None:
+                self.state.make_important(part, important)
+            if focus_type is not None:
+                part.focus_type = focus_type
+                if focus_type != "participant":
+                    part.focus_participant = None
+            if focus is not None:
+                part.focus_participant = focus
             layout = p.string("cpLayout")
             if layout is not None:
                 part.cp_layout = layout
@@ -336,6 +370,18 @@ class Api:
                 part.display_name = p.string("displayNameOverrideValue") or ""
             self.state.bump(part)
         return {"status": "operation successful"}
+
+    def _focus_participant(self, p: Params, conference: str) -> dict[str, Any] | None:
+        """``focusParticipant``: the identification triple of a participant of the same conference (the
+        reference names the field, not its shape: a struct like every participant identification)."""
+        value = p.struct_("focusParticipant")
+        if value is None:
+            return None
+        ident = Params({**value, "conferenceName": conference})
+        key = self._ident(ident)
+        if key not in self.state.participants:
+            raise fault(5)
+        return {"participantName": key[1], "participantProtocol": key[2], "participantType": key[3]}
 
     def _scopes(self, p: Params) -> set[str]:
         scopes = p.array("operationScope")
@@ -362,7 +408,10 @@ class Api:
                 "packetLossCritical": part.packet_loss == "critical",
                 "currentLayout": self.state.conferences[part.conference].custom_layout
                 if part.conference in self.state.conferences else 1,
+                "important": part.important, "focusType": part.focus_type,
             }
+            if part.focus_participant is not None:
+                cur["focusParticipant"] = dict(part.focus_participant)
             if part.connect_time is not None:
                 cur["connectTime"] = dt(part.connect_time)
             if part.disconnect_time is not None:
@@ -375,7 +424,8 @@ class Api:
                 "address": part.address, "deferConnection": part.defer,
                 "displayNameOverrideStatus": bool(part.display_name),
                 "displayNameOverrideValue": part.display_name, "cpLayout": part.cp_layout,
-                "audioRxMuted": part.audio_rx_muted, "videoRxMuted": part.video_rx_muted,
+                "audioRxMuted": bool(part.configured_audio_rx_muted),
+                "videoRxMuted": bool(part.configured_video_rx_muted),
             }
         return out
 

@@ -71,6 +71,14 @@ class Participant:
     audio_tx_muted: bool = False
     video_tx_muted: bool = False
     cp_layout: str = ""
+    # Active state of the call only (the 3.0 guide: not in configuredState); one per conference.
+    important: bool = False
+    focus_type: str = "voiceActivated"
+    focus_participant: dict[str, Any] | None = None
+    # configuredState mutes: what every new call of this participant starts with (None: the
+    # conference's joinAudioMuted/joinVideoMuted).
+    configured_audio_rx_muted: bool | None = None
+    configured_video_rx_muted: bool | None = None
     packet_loss: str = "none"
     revision: int = 0
     generation: int = 0
@@ -201,11 +209,46 @@ class DeviceState:
             "conferenceName": p.conference, "participantName": p.name,
             "participantProtocol": p.protocol, "participantType": p.ptype})
         conf = self.conferences[p.conference]
-        p.audio_rx_muted = conf.join_audio_muted
-        p.video_rx_muted = conf.join_video_muted
+        self.start_media(p)
         self.bump(p)
         if conf.active and not p.defer:
             self.dial(p)
+
+    def start_media(self, p: Participant) -> None:
+        """The media state a call of *p* starts with: its configured mutes, else the conference's
+        ``joinAudioMuted``/``joinVideoMuted``; not important, voice-activated focus."""
+        conf = self.conferences[p.conference]
+        p.audio_rx_muted = conf.join_audio_muted if p.configured_audio_rx_muted is None \
+            else p.configured_audio_rx_muted
+        p.video_rx_muted = conf.join_video_muted if p.configured_video_rx_muted is None \
+            else p.configured_video_rx_muted
+        p.important = False
+        p.focus_type, p.focus_participant = "voiceActivated", None
+
+    def make_important(self, p: Participant, important: bool) -> None:
+        """Only one participant of a conference is important: marking one clears the others."""
+        if important:
+            for other in self.participants_of(p.conference):
+                if other is not p and other.important:
+                    other.important = False
+                    self.bump(other)
+        p.important = important
+
+    def dial_in(self, conf: Conference, address: str, protocol: str, display_name: str) -> Participant:
+        """Someone dials the conference's numericId: an ``ad_hoc`` participant, connected at once."""
+        p = Participant(conference=conf.name, name=str(self.next_id()), protocol=protocol, ptype="ad_hoc",
+                        address=address, connection_id=self.next_id(), display_name=display_name)
+        self.participants[p.key] = p
+        self.start_media(p)
+        p.call_state = "connected"
+        p.connect_time = utcnow()
+        p.call = {"id": len(self.calls) + 1, "time": utcnow().isoformat(), "conference": p.conference,
+                  "participant": p.name, "protocol": p.protocol, "address": p.address,
+                  "behaviour": "dial-in", "outcome": "connected"}
+        self.calls.append(p.call)
+        self.bump(p)
+        self.emit("participantJoined")
+        return p
 
     def remove_participant(self, p: Participant) -> None:
         self.hang_up(p, "localTeardown")
@@ -222,6 +265,10 @@ class DeviceState:
         behaviour = self.behaviour_for(p.address)
         p.generation += 1
         gen = p.generation
+        if p.call_state == "disconnected":
+            # A new call: the active state of the last one is gone; it starts from the configuration.
+            # (Active-state changes made before the first call apply to that first call.)
+            self.start_media(p)
         p.call_state = "alerting"
         p.disconnect_reason = ""
         p.connect_time = None

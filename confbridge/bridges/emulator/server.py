@@ -112,13 +112,16 @@ class Emulator:
             conferences = [{
                 "name": c.name, "active": c.active, "completed": c.completed, "description": c.description,
                 "pin": c.pin, "durationSeconds": c.duration, "customLayout": c.custom_layout,
+                "customLayoutEnabled": c.custom_layout_enabled, "numericId": c.numeric_id,
+                "joinAudioMuted": c.join_audio_muted,
                 "participants": len(self.state.participants_of(c.name)),
             } for c in self.state.conferences.values()]
             participants = [{
                 "conference": p.conference, "name": p.name, "protocol": p.protocol, "type": p.ptype,
                 "address": p.address, "callState": p.call_state, "disconnectReason": p.disconnect_reason,
                 "audioRxMuted": p.audio_rx_muted, "videoRxMuted": p.video_rx_muted,
-                "packetLoss": p.packet_loss, "displayName": p.display_name,
+                "packetLoss": p.packet_loss, "displayName": p.display_name, "important": p.important,
+                "focusType": p.focus_type,
             } for p in self.state.participants.values()]
             revision = self.state.revision
         with self.feedback.lock:
@@ -174,6 +177,21 @@ class Emulator:
                         return 409, {"error": f"participant is {p.call_state}, not in a call"}
                     return 200, {"ok": True}
         return 404, {"error": "no such participant"}
+
+    def dial_in(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """A far end dials the conference whose ``numericId`` is ``number`` (not through the API)."""
+        number, address = str(body.get("number", "")), str(body.get("address", ""))
+        protocol = str(body.get("protocol", "sip"))
+        if not number or not address or protocol not in ("sip", "h323"):
+            raise ValueError("dial-in needs a number, an address and protocol sip|h323")
+        with self.state.lock:
+            for conf in self.state.conferences.values():
+                if conf.numeric_id == number:
+                    if not conf.active:
+                        return 409, {"error": f"conference {conf.name} is not active"}
+                    part = self.state.dial_in(conf, address, protocol, str(body.get("displayName", "")))
+                    return 200, {"conference": conf.name, "participant": part.name}
+        return 404, {"error": f"no conference has numeric ID {number}"}
 
     def set_device(self, body: dict[str, Any]) -> dict[str, Any]:
         if "apiVersion" in body:
@@ -288,6 +306,8 @@ class _ControlHandler(_Handler):
                 self._json(200, emulator.set_faults(body))
             elif self.path == "/calls/drop":
                 self._json(*emulator.drop_call(body))
+            elif self.path == "/calls/dial-in":
+                self._json(*emulator.dial_in(body))
             elif self.path == "/device":
                 self._json(200, emulator.set_device(body))
             elif self.path == "/events":
