@@ -17,12 +17,14 @@ from typing import Protocol
 import pytest
 
 from confbridge.bridges.base import (
+    LAYOUTS,
     AlreadyExists,
     BridgeDriver,
     Capabilities,
     DialTarget,
     NotFound,
     ParticipantInfo,
+    UnsupportedLayout,
 )
 
 _counter = itertools.count(1)
@@ -44,6 +46,14 @@ class Harness(Protocol):
 
     def new_driver(self) -> BridgeDriver:
         """Another driver instance for the same bridge (what a restarted process would build)."""
+        ...
+
+    def dial_in(self, number: str, address: str) -> None:
+        """A far end (not dialled by us) dials the conference with numeric ID *number*."""
+        ...
+
+    def layout_shown(self, conference: str) -> object:
+        """What the bridge shows everyone in *conference* (its own layout id, as the device has it)."""
         ...
 
 
@@ -78,12 +88,13 @@ class DriverContract:
         harness.driver.ensure_conference(name, pin="4321", duration_seconds=3600, ports=20)
         return name
 
-    def dial(self, harness: Harness, conference: str, key: str, behaviour: str = "answer",
-             **kwargs: object) -> DialTarget:
+    def dial(self, harness: Harness, conference: str, key: str, behaviour: str = "answer", *,
+             important: bool = False, audio_rx_muted: bool = False, **kwargs: object) -> DialTarget:
         protocol, address = harness.address(behaviour, **kwargs)
         assert protocol in ("sip", "h323")
         target = DialTarget(participant_name=key, protocol=protocol, address=address,  # type: ignore[arg-type]
-                            display_name=f"Điểm cầu {key}")
+                            display_name=f"Điểm cầu {key}", important=important,
+                            audio_rx_muted=audio_rx_muted)
         harness.driver.ensure_participant(conference, target)
         return target
 
@@ -228,3 +239,118 @@ class DriverContract:
         harness.driver.hangup(conference, "cb-ep-404", protocol)
         harness.driver.remove(conference, "cb-ep-404", protocol)
         harness.driver.remove(new_conference_name(), "cb-ep-404", protocol)
+
+    # ---- conference control (issue 13) ---------------------------------------------------------------
+    def numeric_id(self) -> str:
+        return f"7{next(_counter) % 1000:03d}{int(time.time() * 1000) % 100000:05d}"
+
+    def test_numeric_id_is_set_reported_and_unique(self, harness: Harness) -> None:
+        driver, number = harness.driver, self.numeric_id()
+        name = new_conference_name()
+        assert driver.ensure_conference(name, numeric_id=number).numeric_id == number
+        assert driver.ensure_conference(name, numeric_id=number).name == name  # idempotent
+        assert [c.numeric_id for c in driver.list_conferences() if c.name == name] == [number]
+        with pytest.raises(AlreadyExists):  # the bridge refuses a number another conference has
+            driver.ensure_conference(new_conference_name(), numeric_id=number)
+        plain = new_conference_name()
+        assert driver.ensure_conference(plain).numeric_id is None
+
+    def test_dial_ins_show_as_not_ours(self, harness: Harness) -> None:
+        name, number = new_conference_name(), self.numeric_id()
+        harness.driver.ensure_conference(name, numeric_id=number, join_audio_muted=True)
+        self.dial(harness, name, "cb-ep-1")
+        harness.dial_in(number, "guest-phone@vc.example")
+        wait_until(lambda: len(harness.driver.list_participants(name)) == 2)
+        guest = [p for p in harness.driver.list_participants(name) if not p.ours]
+        assert len(guest) == 1 and guest[0].state == "connected"
+        assert guest[0].audio_muted  # joinAudioMuted: a dial-in joins with its microphone off
+        assert guest[0].address == "guest-phone@vc.example"
+
+    def test_join_muted_all_but_the_host_and_it_survives_a_redial(self, harness: Harness) -> None:
+        driver, name = harness.driver, new_conference_name()
+        driver.ensure_conference(name, join_audio_muted=True)
+        host = self.dial(harness, name, "cb-host", important=True)
+        guests = [self.dial(harness, name, f"cb-ep-{i}", audio_rx_muted=True) for i in (1, 2)]
+        wait_until(lambda: len(by_name(driver, name)) == 3
+                   and all(p.state == "connected" for p in by_name(driver, name).values()))
+        roster = by_name(driver, name)
+        assert roster["cb-host"].important and not roster["cb-host"].audio_muted
+        assert all(roster[g.participant_name].audio_muted and not roster[g.participant_name].important
+                   for g in guests)
+
+        driver.hangup(name, "cb-ep-1", guests[0].protocol)
+        self.wait_state(harness, name, "cb-ep-1", "disconnected")
+        driver.redial(name, "cb-ep-1", guests[0].protocol)
+        assert self.wait_state(harness, name, "cb-ep-1", "connected").audio_muted  # still muted
+
+        # The host marks itself again after its own redial (importance belongs to a call).
+        driver.hangup(name, "cb-host", host.protocol)
+        self.wait_state(harness, name, "cb-host", "disconnected")
+        driver.redial(name, "cb-host", host.protocol)
+        self.wait_state(harness, name, "cb-host", "connected")
+        driver.set_important(name, "cb-host", host.protocol, True)
+        assert by_name(driver, name)["cb-host"].important
+
+    def test_ensure_participant_again_reapplies_focus_and_mute(self, harness: Harness) -> None:
+        driver, name = harness.driver, new_conference_name()
+        driver.ensure_conference(name)
+        host = self.dial(harness, name, "cb-host", important=True)
+        self.wait_state(harness, name, "cb-host", "connected")
+        driver.set_important(name, "cb-host", host.protocol, False)
+        assert driver.ensure_participant(name, host).important  # a take-over re-runs the launch
+        assert harness.dial_attempts(name, "cb-host") == 1
+
+    def test_focus_moves_and_mute_all_but_the_host(self, harness: Harness) -> None:
+        driver, name = harness.driver, new_conference_name()
+        driver.ensure_conference(name)
+        targets = [self.dial(harness, name, key, important=key == "cb-host")
+                   for key in ("cb-host", "cb-ep-1", "cb-ep-2")]
+        wait_until(lambda: len(by_name(driver, name)) == 3
+                   and all(p.state == "connected" for p in by_name(driver, name).values()))
+        driver.set_important(name, "cb-ep-1", targets[1].protocol, True)
+        driver.set_important(name, "cb-host", targets[0].protocol, False)
+        roster = by_name(driver, name)
+        assert roster["cb-ep-1"].important and not roster["cb-host"].important
+        for _ in range(2):  # absolute: twice is the same
+            driver.set_important(name, "cb-ep-1", targets[1].protocol, True)
+        assert [p.participant_name for p in by_name(driver, name).values() if p.important] == ["cb-ep-1"]
+
+        for t in targets[1:]:
+            driver.set_mute(name, t.participant_name, t.protocol, audio=True)
+        roster = by_name(driver, name)
+        assert [k for k, p in sorted(roster.items()) if p.audio_muted] == ["cb-ep-1", "cb-ep-2"]
+        for t in targets[1:]:
+            driver.set_mute(name, t.participant_name, t.protocol, audio=False)
+        assert not any(p.audio_muted for p in by_name(driver, name).values())
+        with pytest.raises(NotFound):
+            driver.set_important(name, "cb-ep-404", targets[0].protocol, True)
+
+    def test_layouts_change_what_everyone_sees(self, harness: Harness, conference: str) -> None:
+        supported = harness.driver.capabilities().layouts
+        assert supported <= set(LAYOUTS)
+        shown = []
+        for layout in sorted(supported):
+            harness.driver.apply_layout(conference, layout)
+            shown.append(harness.layout_shown(conference))
+        assert len(set(map(repr, shown))) == len(shown)  # each layout is a different picture
+        for layout in {*LAYOUTS, "mosaic"} - supported:
+            with pytest.raises(UnsupportedLayout) as refused:
+                harness.driver.apply_layout(conference, layout)
+            assert refused.value.layout == layout and layout in refused.value.message
+
+    def test_extend_a_running_conference(self, harness: Harness) -> None:
+        driver, name = harness.driver, new_conference_name()
+        driver.ensure_conference(name, duration_seconds=600)
+        driver.modify_conference(name, duration_seconds=600 + 30 * 60)
+        assert [c.duration_seconds for c in driver.list_conferences() if c.name == name] == [2400]
+        driver.modify_conference(name)  # nothing to change: fine
+        with pytest.raises(NotFound):
+            driver.modify_conference(new_conference_name(), duration_seconds=900)
+
+    def test_shortening_to_now_ends_it_for_everyone(self, harness: Harness) -> None:
+        driver, name = harness.driver, new_conference_name()
+        driver.ensure_conference(name, duration_seconds=3600)
+        self.dial(harness, name, "cb-ep-1")
+        self.wait_state(harness, name, "cb-ep-1", "connected")
+        driver.modify_conference(name, duration_seconds=1)
+        assert self.wait_state(harness, name, "cb-ep-1", "disconnected").reason == "ended"

@@ -33,6 +33,14 @@ class EmulatorHarness:
     def far_end_hangs_up(self, conference: str, participant_name: str) -> None:
         self.emulator.drop(conference, participant_name)
 
+    def dial_in(self, number: str, address: str) -> None:
+        self.emulator.dial_in(number, address)
+
+    def layout_shown(self, conference: str) -> object:
+        conf = self.emulator.conference(conference)
+        assert conf is not None and conf["customLayoutEnabled"]
+        return conf["customLayout"]
+
 
 class TestCiscoMcuContract(DriverContract):
     @pytest.fixture
