@@ -349,14 +349,15 @@ class CiscoMcuDriver:
         into the *active* state of the call being placed now (the 3.0 guide: ``important`` "should not
         be present if operationScope is configuredState", so it lives and dies with a call: after a
         redial the caller marks the host again with ``set_important``).  When either is asked for, the
-        mute is stated explicitly (also ``False``) so the conference's ``joinAudioMuted`` does not mute
-        the host.
+        mute is stated explicitly in both states (also ``False``) so the conference's
+        ``joinAudioMuted`` mutes the host neither now nor after a redial.  A target with neither flag
+        leaves its mute to the conference (``joinAudioMuted``), with no extra call.
         """
         if not (target.important or target.audio_rx_muted):
             return
         ident = self._ident(conference, target.participant_name, target.protocol)
-        if target.audio_rx_muted:
-            self.call("participant.modify", operationScope="configuredState", **ident, audioRxMuted=True)
+        self.call("participant.modify", operationScope="configuredState", **ident,
+                  audioRxMuted=target.audio_rx_muted)
         self.call("participant.modify", operationScope="activeState", **ident,
                   audioRxMuted=target.audio_rx_muted, important=target.important)
 

@@ -287,7 +287,7 @@ class DriverContract:
         driver.hangup(name, "cb-host", host.protocol)
         self.wait_state(harness, name, "cb-host", "disconnected")
         driver.redial(name, "cb-host", host.protocol)
-        self.wait_state(harness, name, "cb-host", "connected")
+        assert not self.wait_state(harness, name, "cb-host", "connected").audio_muted  # still unmuted
         driver.set_important(name, "cb-host", host.protocol, True)
         assert by_name(driver, name)["cb-host"].important
 
