@@ -311,9 +311,7 @@ class Api:
     def participant_disconnect(self, p: Params) -> dict[str, Any]:
         with self.state.lock:
             part = self._participant(p)
-            self.state.hang_up(part, "localTeardown")
-            if part.ptype == "ad_hoc":  # dial-ins are only listed while connected
-                self.state.remove_participant(part)
+            self.state.hang_up(part, "localTeardown")  # a dial-in is then gone (listed while connected)
         return {"status": "operation successful"}
 
     def participant_modify(self, p: Params) -> dict[str, Any]:
@@ -399,7 +397,8 @@ class Api:
         }
         if "currentState" in scopes:
             cur: dict[str, Any] = {
-                "callState": part.call_state, "address": part.address, "callDirection": "outgoing",
+                "callState": part.call_state, "address": part.address,
+                "callDirection": "incoming" if part.ptype == "ad_hoc" else "outgoing",
                 "displayName": part.display_name or part.address,
                 "audioRxMuted": part.audio_rx_muted, "videoRxMuted": part.video_rx_muted,
                 "audioTxMuted": part.audio_tx_muted, "videoTxMuted": part.video_tx_muted,

@@ -329,4 +329,6 @@ class DeviceState:
         outcome = {"localTeardown": "hung up by operator", "remoteTeardown": "remote hang-up",
                    "disconnectAll": "conference ended"}.get(reason, reason)
         self._ended(p, reason, outcome)
+        if p.ptype == "ad_hoc" and p.key in self.participants:
+            self.remove_participant(p)  # dial-ins are only listed while connected
         return True

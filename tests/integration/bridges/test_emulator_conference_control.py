@@ -126,9 +126,19 @@ def test_dial_in_by_numeric_id(mcu_emulator: McuEmulator) -> None:
     assert state["currentState"]["callState"] == "connected"
     assert state["currentState"]["audioRxMuted"] is True
     assert state["currentState"]["displayName"] == "Khách"
+    assert state["currentState"]["callDirection"] == "incoming"
     with pytest.raises(urllib.error.HTTPError) as missing:
         e.dial_in("7999", "guest@x.example")
     assert missing.value.code == 404
     call(e, "participant.disconnect", conferenceName=CONF, participantName=name, participantType="ad_hoc",
          participantProtocol="sip")
     assert [p for p in e.state()["participants"] if p["type"] == "ad_hoc"] == []  # listed while connected
+
+
+def test_dial_ins_leave_when_the_conference_ends(mcu_emulator: McuEmulator) -> None:
+    e = mcu_emulator
+    call(e, "conference.create", conferenceName=CONF, numericId="7006", durationSeconds=1)
+    e.dial_in("7006", "guest@x.example")
+    call(e, "participant.add", conferenceName=CONF, participantName="ours", address="o@x.example")
+    state = e.wait_for(lambda s: s["conferences"][0]["completed"], timeout=4)
+    assert [(p["name"], p["callState"]) for p in state["participants"]] == [("ours", "disconnected")]
