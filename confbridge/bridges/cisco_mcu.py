@@ -389,8 +389,13 @@ class CiscoMcuDriver:
         _ignore_not_found(lambda: self.call(
             "participant.disconnect", **self._ident(conference, participant_name, protocol)))
 
-    def redial(self, conference: str, participant_name: str, protocol: str) -> None:
+    def redial(self, conference: str, participant_name: str, protocol: str, *,
+               important: bool | None = None) -> None:
+        """``participant.connect``; with ``important``, marks the new call at once (``participant.modify``
+        activeState while it rings: importance does not outlive a call, see ``_apply_target_media``)."""
         self.call("participant.connect", **self._ident(conference, participant_name, protocol))
+        if important is not None:
+            self.set_important(conference, participant_name, protocol, important)
 
     def remove(self, conference: str, participant_name: str, protocol: str) -> None:
         _ignore_not_found(lambda: self.call(

@@ -283,13 +283,12 @@ class DriverContract:
         driver.redial(name, "cb-ep-1", guests[0].protocol)
         assert self.wait_state(harness, name, "cb-ep-1", "connected").audio_muted  # still muted
 
-        # The host marks itself again after its own redial (importance belongs to a call).
+        # The host is redialled as the host (focus belongs to a call), and stays unmuted.
         driver.hangup(name, "cb-host", host.protocol)
         self.wait_state(harness, name, "cb-host", "disconnected")
-        driver.redial(name, "cb-host", host.protocol)
-        assert not self.wait_state(harness, name, "cb-host", "connected").audio_muted  # still unmuted
-        driver.set_important(name, "cb-host", host.protocol, True)
-        assert by_name(driver, name)["cb-host"].important
+        driver.redial(name, "cb-host", host.protocol, important=True)
+        back = self.wait_state(harness, name, "cb-host", "connected")
+        assert back.important and not back.audio_muted
 
     def test_ensure_participant_again_reapplies_focus_and_mute(self, harness: Harness) -> None:
         driver, name = harness.driver, new_conference_name()
