@@ -348,9 +348,9 @@ class CiscoMcuDriver:
         (so every later call of this participant -- a redial -- joins muted) and, with ``important``,
         into the *active* state of the call being placed now (the 3.0 guide: ``important`` "should not
         be present if operationScope is configuredState", so it lives and dies with a call: redial
-        the host with ``redial(..., important=True)``, or mark it again with ``set_important``).  When either is asked for, the
-        mute is stated explicitly in both states (also ``False``) so the conference's
-        ``joinAudioMuted`` mutes the host neither now nor after a redial.  A target with neither flag
+        the host with ``redial(..., important=True)``, or mark it again with ``set_important``).
+        When either is asked for, the mute is stated explicitly in both states (also ``False``) so
+        the conference's ``joinAudioMuted`` mutes the host neither now nor after a redial.  A target with neither flag
         leaves its mute to the conference (``joinAudioMuted``), with no extra call.
         """
         if not (target.important or target.audio_rx_muted):
