@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from confbridge.i18n import N_, translate
 
@@ -46,6 +46,51 @@ FIELD_MESSAGES: dict[tuple[str, str] | str, str] = {
     ("host_endpoint_id", "not_chosen"): N_("Điểm cầu chính phải nằm trong các điểm cầu đã chọn."),
     ("bridge_name", "unknown"): N_("Không có MCU tên “%(value)s”."),
     ("attendees", "too_many"): N_("Tối đa %(max_attendees)s người được mời."),
+    ("attendees", "outside_domains"): N_("Chỉ gửi lời mời tới địa chỉ thuộc %(domains)s: %(addresses)s"),
+    ("attendees", "daily_cap"): N_(
+        "Mỗi người tổ chức được mời tối đa %(cap)s người nhận mới mỗi ngày (đã gửi %(sent)s trong 24 giờ qua)."),
+    ("exdates", "too_many"): N_("Tối đa %(max_occurrences)s ngày loại trừ."),
+    # Generic codes any service may use.
+    "unknown_field": N_("Trường này không được hỗ trợ."),
+    "one_of": N_("Chọn một trong: %(choices)s."),
+    "not_integer": N_("Cần một số nguyên."),
+    "not_boolean": N_("Cần giá trị true hoặc false."),
+    "not_datetime": N_("Cần ngày giờ theo RFC 3339."),
+    "out_of_range": N_("Trong khoảng %(low)s đến %(high)s."),
+    # Recurrence rules (RFC 5545 RRULE).
+    ("rrule", "not_rrule"): N_("Không phải quy tắc lặp RFC 5545 (RRULE)."),
+    ("rrule", "malformed_part"): N_("Phần quy tắc lặp viết sai: %(part)s"),
+    ("rrule", "bad_freq"): N_("FREQ phải là DAILY, WEEKLY, MONTHLY hoặc YEARLY."),
+    ("rrule", "has_dtstart"): N_("DTSTART lấy từ giờ bắt đầu, không ghi trong quy tắc lặp."),
+    ("rrule", "count_and_until"): N_("Không được đặt cả COUNT và UNTIL."),
+    ("rrule", "no_end"): N_("Chuỗi lịch phải kết thúc: thêm ngày kết thúc (UNTIL) hoặc số buổi (COUNT)."),
+    ("rrule", "bad_until"): N_("Giá trị UNTIL không hợp lệ: %(value)s"),
+    ("rrule", "unsupported_parts"): N_("Không hỗ trợ phần: %(parts)s; chỉ hỗ trợ: %(supported)s."),
+    ("rrule", "part_range"): N_("%(part)s chỉ nhận giá trị %(range)s."),
+    ("rrule", "bad_wkst"): N_("WKST nhận một thứ trong tuần (MO..SU)."),
+    ("rrule", "no_such_monthday"): N_("BYMONTHDAY không chỉ ngày nào có trong các tháng đã chọn."),
+    ("rrule", "bad_byday"): N_("BYDAY nhận thứ trong tuần (MO..SU), có thể kèm số thứ tự (1MO, -1FR): %(value)s"),
+    ("rrule", "numbered_weekday_freq"): N_("Thứ có số thứ tự (1MO, -1FR) cần FREQ=MONTHLY hoặc YEARLY."),
+    ("rrule", "numbered_weekday_range"): N_("Số thứ tự của thứ trong tuần từ 1 đến %(max)s."),
+    ("rrule", "daily_interval_filter"): N_(
+        "FREQ=DAILY có INTERVAL không nhận BYDAY, BYMONTHDAY hay BYMONTH (dùng WEEKLY hoặc MONTHLY)."),
+    ("rrule", "weekly_interval_filter"): N_("FREQ=WEEKLY có INTERVAL không nhận BYMONTHDAY hay BYMONTH."),
+    ("rrule", "bysetpos_alone"): N_("BYSETPOS cần BYDAY, BYMONTHDAY hoặc BYMONTH."),
+    # Accounts.
+    ("username", "invalid_username"): N_("Tên đăng nhập gồm 2–63 chữ thường, chữ số, “.”, “_” hoặc “-”."),
+    ("password", "too_short"): N_("Mật khẩu cần ít nhất %(min_length)s ký tự."),
+    ("old_password", "wrong"): N_("Mật khẩu hiện tại không đúng."),
+    # Directory.
+    ("address", "bad_sip"): N_("Cần một SIP URI, ví dụ room@vc.example."),
+    ("address", "bad_h323"): N_("Cần một số E.164 hoặc bí danh H.323."),
+    ("file", "missing_columns"): N_("Tệp CSV thiếu cột: %(columns)s"),
+    # Subscriptions and launch.
+    ("endpoint_id", "unknown"): N_("Không có điểm cầu số %(id)s."),
+    ("audio", "audio_or_video"): N_("Chọn âm thanh và/hoặc hình ảnh."),
+    ("body", "not_object"): N_("Nội dung yêu cầu phải là một đối tượng JSON."),
+    # Pages.
+    ("suggest", "invalid_start"): N_("Giờ đề xuất không hợp lệ: %(value)s"),
+    ("date", "out_of_range"): N_("Ngày %(value)s nằm ngoài khoảng %(low)d–%(high)d."),
 }
 
 
@@ -74,16 +119,40 @@ class FieldError:
 
 
 class DomainError(Exception):
+    """A refusal the caller can act on: ``code`` for programs, words for people.
+
+    Raise with a message id so every reader gets their own language::
+
+        raise NotFound.said(N_("Không có cuộc họp số %(id)s."), id=meeting_id)
+
+    ``message`` is then the English rendering (logs, tests); :meth:`text` and :meth:`as_dict` render
+    the reader's locale.  A plain ``DomainError("text")`` keeps *text* as it is in every language.
+    """
+
     status = 400
     code = "error"
 
-    def __init__(self, message: str, **extra: Any) -> None:
+    def __init__(self, message: str, *, msgid: str | None = None, params: dict[str, Any] | None = None,
+                 **extra: Any) -> None:
         super().__init__(message)
         self.message = message
+        self.msgid = msgid
+        self.params = dict(params or {})
         self.extra = extra
 
+    @classmethod
+    def said(cls, msgid: str, /, *, extra: dict[str, Any] | None = None, **params: Any) -> Self:
+        """The error worded by catalogue message *msgid* (Vietnamese source text) with *params*."""
+        return cls(translate("en", msgid, **params), msgid=msgid, params=params, **(extra or {}))
+
+    def text(self, locale: str | None) -> str:
+        """The message in *locale*'s words."""
+        if self.msgid is None:
+            return self.message
+        return translate(locale, self.msgid, **self.params)
+
     def as_dict(self, locale: str | None = "en") -> dict[str, Any]:
-        return {"error": self.code, "message": self.message, **self.extra}
+        return {"error": self.code, "message": self.text(locale), **self.extra}
 
 
 class InvalidInput(DomainError):
@@ -108,6 +177,12 @@ class InvalidInput(DomainError):
     @classmethod
     def of(cls, errors: list[FieldError]) -> InvalidInput:
         return cls("invalid input: " + ", ".join(sorted({e.field for e in errors})), errors=errors)
+
+    def text(self, locale: str | None) -> str:
+        """Every field's message in *locale*'s words (pages show it; the API lists them per field)."""
+        if self.msgid is not None or not self.errors:
+            return super().text(locale)
+        return " ".join(dict.fromkeys(e.message(locale) for e in self.errors))
 
     def codes(self) -> dict[str, str]:
         """field → code, for a form that places errors by field and code (never by their wording)."""

@@ -21,7 +21,7 @@ from confbridge.audit.models import record
 from confbridge.auth import access
 from confbridge.auth.web import current_user, roles_required
 from confbridge.errors import NotFound
-from confbridge.i18n import negotiate
+from confbridge.i18n import N_, negotiate
 
 blp = Blueprint("api_alarms", __name__, url_prefix="/api/v1/alarms",
                 description="Alarms raised by the launch engine and the monitor")
@@ -56,7 +56,7 @@ def ack_alarm(alarm_id: int) -> ResponseReturnValue:
     user = current_user()
     session = db()
     if session.get(Alarm, alarm_id) is None:
-        raise NotFound(f"alarm {alarm_id} not found")
+        raise NotFound.said(N_("Không có cảnh báo số %(id)s."), id=alarm_id)
     alarm = service.acknowledge(session, alarm_id, user.id)
     record(session, user.id, "alarm.ack", "alarm", alarm.id, kind=alarm.kind)
     return jsonify(alarm.as_dict(negotiate(request.headers.get("Accept-Language"))))

@@ -11,7 +11,7 @@ from confbridge import clock
 from confbridge.alarms.models import ALARM_KINDS, Alarm
 from confbridge.errors import NotFound
 from confbridge.events import queue_event
-from confbridge.i18n import DEFAULT_LOCALE
+from confbridge.i18n import DEFAULT_LOCALE, N_
 from confbridge.notices import MESSAGES, render
 
 
@@ -69,7 +69,7 @@ def clear_alarm(session: Session, key: str) -> Alarm | None:
 def acknowledge(session: Session, alarm_id: int, user_id: int) -> Alarm:
     alarm = session.get(Alarm, alarm_id)
     if alarm is None:
-        raise NotFound(f"alarm {alarm_id} not found")
+        raise NotFound.said(N_("Không có cảnh báo số %(id)s."), id=alarm_id)
     if alarm.acknowledged_at is None:
         alarm.acknowledged_at = clock.now()
         alarm.acknowledged_by = user_id

@@ -145,9 +145,11 @@ def install_request_handling(app: Flask) -> None:
     def _domain_error(exc: DomainError) -> ResponseReturnValue:
         if not _is_api_request():
             from flask import render_template
+            from flask_babel import get_locale  # pages speak the user's language
 
             try:
-                return render_template("error.html", error=exc), exc.status
+                return render_template("error.html", error=exc,
+                                       error_message=exc.text(str(get_locale() or "vi"))), exc.status
             except Exception:  # an error page must never fail: fall back to the JSON body
                 log.exception("rendering error.html failed")
         return _error_response(exc)

@@ -17,6 +17,7 @@ from confbridge.auth.ratelimit import MAX_USERNAME, sign_in_guard
 from confbridge.auth.serialise import user_dict
 from confbridge.auth.web import current_user, roles_required
 from confbridge.errors import Unauthorized
+from confbridge.i18n import N_
 
 blp = Blueprint("api_auth", __name__, url_prefix="/api/v1", description="Tokens and users")
 
@@ -80,7 +81,7 @@ def revoke_token() -> None:
 
     token = bearer_token()
     if token is None:
-        raise Unauthorized("send the bearer token to revoke in the Authorization header")
+        raise Unauthorized.said(N_("Gửi mã (bearer token) cần thu hồi trong tiêu đề Authorization."))
     service.revoke_token(db(), token)
 
 

@@ -28,6 +28,7 @@ from flask import Flask, current_app
 
 from confbridge import clock
 from confbridge.errors import TooManyRequests
+from confbridge.i18n import N_
 
 WINDOW = timedelta(minutes=1)
 MAX_USERNAME = 64
@@ -92,9 +93,9 @@ class SignInGuard:
     def check_username(username: str) -> None:
         """Refuse an over-long username before anything about it is stored or hashed."""
         if len(username) > MAX_USERNAME:
-            from confbridge.errors import InvalidInput
+            from confbridge.errors import FieldError, InvalidInput
 
-            raise InvalidInput("username too long", {"username": f"at most {MAX_USERNAME} characters"})
+            raise InvalidInput.of([FieldError.of("username", "too_long_text", max_length=MAX_USERNAME)])
 
     def address_wait(self, address: str) -> int:
         """Seconds until this address may try again (0: now)."""
@@ -108,8 +109,8 @@ class SignInGuard:
     def check_address(self, address: str) -> None:
         wait = self.address_wait(address)
         if wait:
-            raise TooManyRequests(f"too many failed sign-in attempts; try again in {wait} seconds",
-                                  retry_after=wait)
+            raise TooManyRequests.said(N_("Đăng nhập sai quá nhiều lần; hãy thử lại sau %(seconds)s giây."),
+                seconds=wait, extra={"retry_after": wait})
 
     def username_delay(self, username: str) -> float:
         """The soft delay (seconds) before checking a password for *username*."""
@@ -140,8 +141,8 @@ class SignInGuard:
     def password_check(self) -> Iterator[None]:
         """A slot for one password verification, or 429 at once when every slot is busy."""
         if not self._checks.acquire(blocking=False):
-            raise TooManyRequests("too many sign-in attempts in progress; try again in a moment",
-                                  retry_after=1)
+            raise TooManyRequests.said(N_("Đang có quá nhiều lượt đăng nhập; hãy thử lại sau giây lát."),
+                extra={"retry_after": 1})
         try:
             yield
         finally:

@@ -21,7 +21,8 @@ from confbridge.auth.passwords import (
     verify_password,
 )
 from confbridge.auth.sessions import end_all_sessions
-from confbridge.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from confbridge.errors import Conflict, FieldError, InvalidInput, NotFound, Unauthorized
+from confbridge.i18n import N_
 from confbridge.text import valid_email
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
@@ -29,28 +30,25 @@ USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
 
 def validate_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(
-            f"password must have at least {MIN_PASSWORD_LENGTH} characters",
-            {"password": f"at least {MIN_PASSWORD_LENGTH} characters"},
-        )
+        raise InvalidInput.of([FieldError.of("password", "too_short", min_length=MIN_PASSWORD_LENGTH)])
 
 
 def create_user(
     session: Session, username: str, password: str, role: str, *, email: str | None = None,
     display_name: str = "", actor_id: int | None = None, locale: str = "vi",
 ) -> User:
-    fields: dict[str, str] = {}
+    errors: list[FieldError] = []
     if not USERNAME_RE.match(username):
-        fields["username"] = "2–63 lowercase letters, digits, '.', '_' or '-'"
+        errors.append(FieldError.of("username", "invalid_username"))
     if role not in {r.value for r in Role}:
-        fields["role"] = "one of admin, secretary, technician"
+        errors.append(FieldError.of("role", "one_of", choices=", ".join(r.value for r in Role)))
     if email is not None and not valid_email(email):
-        fields["email"] = "not a valid e-mail address"
-    if fields:
-        raise InvalidInput("invalid user", fields)
+        errors.append(FieldError.of("email", "invalid_email"))
+    if errors:
+        raise InvalidInput.of(errors)
     validate_password(password)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise Conflict(f"user {username!r} already exists")
+        raise Conflict.said(N_("Tài khoản “%(username)s” đã tồn tại."), username=username)
     user = User(
         username=username, email=email, display_name=display_name or username, role=role,
         password_hash=hash_password(password), locale=locale,
@@ -66,9 +64,9 @@ def authenticate(session: Session, username: str, password: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None or not user.active:
         verify_password(DUMMY_HASH, password)
-        raise Unauthorized("wrong username or password")
+        raise Unauthorized.said(N_("Sai tên đăng nhập hoặc mật khẩu."))
     if not verify_password(user.password_hash, password):
-        raise Unauthorized("wrong username or password")
+        raise Unauthorized.said(N_("Sai tên đăng nhập hoặc mật khẩu."))
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
@@ -76,7 +74,7 @@ def authenticate(session: Session, username: str, password: str) -> User:
 
 def change_password(session: Session, user: User, old: str, new: str) -> None:
     if not verify_password(user.password_hash, old):
-        raise InvalidInput("current password is wrong", {"old_password": "wrong password"})
+        raise InvalidInput.of([FieldError.of("old_password", "wrong")])
     validate_password(new)
     user.password_hash = hash_password(new)
     user.credentials_version += 1
@@ -116,7 +114,7 @@ def resolve_token(session: Session, token: str, purpose: str = "api") -> tuple[U
         or (row.expires_at is not None and row.expires_at <= now)
         or not row.user.active
     ):
-        raise Unauthorized("invalid or expired token")
+        raise Unauthorized.said(N_("Mã truy cập không hợp lệ hoặc đã hết hạn."))
     return row.user, row
 
 
@@ -136,7 +134,7 @@ def consume_token(session: Session, token: str, purpose: str) -> User:
     ).scalar_one_or_none()
     user = session.get(User, user_id) if user_id is not None else None
     if user is None or not user.active:
-        raise Unauthorized("invalid, expired or already used token")
+        raise Unauthorized.said(N_("Mã không hợp lệ, đã hết hạn hoặc đã được dùng."))
     return user
 
 
@@ -149,7 +147,7 @@ def revoke_token(session: Session, token: str) -> None:
 def get_user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise NotFound(f"user {username!r} not found")
+        raise NotFound.said(N_("Không có tài khoản “%(username)s”."), username=username)
     return user
 
 
@@ -164,11 +162,12 @@ def update_user(session: Session, user: User, changes: dict[str, object], actor_
         try:
             ZoneInfo(str(changes["timezone"]))
         except (ZoneInfoNotFoundError, ValueError):
-            raise InvalidInput("unknown time zone", {"timezone": "unknown time zone"}) from None
+            raise InvalidInput.of([
+                FieldError.of("timezone", "unknown_timezone", value=str(changes["timezone"])[:60])]) from None
     if changes.get("email") is not None and not valid_email(str(changes["email"])):
-        raise InvalidInput("invalid user", {"email": "not a valid e-mail address"})
+        raise InvalidInput.of([FieldError.of("email", "invalid_email")])
     if actor_id == user.id and (changes.get("role", user.role) != Role.ADMIN or changes.get("active") is False):
-        raise Conflict("you cannot remove your own admin role or lock your own account")
+        raise Conflict.said(N_("Bạn không thể tự bỏ quyền quản trị hoặc tự khóa tài khoản của mình."))
     changed = {k: v for k, v in changes.items() if getattr(user, k, None) != v}
     for key in ("role", "email", "display_name", "active", "locale", "timezone"):
         if key in changed:

@@ -16,6 +16,7 @@ from flask import g, session
 from confbridge.api.common import bearer_token, db
 from confbridge.auth.models import User
 from confbridge.errors import DomainError, Forbidden, Unauthorized
+from confbridge.i18n import N_
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -51,7 +52,7 @@ def _load_user() -> User | None:
 def current_user() -> User:
     user = _load_user()
     if user is None:
-        raise Unauthorized("authentication required")
+        raise Unauthorized.said(N_("Cần đăng nhập."))
     return user
 
 
@@ -70,7 +71,7 @@ def roles_required(*roles: str) -> Callable[[F], F]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             user = current_user()
             if roles and user.role not in roles:
-                raise Forbidden(f"this action needs the role {' or '.join(roles)}")
+                raise Forbidden.said(N_("Thao tác này cần vai trò: %(roles)s."), roles=" / ".join(roles))
             return view(*args, **kwargs)
 
         return cast(F, wrapper)

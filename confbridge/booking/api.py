@@ -29,7 +29,8 @@ from confbridge.booking.schemas import (
 )
 from confbridge.booking.serialise import meeting_dict, occurrence_dict
 from confbridge.booking.validation import MeetingInput
-from confbridge.errors import Conflict, InvalidInput
+from confbridge.errors import Conflict, FieldError, InvalidInput
+from confbridge.i18n import N_
 
 blp = Blueprint("api_meetings", __name__, url_prefix="/api/v1", description="Meetings and occurrences")
 ANY_ROLE = access.ANY_ROLE
@@ -55,8 +56,8 @@ def _flush_booking() -> None:
     except IntegrityError as exc:
         db().rollback()
         if "ex_endpoint_slots_no_overlap" in str(exc.orig):
-            raise Conflict("an endpoint was booked by someone else at the same moment; try again",
-                           conflicts=[]) from None
+            raise Conflict.said(N_("Một điểm cầu vừa được người khác đặt cùng lúc; hãy thử lại."),
+                extra={"conflicts": []}) from None
         raise
 
 
@@ -64,9 +65,9 @@ def _parse_occurrence(value: str) -> datetime:
     try:
         instant = datetime.fromisoformat(value.replace(" ", "+"))
     except ValueError:
-        raise InvalidInput("invalid occurrence start", {"occurrence_start": "RFC 3339 date-time"}) from None
+        raise InvalidInput.of([FieldError.of("occurrence_start", "not_datetime")]) from None
     if instant.tzinfo is None:
-        raise InvalidInput("invalid occurrence start", {"occurrence_start": "needs a UTC offset"})
+        raise InvalidInput.of([FieldError.of("occurrence_start", "needs_offset")])
     return instant
 
 

@@ -19,11 +19,12 @@ import calendar
 import re
 from collections.abc import Iterable
 from datetime import MAXYEAR, UTC, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrule, rrulestr
 
-from confbridge.errors import InvalidInput
+from confbridge.errors import FieldError, InvalidInput
 
 ALLOWED_FREQS = {"DAILY", "WEEKLY", "MONTHLY", "YEARLY"}
 ALLOWED_PARTS = ("FREQ", "INTERVAL", "BYDAY", "BYSETPOS", "BYMONTHDAY", "BYMONTH", "COUNT", "UNTIL", "WKST")
@@ -38,18 +39,18 @@ _BYDAY = re.compile(r"^([+-]?)(\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)$")
 _SIGNED_INT = re.compile(r"^[+-]?\d{1,3}$")
 
 
-def _invalid(message: str) -> InvalidInput:
-    return InvalidInput("invalid recurrence rule", {"rrule": message})
+def _invalid(code: str, **params: Any) -> InvalidInput:
+    return InvalidInput.of([FieldError.of("rrule", code, **params)])
 
 
 def _ints(parts: dict[str, str], key: str, low: int, high: int, *, signed: bool) -> list[int]:
     values: list[int] = []
     for item in parts[key].split(","):
         if not _SIGNED_INT.match(item) or (not signed and not item.isdigit()):
-            raise _invalid(f"{key} takes {'±' if signed else ''}{low}..{high}")
+            raise _invalid("part_range", part=key, range=f"{'±' if signed else ''}{low}..{high}")
         value = int(item)
         if not low <= abs(value) <= high or (not signed and value < 0):
-            raise _invalid(f"{key} takes {'±' if signed else ''}{low}..{high}")
+            raise _invalid("part_range", part=key, range=f"{'±' if signed else ''}{low}..{high}")
         values.append(value)
     return values
 
@@ -58,42 +59,42 @@ def _check_parts(parts: dict[str, str]) -> None:
     """Supported parts only, each value in range, and a rule that can match at all."""
     unknown = [k for k in parts if k not in ALLOWED_PARTS]
     if unknown:
-        raise _invalid("unsupported part(s): " + ", ".join(unknown) + "; supported: " + ", ".join(ALLOWED_PARTS))
+        raise _invalid("unsupported_parts", parts=", ".join(unknown), supported=", ".join(ALLOWED_PARTS))
     freq = parts["FREQ"]
     if "INTERVAL" in parts:
         _ints(parts, "INTERVAL", 1, MAX_INTERVAL, signed=False)
     if "COUNT" in parts:
         _ints(parts, "COUNT", 1, MAX_COUNT, signed=False)
     if "WKST" in parts and parts["WKST"] not in WEEKDAYS:
-        raise _invalid("WKST takes a weekday (MO..SU)")
+        raise _invalid("bad_wkst")
     months = _ints(parts, "BYMONTH", 1, 12, signed=False) if "BYMONTH" in parts else list(range(1, 13))
     if "BYMONTHDAY" in parts:
         days = _ints(parts, "BYMONTHDAY", 1, 31, signed=True)
         longest = {m: calendar.monthrange(2024, m)[1] for m in months}  # 2024: February has 29 days
         if not any(abs(d) <= longest[m] for m in months for d in days):
-            raise _invalid("BYMONTHDAY names no day that exists in the chosen months")
+            raise _invalid("no_such_monthday")
     if "BYDAY" in parts:
         ordinal_limit = 53 if freq == "YEARLY" and "BYMONTH" not in parts else 5
         for item in parts["BYDAY"].split(","):
             match = _BYDAY.match(item)
             if not match:
-                raise _invalid(f"BYDAY takes weekdays (MO..SU), optionally numbered (1MO, -1FR): {item!r}")
+                raise _invalid("bad_byday", value=item[:20])
             if match.group(2) is not None:
                 if freq not in ("MONTHLY", "YEARLY"):
-                    raise _invalid("numbered weekdays (1MO, -1FR) need FREQ=MONTHLY or YEARLY")
+                    raise _invalid("numbered_weekday_freq")
                 if not 1 <= int(match.group(2)) <= ordinal_limit:
-                    raise _invalid(f"a numbered weekday takes 1..{ordinal_limit}")
+                    raise _invalid("numbered_weekday_range", max=ordinal_limit)
     interval = int(parts.get("INTERVAL", "1"))
     # A filtered rule that steps over days or weeks can drift out of phase with its filter for good
     # (every 7th day from a Monday is never a Tuesday): such rules say the same with another FREQ.
     if interval > 1 and freq == "DAILY" and any(k in parts for k in ("BYDAY", "BYMONTHDAY", "BYMONTH")):
-        raise _invalid("FREQ=DAILY with INTERVAL takes no BYDAY, BYMONTHDAY or BYMONTH (use WEEKLY or MONTHLY)")
+        raise _invalid("daily_interval_filter")
     if interval > 1 and freq == "WEEKLY" and any(k in parts for k in ("BYMONTHDAY", "BYMONTH")):
-        raise _invalid("FREQ=WEEKLY with INTERVAL takes no BYMONTHDAY or BYMONTH")
+        raise _invalid("weekly_interval_filter")
     if "BYSETPOS" in parts:
         _ints(parts, "BYSETPOS", 1, 366, signed=True)
         if not any(k in parts for k in ("BYDAY", "BYMONTHDAY", "BYMONTH")):
-            raise _invalid("BYSETPOS needs BYDAY, BYMONTHDAY or BYMONTH")
+            raise _invalid("bysetpos_alone")
 
 
 def normalise_rrule(text: str, zone: ZoneInfo) -> str:
@@ -107,33 +108,29 @@ def normalise_rrule(text: str, zone: ZoneInfo) -> str:
         raw = raw[6:]
     raw = raw.upper()
     if not raw or len(raw) > 500 or not _RRULE_LINE.match(raw):
-        raise InvalidInput("invalid recurrence rule", {"rrule": "not an RFC 5545 RRULE"})
+        raise _invalid("not_rrule")
     parts: dict[str, str] = {}
     for piece in raw.split(";"):
         key, sep, value = piece.partition("=")
         if not sep or not value or key in parts:
-            raise InvalidInput("invalid recurrence rule", {"rrule": f"malformed part {piece!r}"})
+            raise _invalid("malformed_part", part=piece[:40])
         parts[key] = value
     if parts.get("FREQ") not in ALLOWED_FREQS:
-        raise InvalidInput(
-            "invalid recurrence rule", {"rrule": "FREQ must be DAILY, WEEKLY, MONTHLY or YEARLY"}
-        )
+        raise _invalid("bad_freq")
     if "DTSTART" in parts:
-        raise InvalidInput("invalid recurrence rule", {"rrule": "DTSTART is given by the start field"})
+        raise _invalid("has_dtstart")
     if "COUNT" in parts and "UNTIL" in parts:
-        raise InvalidInput("invalid recurrence rule", {"rrule": "COUNT and UNTIL cannot both be set"})
+        raise _invalid("count_and_until")
     if "COUNT" not in parts and "UNTIL" not in parts:
-        raise InvalidInput(
-            "the series must end", {"rrule": "add an end date (UNTIL) or a number of occurrences (COUNT)"}
-        )
+        raise _invalid("no_end")
     _check_parts(parts)
     if "UNTIL" in parts:
         parts["UNTIL"] = _until_utc(parts["UNTIL"], zone)
     canonical = ";".join(f"{k}={v}" for k, v in parts.items())
     try:
         rrulestr(canonical, dtstart=datetime(2026, 1, 5, 7, 30, tzinfo=zone))
-    except (ValueError, TypeError) as exc:
-        raise InvalidInput("invalid recurrence rule", {"rrule": str(exc)}) from None
+    except (ValueError, TypeError):
+        raise _invalid("not_rrule") from None
     return canonical
 
 
@@ -150,7 +147,7 @@ def _until_utc(value: str, zone: ZoneInfo) -> str:
             raise ValueError(value)
         return instant.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     except (ValueError, OverflowError):
-        raise InvalidInput("invalid recurrence rule", {"rrule": f"bad UNTIL value {value!r}"}) from None
+        raise _invalid("bad_until", value=value[:40]) from None
 
 
 def _shift_years(moment: datetime, years: int) -> datetime:

@@ -37,7 +37,8 @@ from confbridge.booking.models import (
     OccurrenceStatus,
 )
 from confbridge.booking.validation import CheckedMeeting, MeetingInput, check_meeting
-from confbridge.errors import Conflict, Forbidden, InvalidInput, NotFound
+from confbridge.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from confbridge.i18n import N_
 from confbridge.settings import Settings
 
 Scope = Literal["this", "following"]
@@ -67,12 +68,12 @@ def can_edit(user: User, meeting: Meeting) -> bool:
 
 def require_edit(user: User, meeting: Meeting) -> None:
     if not can_edit(user, meeting):
-        raise Forbidden("only the organiser or an administrator may change this meeting")
+        raise Forbidden.said(N_("Chỉ người đặt lịch hoặc quản trị viên mới được thay đổi cuộc họp này."))
 
 
 def require_booker(user: User) -> None:
     if not access.may_book(user):
-        raise Forbidden("booking meetings needs the secretary or admin role")
+        raise Forbidden.said(N_("Đặt lịch họp cần vai trò thư ký hoặc quản trị viên."))
 
 
 # ---- helpers -----------------------------------------------------------------------------------------
@@ -85,7 +86,7 @@ def lock_bookings(session: Session) -> None:
 def get_meeting(session: Session, meeting_id: int) -> Meeting:
     meeting = session.get(Meeting, meeting_id)
     if meeting is None:
-        raise NotFound(f"meeting {meeting_id} not found")
+        raise NotFound.said(N_("Không có cuộc họp số %(id)d."), id=meeting_id)
     return meeting
 
 
@@ -257,7 +258,7 @@ def _input_from(meeting: Meeting, changes: dict[str, Any]) -> MeetingInput:
     }
     unknown = set(changes) - set(base)
     if unknown:
-        raise InvalidInput("unknown field(s)", {k: "unknown field" for k in unknown})
+        raise InvalidInput.of([FieldError.of(k, "unknown_field") for k in sorted(unknown)])
     base.update(changes)
     return MeetingInput(**base)
 
@@ -268,7 +269,7 @@ def update_meeting(
     """Change the whole series (PATCH semantics: only the given fields)."""
     require_edit(actor, meeting)
     if meeting.status == MeetingStatus.CANCELLED:
-        raise Conflict("this meeting is cancelled and cannot be changed")
+        raise Conflict.said(N_("Cuộc họp này đã hủy, không thể thay đổi."))
     now = clock.now()
     checked = check_meeting(session, settings, _input_from(meeting, changes), now, allow_past=True)
     lock_bookings(session)  # after the expansion above: the lock is never held while a rule expands
@@ -315,7 +316,8 @@ def get_occurrence(meeting: Meeting, original_start: datetime) -> Occurrence:
     for occ in meeting.occurrences:
         if occ.original_start == target:
             return occ
-    raise NotFound(f"meeting {meeting.id} has no occurrence starting {target.isoformat()}")
+    raise NotFound.said(N_("Cuộc họp số %(id)s không có buổi bắt đầu lúc %(start)s."),
+        id=meeting.id, start=target.isoformat())
 
 
 @dataclass
@@ -331,15 +333,15 @@ def update_occurrence(
     """Move one occurrence, or ("following") this and every later one by splitting the series."""
     require_edit(actor, meeting)
     if meeting.status == MeetingStatus.CANCELLED:
-        raise Conflict("this meeting is cancelled and cannot be changed")
+        raise Conflict.said(N_("Cuộc họp này đã hủy, không thể thay đổi."))
     occ = get_occurrence(meeting, original_start)
     now = clock.now()
     if scope == "following":
         return _split(session, settings, actor, meeting, occ, change, now)
     if occ.status == OccurrenceStatus.CANCELLED:
-        raise Conflict("this occurrence is cancelled")
+        raise Conflict.said(N_("Buổi họp này đã hủy."))
     if occ.end <= now:
-        raise Conflict("this occurrence is over and cannot be changed")
+        raise Conflict.said(N_("Buổi họp này đã kết thúc, không thể thay đổi."))
     new_start = change.start or occ.start
     new_end = change.end or (new_start + (occ.end - occ.start))
     lock_bookings(session)

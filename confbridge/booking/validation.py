@@ -193,8 +193,7 @@ def check_meeting(session: Session, settings: Settings, data: MeetingInput, now:
     outside = [e for e, _ in attendees if allowed and e.rsplit("@", 1)[-1].lower() not in allowed]
     if outside:
         errors.append(FieldError.of("attendees", "outside_domains", domains=", ".join(sorted(allowed)),
-                                    detail=("invitations go only to addresses in " + ", ".join(sorted(allowed))
-                                            + ": " + ", ".join(outside[:5]))))
+                                    addresses=", ".join(outside[:5])))
 
     rule: str | None = None
     if data.rrule:
@@ -208,8 +207,7 @@ def check_meeting(session: Session, settings: Settings, data: MeetingInput, now:
                 errors.append(FieldError.of("rrule", "too_many", max_occurrences=booking.max_occurrences))
     exdates = []
     if len(data.exdates) > booking.max_occurrences:
-        errors.append(FieldError.of("exdates", "too_many", max_occurrences=booking.max_occurrences,
-                                    detail=f"at most {booking.max_occurrences} excluded dates"))
+        errors.append(FieldError.of("exdates", "too_many", max_occurrences=booking.max_occurrences))
     for i, ex in enumerate(data.exdates[: booking.max_occurrences + 1]):
         if ex.tzinfo is None:
             errors.append(FieldError.of(f"exdates.{i}", "needs_offset"))

@@ -17,6 +17,7 @@ from confbridge.audit.models import record
 from confbridge.bridges.naming import MAX_ADDRESS_LENGTH
 from confbridge.directory.models import PROTOCOLS, Endpoint, Site
 from confbridge.errors import Conflict, FieldError, InvalidInput, NotFound
+from confbridge.i18n import N_
 from confbridge.text import check_line
 
 SIP_RE = re.compile(r"^(sip:)?[A-Za-z0-9._+\-]+@[A-Za-z0-9.\-]+(:[0-9]{1,5})?$")
@@ -36,7 +37,7 @@ def get_or_create_site(session: Session, name: str) -> Site:
 def get_endpoint(session: Session, endpoint_id: int) -> Endpoint:
     endpoint = session.get(Endpoint, endpoint_id)
     if endpoint is None:
-        raise NotFound(f"endpoint {endpoint_id} not found")
+        raise NotFound.said(N_("Không có điểm cầu số %(id)s."), id=endpoint_id)
     return endpoint
 
 
@@ -48,12 +49,11 @@ def list_endpoints(session: Session, *, include_disabled: bool = True) -> list[E
 
 
 def _check(values: dict[str, Any], partial: bool, current_protocol: str | None = None) -> dict[str, Any]:
-    fields: dict[str, str] = {}
     line_errors: list[FieldError] = []
     out: dict[str, Any] = {}
     unknown = set(values) - set(FIELDS)
-    for key in unknown:
-        fields[key] = "unknown field"
+    for key in sorted(unknown):
+        line_errors.append(FieldError.of(key, "unknown_field"))
     if "name" in values or not partial:
         out["name"] = check_line(str(values.get("name") or ""), "name", line_errors, max_len=200)
     if "site" in values or not partial:
@@ -63,7 +63,7 @@ def _check(values: dict[str, Any], partial: bool, current_protocol: str | None =
     protocol = values.get("protocol")
     if "protocol" in values or not partial:
         if protocol not in PROTOCOLS:
-            fields["protocol"] = "sip or h323"
+            line_errors.append(FieldError.of("protocol", "one_of", choices="sip, h323"))
         out["protocol"] = protocol
     if "address" in values or not partial:
         # A bridge must be able to dial it (see bridges.naming.MAX_ADDRESS_LENGTH).
@@ -72,10 +72,7 @@ def _check(values: dict[str, Any], partial: bool, current_protocol: str | None =
         if address and not any(e.field == "address" for e in line_errors):
             pattern = SIP_RE if proto == "sip" else H323_RE
             if not pattern.match(address):
-                fields["address"] = (
-                    "a SIP URI like room@vc.example" if proto == "sip"
-                    else "an E.164 number or H.323 alias"
-                )
+                line_errors.append(FieldError.of("address", "bad_sip" if proto == "sip" else "bad_h323"))
         out["address"] = address
     if "seats" in values or not partial:
         seats = values.get("seats", 0)
@@ -83,19 +80,18 @@ def _check(values: dict[str, Any], partial: bool, current_protocol: str | None =
             try:
                 seats = int(str(seats).strip() or "0")
             except ValueError:
-                fields["seats"] = "a whole number"
+                line_errors.append(FieldError.of("seats", "not_integer"))
                 seats = 0
         if not 0 <= seats <= 100000:
-            fields["seats"] = "between 0 and 100000"
+            line_errors.append(FieldError.of("seats", "out_of_range", low=0, high=100000))
         out["seats"] = seats
     if "enabled" in values:
         enabled = values["enabled"]
         if not isinstance(enabled, bool):
-            fields["enabled"] = "true or false"
+            line_errors.append(FieldError.of("enabled", "not_boolean"))
         out["enabled"] = enabled
-    fields.update({e.field: e.message("en") for e in line_errors})
-    if fields:
-        raise InvalidInput("invalid endpoint: " + ", ".join(sorted(fields)), fields)
+    if line_errors:
+        raise InvalidInput.of(line_errors)
     return out
 
 
@@ -105,13 +101,15 @@ def _unique(session: Session, name: str | None, address: str | None, exclude_id:
         if exclude_id:
             q = q.where(Endpoint.id != exclude_id)
         if session.scalar(q) is not None:
-            raise Conflict(f"an endpoint named '{name}' already exists", fields={"name": "already exists"})
+            raise Conflict.said(N_("Đã có điểm cầu tên “%(name)s”."),
+                name=name, extra={"fields": {"name": "already exists"}})
     if address:
         q = select(Endpoint.id).where(func.lower(Endpoint.address) == address.lower())
         if exclude_id:
             q = q.where(Endpoint.id != exclude_id)
         if session.scalar(q) is not None:
-            raise Conflict(f"address '{address}' is already used", fields={"address": "already used"})
+            raise Conflict.said(N_("Địa chỉ “%(address)s” đã được dùng."),
+                address=address, extra={"fields": {"address": "already used"}})
 
 
 def create_endpoint(session: Session, values: dict[str, Any], actor_id: int | None) -> Endpoint:
@@ -182,7 +180,7 @@ def import_csv(session: Session, text: str, actor_id: int | None) -> ImportRepor
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     missing = {"name", "site", "protocol", "address"} - set(reader.fieldnames or [])
     if missing:
-        raise InvalidInput("the CSV header lacks columns", {"file": "missing columns: " + ", ".join(sorted(missing))})
+        raise InvalidInput.of([FieldError.of("file", "missing_columns", columns=", ".join(sorted(missing)))])
     return import_rows(session, list(reader), actor_id)
 
 

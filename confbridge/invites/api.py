@@ -20,6 +20,7 @@ from confbridge.auth import access
 from confbridge.auth.web import current_user, roles_required
 from confbridge.booking.models import Meeting, MeetingStatus
 from confbridge.errors import Forbidden, NotFound
+from confbridge.i18n import N_
 from confbridge.invites import ics, subscriptions
 from confbridge.invites.feeds import feed_url
 from confbridge.invites.outbox import messages_for
@@ -34,9 +35,9 @@ def _readable_meeting(meeting_id: int) -> Meeting:
     user = current_user()
     meeting = db().get(Meeting, meeting_id)
     if meeting is None:
-        raise NotFound(f"meeting {meeting_id} not found")
+        raise NotFound.said(N_("Không có cuộc họp số %(id)d."), id=meeting_id)
     if not access.may_see_meeting(user, meeting):
-        raise Forbidden("only the organiser, administrators and technicians may see these invitations")
+        raise Forbidden.said(N_("Chỉ người đặt lịch, quản trị viên và kỹ thuật viên được xem các lời mời này."))
     return meeting
 
 

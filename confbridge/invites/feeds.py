@@ -82,7 +82,7 @@ def endpoint_feed(endpoint_id: int) -> BaseResponse:
     reader = _check_token(FeedTarget("endpoint", str(endpoint_id)))
     endpoint = db().get(Endpoint, endpoint_id)
     if endpoint is None:
-        raise NotFound(f"endpoint {endpoint_id} not found")
+        raise NotFound.said(N_("Không có điểm cầu số %(id)s."), id=endpoint_id)
     on_endpoint = exists().where(meeting_endpoints.c.meeting_id == Meeting.id,
                                  meeting_endpoints.c.endpoint_id == endpoint_id)
     meetings = list(db().scalars(
@@ -98,7 +98,7 @@ def user_feed(username: str) -> BaseResponse:
     user = _check_token(FeedTarget("user", username))
     owner = db().scalar(select(User).where(User.username == username))
     if owner is None or not owner.active:
-        raise NotFound(f"user {username!r} not found")
+        raise NotFound.said(N_("Không có tài khoản “%(username)s”."), username=username)
     conditions = [Meeting.organiser_id == owner.id]
     if owner.email:
         conditions.append(exists().where(Attendee.meeting_id == Meeting.id,

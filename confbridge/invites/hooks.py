@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from confbridge import clock
 from confbridge.booking.models import Meeting, Occurrence
-from confbridge.errors import InvalidInput
+from confbridge.errors import FieldError, InvalidInput
 from confbridge.invites import ics
 from confbridge.invites.mail import MailContent
 from confbridge.invites.models import OutboxMessage
@@ -112,9 +112,7 @@ def check_new_recipients(session: Session, mail: MailSettings, meeting: Meeting,
                OutboxMessage.created_at >= since)
     ) or 0
     if sent + new > cap:
-        raise InvalidInput("too many invitation recipients today",
-                           {"attendees": f"at most {cap} new invitation recipients per organiser per day "
-                                         f"({sent} sent in the last 24 hours)"})
+        raise InvalidInput.of([FieldError.of("attendees", "daily_cap", cap=cap, sent=sent)])
 
 
 def on_booking_change(session: Session, change: BookingChange) -> None:

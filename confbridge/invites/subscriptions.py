@@ -24,7 +24,8 @@ from confbridge.auth.models import ApiToken, User
 from confbridge.auth.passwords import token_digest
 from confbridge.auth.service import get_user, issue_token, resolve_token
 from confbridge.directory.models import Endpoint
-from confbridge.errors import Forbidden, InvalidInput, NotFound, Unauthorized
+from confbridge.errors import FieldError, Forbidden, InvalidInput, NotFound, Unauthorized
+from confbridge.i18n import N_
 
 FEED_PURPOSE = "feed"
 KINDS = ("endpoint", "user")
@@ -55,21 +56,21 @@ def create_feed(
 ) -> tuple[str, ApiToken]:
     """A new feed token (returned once) and its row; field errors for a bad request."""
     if kind not in KINDS:
-        raise InvalidInput("unknown feed kind", {"kind": "endpoint or user"})
+        raise InvalidInput.of([FieldError.of("kind", "one_of", choices="endpoint, user")])
     if kind == "endpoint":
         if endpoint_id is None:
-            raise InvalidInput("endpoint_id is required", {"endpoint_id": "required for an endpoint feed"})
+            raise InvalidInput.of([FieldError.of("endpoint_id", "required")])
         if not may_subscribe_to_endpoints(actor):
-            raise Forbidden("this role may not subscribe to endpoints")
+            raise Forbidden.said(N_("Vai trò này không được đăng ký lịch của điểm cầu."))
         endpoint = session.get(Endpoint, endpoint_id)
         if endpoint is None:
-            raise InvalidInput("unknown endpoint", {"endpoint_id": f"no endpoint {endpoint_id}"})
+            raise InvalidInput.of([FieldError.of("endpoint_id", "unknown", id=endpoint_id)])
         target = FeedTarget("endpoint", str(endpoint.id))
     else:
         owner = actor
         if username and username != actor.username:
             if not actor.is_admin:
-                raise Forbidden("only administrators may create a feed for someone else")
+                raise Forbidden.said(N_("Chỉ quản trị viên được tạo lịch đăng ký cho người khác."))
             owner = get_user(session, username)
         target = FeedTarget("user", owner.username)
     return issue_token(session, actor, hours=0, purpose=FEED_PURPOSE, scope=target.scope)
@@ -87,7 +88,7 @@ def revoke_feed(session: Session, actor: User, feed_id: int) -> ApiToken:
     """Revoke one feed token (its owner or an administrator); NotFound for anyone else."""
     row = session.get(ApiToken, feed_id)
     if row is None or row.purpose != FEED_PURPOSE or not (actor.is_admin or row.user_id == actor.id):
-        raise NotFound(f"feed {feed_id} not found")
+        raise NotFound.said(N_("Không có lịch đăng ký số %(id)s."), id=feed_id)
     row.revoked = True
     session.flush()
     return row
@@ -97,11 +98,11 @@ def open_feed(session: Session, token: str, target: FeedTarget) -> User:
     """The owner of a token that opens *target*.  A revoked feed is gone (404); a missing, unknown or
     foreign token is refused (401)."""
     if not token:
-        raise Unauthorized("this feed needs its token (?token=…)")
+        raise Unauthorized.said(N_("Lịch đăng ký này cần mã của nó (?token=…)."))
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
     if row is not None and row.purpose == FEED_PURPOSE and row.revoked and row.scope == target.scope:
-        raise NotFound("this calendar feed was revoked")
+        raise NotFound.said(N_("Lịch đăng ký này đã bị thu hồi."))
     user, row = resolve_token(session, token, FEED_PURPOSE)
     if row.scope != target.scope:
-        raise Unauthorized("this token does not open this feed")
+        raise Unauthorized.said(N_("Mã này không mở được lịch đăng ký này."))
     return user

@@ -15,7 +15,7 @@ from flask_smorest import Blueprint
 from confbridge.api.common import db, get_settings
 from confbridge.auth.models import Role
 from confbridge.auth.web import current_user, roles_required
-from confbridge.errors import InvalidInput
+from confbridge.errors import FieldError, InvalidInput
 from confbridge.i18n import negotiate
 from confbridge.launch import service
 from confbridge.launch.schemas import ConferenceQuerySchema, ExtendSchema, MuteSchema
@@ -65,11 +65,11 @@ def participant_action(run_id: int, endpoint_id: int, action: str) -> ResponseRe
     if action in ("mute", "unmute") and request.get_data():
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
-            raise InvalidInput("the body must be a JSON object", {"body": "a JSON object"})
+            raise InvalidInput.of([FieldError.of("body", "not_object")])
         errors = MuteSchema().validate(body)
         if errors:
-            raise InvalidInput("invalid input: " + ", ".join(sorted(errors)),
-                               {k: " ".join(v) if isinstance(v, list) else str(v) for k, v in errors.items()})
+            raise InvalidInput.of([FieldError.of(k, "not_boolean" if k in MuteSchema().fields else "unknown_field")
+                                   for k in sorted(errors)])
         data = MuteSchema().load(body)
         mute = service.MuteChange(audio=data["audio"], video=data["video"])
     session = db()

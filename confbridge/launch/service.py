@@ -23,7 +23,8 @@ from confbridge.booking.conflicts import Window, check_capacity, find_conflicts
 from confbridge.booking.models import EndpointSlot, Meeting, Occurrence
 from confbridge.bridges.base import BridgeDriver, DialTarget
 from confbridge.bridges.registry import make_driver
-from confbridge.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from confbridge.errors import Conflict, DomainError, FieldError, Forbidden, InvalidInput, NotFound
+from confbridge.i18n import N_
 from confbridge.launch.faults import describe
 from confbridge.launch.models import CallLeg, ConferenceRun, LegState, RunState, TimelineEntry, TimelineKind
 from confbridge.launch.state import leg_event, note, transition
@@ -61,7 +62,7 @@ def get_run(session: Session, user: User, run_id: int) -> ConferenceRun:
     meeting = session.get(Meeting, run.meeting_id) if run is not None and run.meeting_id else None
     if run is None or not _visible(user, run, meeting):
         # Same answer for "absent" and "not yours": ids of other people's meetings are not disclosed.
-        raise NotFound(f"conference {run_id} not found")
+        raise NotFound.said(N_("Không có hội nghị số %(id)s."), id=run_id)
     return run
 
 
@@ -75,7 +76,7 @@ def list_runs(session: Session, user: User, *, state: str | None = None, start: 
     if end is not None:
         query = query.where(ConferenceRun.planned_start < end)
     if user.role not in access.ANY_ROLE:
-        raise Forbidden("this needs the technician, admin or secretary role")
+        raise Forbidden.said(N_("Việc này cần vai trò kỹ thuật viên, quản trị viên hoặc thư ký."))
     organiser_id = access.followed_organiser(user)
     if organiser_id is not None:
         query = query.join(Meeting, Meeting.id == ConferenceRun.meeting_id).where(
@@ -92,21 +93,23 @@ def get_timeline(session: Session, user: User, run_id: int) -> list[TimelineEntr
 # ---- acting ------------------------------------------------------------------------------------------
 def _require_operator(user: User) -> None:
     if user.role not in OPERATORS:
-        raise Forbidden("this action needs the technician or admin role")
+        raise Forbidden.said(N_("Thao tác này cần vai trò kỹ thuật viên hoặc quản trị viên."))
 
 
 def _active_run(session: Session, user: User, run_id: int) -> ConferenceRun:
     _require_operator(user)
     run = get_run(session, user, run_id)
     if run.state not in (RunState.STARTING, RunState.LIVE):
-        raise Conflict(f"conference {run_id} is {run.state}, not live", state=run.state)
+        raise Conflict.said(N_("Hội nghị số %(id)s đang ở trạng thái %(state)s, không phải đang họp."),
+            id=run_id, state=run.state, extra={"state": run.state})
     return run
 
 
 def _leg(run: ConferenceRun, endpoint_id: int) -> CallLeg:
     leg = run.leg_for(endpoint_id)
     if leg is None or not leg.wanted:
-        raise NotFound(f"endpoint {endpoint_id} is not a participant of conference {run.id}")
+        raise NotFound.said(N_("Điểm cầu số %(endpoint)s không tham gia hội nghị số %(conference)s."),
+            endpoint=endpoint_id, conference=run.id)
     return leg
 
 
@@ -124,29 +127,30 @@ def participant_action(
 ) -> CallLeg:
     """mute / unmute / disconnect / redial one participant, recorded in the timeline and the audit log."""
     if action not in ACTIONS:
-        raise InvalidInput(f"unknown action {action!r}", {"action": f"one of {', '.join(ACTIONS)}"})
+        raise InvalidInput.of([FieldError.of("action", "one_of", choices=", ".join(ACTIONS))])
     run = _active_run(session, user, run_id)
     leg = _leg(run, endpoint_id)
     if not run.conference_ready:
-        raise Conflict("the conference is not on the bridge yet; try again in a moment")
+        raise Conflict.said(N_("Hội nghị chưa lên MCU; hãy thử lại sau giây lát."))
     change = mute or MuteChange()
     if action in ("mute", "unmute") and not (change.audio or change.video):
-        raise InvalidInput("choose audio and/or video", {"audio": "audio or video must be true"})
+        raise InvalidInput.of([FieldError.of("audio", "audio_or_video")])
     # None: leave that medium alone; True/False: mute/unmute it.
     audio = (action == "mute") if change.audio else None
     video = (action == "mute") if change.video else None
     if action in ("mute", "unmute"):
         if not leg.on_bridge:
-            raise Conflict(f"{leg.display_name} is not in the conference")
+            raise Conflict.said(N_("%(name)s không có trong hội nghị."), name=leg.display_name)
     elif action == "redial":
         if leg.state in (LegState.CONNECTED, LegState.DIALLING):
-            raise Conflict(f"{leg.display_name} is already {leg.state}", state=leg.state)
+            raise Conflict.said(N_("%(name)s đã ở trạng thái %(state)s."),
+                name=leg.display_name, state=leg.state, extra={"state": leg.state})
         leg.attempts += 1
         leg.state = LegState.DIALLING
         leg.next_attempt_at = None
     elif action == "disconnect":
         if not leg.on_bridge:
-            raise Conflict(f"{leg.display_name} is not in the conference")
+            raise Conflict.said(N_("%(name)s không có trong hội nghị."), name=leg.display_name)
         leg.state, leg.last_reason, leg.next_attempt_at = LegState.DISCONNECTED, "operator", None
     said = {"action": coded(f"action.{action}"), "endpoint": leg.display_name}
     note(session, run, TimelineKind.OPERATOR, "action.on", said, outcome="requested",
@@ -199,14 +203,13 @@ def participant_action(
 def extend(session: Session, settings: Settings, user: User, run_id: int, minutes: int) -> ConferenceRun:
     """Extend a live conference; refused (409) when an endpoint or the bridge is needed elsewhere."""
     if not 1 <= minutes <= MAX_EXTEND_MINUTES:
-        raise InvalidInput(f"minutes must be between 1 and {MAX_EXTEND_MINUTES}",
-                           {"minutes": f"between 1 and {MAX_EXTEND_MINUTES}"})
+        raise InvalidInput.of([FieldError.of("minutes", "out_of_range", low=1, high=MAX_EXTEND_MINUTES)])
     from confbridge.booking.service import lock_bookings
 
     run = _active_run(session, user, run_id)
     occ = session.get(Occurrence, run.occurrence_id) if run.occurrence_id else None
     if occ is None:
-        raise Conflict("the booking behind this conference no longer exists")
+        raise Conflict.said(N_("Lịch đặt của hội nghị này không còn nữa."))
     lock_bookings(session)
     current_end = occ.effective_end
     new_end = current_end + timedelta(minutes=minutes)
@@ -218,10 +221,10 @@ def extend(session: Session, settings: Settings, user: User, run_id: int, minute
     if conflicts or capacity:
         zone = settings.zone
         reasons = [c.describe() for c in conflicts[:5]] + [p.describe(zone) for p in capacity[:3]]
-        raise Conflict("cannot extend: " + "; ".join(reasons),
-                       conflicts=[c.as_dict() for c in conflicts],
-                       capacity=[{"bridge_name": p.bridge_name, "in_use": p.in_use, "requested": p.requested,
-                                  "ports": p.ports, "message": p.describe(zone)} for p in capacity])
+        raise Conflict.said(N_("Không thể gia hạn: %(reasons)s"), reasons="; ".join(reasons), extra={
+            "conflicts": [c.as_dict() for c in conflicts],
+            "capacity": [{"bridge_name": p.bridge_name, "in_use": p.in_use, "requested": p.requested,
+                          "ports": p.ports, "message": p.describe(zone)} for p in capacity]})
     occ.extension_minutes += minutes
     for slot in session.scalars(select(EndpointSlot).where(EndpointSlot.occurrence_id == occ.id)):
         slot.window_end = new_end

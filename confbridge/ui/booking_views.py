@@ -104,8 +104,7 @@ def _suggested_start(raw: str, zone: ZoneInfo) -> datetime:
             raise ValueError(raw)
         return instant.astimezone(zone)
     except (ValueError, OverflowError):
-        message = _("Giờ đề xuất không hợp lệ: %(value)s", value=raw[:40])
-        raise InvalidInput(message, {"suggest": message}) from None
+        raise InvalidInput.of([FieldError.of("suggest", "invalid_start", value=raw[:40])]) from None
 
 
 def _save_or_recheck(bf: BookingForm, meeting: Meeting | None) -> ResponseReturnValue:

@@ -9,7 +9,6 @@ from typing import Any
 
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,7 +18,7 @@ from confbridge.booking.conflicts import busy_intervals
 from confbridge.booking.service import list_occurrences
 from confbridge.directory.models import Site
 from confbridge.directory.service import list_endpoints
-from confbridge.errors import InvalidInput
+from confbridge.errors import FieldError, InvalidInput
 from confbridge.launch.models import ACTIVE_STATES, ConferenceRun
 from confbridge.ui.format import MAX_YEAR, MIN_YEAR, DateOutOfRange, parse_date
 from confbridge.ui.i18n import user_zone
@@ -43,8 +42,8 @@ def _day_arg(today: date) -> date:
     try:
         return parse_date(raw) if raw else today
     except DateOutOfRange:  # weeks around year 1 or 9999 cannot be computed
-        message = _("Ngày %(value)s nằm ngoài khoảng %(low)d–%(high)d.", value=raw, low=MIN_YEAR, high=MAX_YEAR)
-        raise InvalidInput(message, {"date": message}) from None
+        raise InvalidInput.of([
+            FieldError.of("date", "out_of_range", value=raw[:40], low=MIN_YEAR, high=MAX_YEAR)]) from None
     except ValueError:
         return today
 
