@@ -65,6 +65,8 @@ class Meeting(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     setup_minutes: Mapped[int] = mapped_column(Integer)
     pin: Mapped[str | None] = mapped_column(String(16))
+    # Everyone but the host joins with the microphone muted on the bridge (audioRxMuted).
+    join_muted: Mapped[bool] = mapped_column(Boolean, default=False)
     rrule: Mapped[str | None] = mapped_column(String(500))
     exdates: Mapped[list[str]] = mapped_column(JSON, default=list)  # UTC ISO instants
     status: Mapped[str] = mapped_column(String(20), default=MeetingStatus.PLANNED)

@@ -28,6 +28,8 @@ class MeetingCreateSchema(Schema):
     setup_minutes = fields.Integer(load_default=None, allow_none=True, strict=True)
     pin = fields.String(load_default=None, allow_none=True)
     bridge_name = fields.String(load_default=None, allow_none=True)
+    join_muted = fields.Boolean(load_default=False, metadata={
+        "description": "everyone but the host joins with the microphone muted on the bridge"})
 
 
 class MeetingCheckSchema(MeetingCreateSchema):
@@ -49,6 +51,7 @@ class MeetingPatchSchema(Schema):
     setup_minutes = fields.Integer(strict=True)
     pin = fields.String(allow_none=True)
     bridge_name = fields.String(allow_none=True)
+    join_muted = fields.Boolean()
 
 
 class OccurrencePatchSchema(Schema):
@@ -138,6 +141,7 @@ class MeetingSchema(Schema):
     setup_minutes = fields.Integer()
     pin = fields.String(allow_none=True)
     bridge_name = fields.String(allow_none=True)
+    join_muted = fields.Boolean()
     organiser = fields.String()
     parent_id = fields.Integer(allow_none=True)
     occurrences = fields.List(fields.Nested(OccurrenceSchema))

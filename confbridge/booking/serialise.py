@@ -40,7 +40,8 @@ def meeting_dict(meeting: Meeting, *, with_occurrences: bool = False, confidenti
         "endpoint_ids": meeting.endpoint_ids, "host_endpoint_id": meeting.host_endpoint_id,
         "attendees": [{"email": a.email, "name": a.name} for a in meeting.attendees],
         "rrule": meeting.rrule, "exdates": list(meeting.exdates), "setup_minutes": meeting.setup_minutes,
-        "pin": meeting.pin, "bridge_name": meeting.bridge_name, "organiser": meeting.organiser.username,
+        "pin": meeting.pin, "bridge_name": meeting.bridge_name,
+        "join_muted": meeting.join_muted, "organiser": meeting.organiser.username,
         "parent_id": meeting.parent_id,
     }
     if not confidential:

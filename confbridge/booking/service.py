@@ -131,6 +131,7 @@ def _apply(meeting: Meeting, checked: CheckedMeeting) -> None:
     meeting.exdates = sorted({e.astimezone(UTC).isoformat() for e in checked.exdates})
     meeting.host_endpoint_id = checked.host_endpoint_id
     meeting.bridge_name = checked.bridge_name
+    meeting.join_muted = checked.join_muted
     meeting.endpoints = list(checked.endpoints)
     existing = {a.email.lower(): a for a in meeting.attendees}
     keep: list[Attendee] = []
@@ -254,7 +255,7 @@ def _input_from(meeting: Meeting, changes: dict[str, Any]) -> MeetingInput:
         "end": meeting.end, "timezone": meeting.timezone, "endpoint_ids": meeting.endpoint_ids,
         "host_endpoint_id": meeting.host_endpoint_id, "attendees": _attendee_pairs(meeting),
         "rrule": meeting.rrule, "exdates": exdates, "setup_minutes": meeting.setup_minutes,
-        "pin": meeting.pin, "bridge_name": meeting.bridge_name,
+        "pin": meeting.pin, "bridge_name": meeting.bridge_name, "join_muted": meeting.join_muted,
     }
     unknown = set(changes) - set(base)
     if unknown:

@@ -103,6 +103,7 @@ class MeetingInput:
     setup_minutes: int | None = None
     pin: str | None = None
     bridge_name: str | None = None
+    join_muted: bool = False
 
 
 @dataclass
@@ -121,6 +122,7 @@ class CheckedMeeting:
     pin: str | None
     bridge_name: str | None
     starts: list[datetime]  # every occurrence start (aware UTC)
+    join_muted: bool = False
 
     @property
     def duration(self) -> timedelta:
@@ -235,6 +237,7 @@ def check_meeting(session: Session, settings: Settings, data: MeetingInput, now:
         title=title, description=description, start=data.start, end=data.end, zone=zone,
         endpoints=endpoints, host_endpoint_id=data.host_endpoint_id, attendees=attendees, rrule=rule,
         exdates=exdates, setup_minutes=setup, pin=pin, bridge_name=bridge_name, starts=starts,
+        join_muted=bool(data.join_muted),
     )
 
 

@@ -65,6 +65,14 @@ class ConferenceRun(Base):
     # Next instant the executor should retry a bridge-level step (create/teardown) after a fault.
     retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_reason: Mapped[str | None] = mapped_column(Text)
+    # The endpoint in focus on the bridge (``important``): the meeting's host at launch, moved live by an
+    # operator (PATCH /conferences/{id}); kept across redials and scheduler take-overs.
+    host_endpoint_id: Mapped[int | None] = mapped_column(Integer)
+    # The layout an operator chose ("voice-switched" | "host-large" | "grid"); None: the bridge's default.
+    layout: Mapped[str | None] = mapped_column(String(20))
+    # When the meeting was booked: an urgent meeting booked after its setup window began is due then,
+    # not at ``planned_start`` (it is not "late").
+    booked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     live_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -74,6 +82,13 @@ class ConferenceRun(Base):
     legs: Mapped[list[CallLeg]] = relationship(
         back_populates="run", cascade="all, delete-orphan", lazy="selectin", order_by="CallLeg.endpoint_id"
     )
+
+    @property
+    def due_at(self) -> datetime:
+        """When the launch should begin: the setup time, or the booking time if that came later."""
+        if self.booked_at is not None and self.booked_at > self.planned_start:
+            return self.booked_at
+        return self.planned_start
 
     @property
     def is_terminal(self) -> bool:

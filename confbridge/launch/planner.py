@@ -55,12 +55,26 @@ def _is_live_occurrence(occ: Occurrence | None) -> bool:
     )
 
 
-def _new_leg(run: ConferenceRun, endpoint: Endpoint) -> CallLeg:
+def joins_muted(meeting: Meeting, host_endpoint_id: int | None, endpoint_id: int) -> bool:
+    """A meeting with ``join_muted``: everyone but the host joins with the microphone muted."""
+    return bool(meeting.join_muted) and endpoint_id != host_endpoint_id
+
+
+def _new_leg(run: ConferenceRun, endpoint: Endpoint, meeting: Meeting) -> CallLeg:
     return CallLeg(
         run_id=run.id, endpoint_id=endpoint.id, participant_name=naming.participant_name(endpoint.id),
         protocol=endpoint.protocol, address=endpoint.address, display_name=endpoint.name,
         state=LegState.PENDING, wanted=True, attempts=0,
+        audio_muted=joins_muted(meeting, run.host_endpoint_id, endpoint.id), video_muted=False,
     )
+
+
+def _sync_control(run: ConferenceRun, meeting: Meeting) -> None:
+    """Before launch the run follows the meeting's host and join-muted choice (live, operators decide)."""
+    run.host_endpoint_id = meeting.host_endpoint_id
+    for leg in run.legs:
+        if not leg.on_bridge:
+            leg.audio_muted = joins_muted(meeting, run.host_endpoint_id, leg.endpoint_id)
 
 
 def create_run(session: Session, settings: Settings, occ: Occurrence) -> ConferenceRun:
@@ -69,11 +83,12 @@ def create_run(session: Session, settings: Settings, occ: Occurrence) -> Confere
         occurrence_id=occ.id, meeting_id=meeting.id, bridge_name=desired_bridge(settings, meeting),
         conference_name=naming.conference_name(meeting.id, occ.original_start),
         state=RunState.SCHEDULED, planned_start=occ.window_start, planned_end=occ.effective_end,
+        host_endpoint_id=meeting.host_endpoint_id, booked_at=meeting.created_at,
     )
     session.add(run)
     session.flush()
     for endpoint in desired_endpoints(session, occ):
-        session.add(_new_leg(run, endpoint))
+        session.add(_new_leg(run, endpoint, meeting))
     note(session, run, TimelineKind.STATE, "run.scheduled",
          {"meeting": meeting.title, "start": run.planned_start.isoformat(), "end": run.planned_end.isoformat(),
           "bridge": run.bridge_name or coded("run.no_bridge")},
@@ -107,7 +122,7 @@ def _sync_legs(session: Session, run: ConferenceRun, occ: Occurrence,
     present = {leg.endpoint_id for leg in run.legs}
     for endpoint_id, endpoint in wanted.items():
         if endpoint_id not in present:
-            leg = _new_leg(run, endpoint)
+            leg = _new_leg(run, endpoint, occ.meeting)
             session.add(leg)
             run.legs.append(leg)
             note(session, run, TimelineKind.NOTE, "leg.added", {"endpoint": endpoint.name},
@@ -143,6 +158,8 @@ def _refresh(session: Session, settings: Settings, run: ConferenceRun, now: date
             run.bridge_name = bridge
     if run.state in (RunState.SCHEDULED, RunState.STARTING, RunState.LIVE):
         _sync_legs(session, run, occ, cache)
+    if run.state == RunState.SCHEDULED:
+        _sync_control(run, occ.meeting)
     if run.state == RunState.SCHEDULED and run.planned_end <= now:
         mark_missed(session, run)
 

@@ -115,9 +115,11 @@ class _GatedSession:
 
 def _record_first_call(run: ConferenceRun, at: datetime) -> None:
     if run.first_call_at is None:
+        # Counted from when the launch was due: the setup time, or the booking of an urgent meeting.
+        due = run.due_at
         run.first_call_at = at
-        run.lateness_ms = int((at - run.planned_start).total_seconds() * 1000)
-        metrics.LAUNCH_LATENESS.observe(max(0.0, (at - run.planned_start).total_seconds()))
+        run.lateness_ms = int((at - due).total_seconds() * 1000)
+        metrics.LAUNCH_LATENESS.observe(max(0.0, (at - due).total_seconds()))
 
 
 def _retry_or_fail(session: Session, ctx: StepContext, run: ConferenceRun, kind: FaultKind, reason: str,
@@ -154,7 +156,8 @@ def start_run(ctx: StepContext, driver: BridgeDriver, run_id: int) -> None:
             return
         now = clock.now()
         if run.state == RunState.SCHEDULED:
-            delay = (now - run.planned_start).total_seconds()
+            # An urgent meeting booked after its setup time began is due at its booking, not "late".
+            delay = (now - run.due_at).total_seconds()
             if delay > ctx.settings.launch.late_after_seconds:
                 run.late = True
                 note(s, run, TimelineKind.NOTE, "run.launched_late", {"seconds": int(delay)}, outcome="late",
@@ -170,11 +173,12 @@ def start_run(ctx: StepContext, driver: BridgeDriver, run_id: int) -> None:
         name, meeting_id = run.conference_name, run.meeting_id
         meeting = s.get(Meeting, meeting_id) if meeting_id is not None else None
         pin = meeting.pin if meeting is not None and meeting.pin else None
+        join_muted = bool(meeting is not None and meeting.join_muted)
     if not ctx.fence.valid_locally():
         return
     sent_at = clock.now()
     try:
-        driver.ensure_conference(name, pin=pin, description=f"run {run_id}")
+        driver.ensure_conference(name, pin=pin, description=f"run {run_id}", join_audio_muted=join_muted)
     except Exception as exc:
         reason, kind = describe(exc), classify(exc)
         with ctx.write() as s:
@@ -202,6 +206,15 @@ def start_run(ctx: StepContext, driver: BridgeDriver, run_id: int) -> None:
 
 
 # ---- dial ------------------------------------------------------------------------------------------
+def dial_target(run: ConferenceRun, leg: CallLeg) -> DialTarget:
+    """What to dial for *leg*: the run's host is the focus (``important``); a leg muted by the meeting's
+    ``join_muted`` (or an operator) joins with its microphone muted on the bridge."""
+    return DialTarget(
+        participant_name=leg.participant_name, protocol=leg.protocol,  # type: ignore[arg-type]
+        address=leg.address, display_name=leg.display_name,
+        important=leg.endpoint_id == run.host_endpoint_id, audio_rx_muted=bool(leg.audio_muted))
+
+
 def dial_leg(ctx: StepContext, driver: BridgeDriver, leg_id: int) -> None:
     with ctx.write() as s:
         leg = s.get(CallLeg, leg_id)
@@ -217,9 +230,7 @@ def dial_leg(ctx: StepContext, driver: BridgeDriver, leg_id: int) -> None:
         leg.state = LegState.DIALLING
         leg.next_attempt_at = None
         redial = leg.on_bridge
-        conference, target = run.conference_name, DialTarget(
-            participant_name=leg.participant_name, protocol=leg.protocol,
-            address=leg.address, display_name=leg.display_name)
+        conference, target = run.conference_name, dial_target(run, leg)
         attempt = leg.attempts
         leg_event(s, leg)
     if not ctx.fence.valid_locally():
@@ -230,6 +241,8 @@ def dial_leg(ctx: StepContext, driver: BridgeDriver, leg_id: int) -> None:
     try:
         if redial:
             driver.redial(conference, target.participant_name, target.protocol)
+            if target.important:  # the focus lives with a call: mark the host's new call again
+                driver.set_important(conference, target.participant_name, target.protocol, True)
         else:
             info = driver.ensure_participant(conference, target)
     except Exception as exc:
