@@ -91,6 +91,9 @@ FIELD_MESSAGES: dict[tuple[str, str] | str, str] = {
     # Pages.
     ("suggest", "invalid_start"): N_("Giờ đề xuất không hợp lệ: %(value)s"),
     ("date", "out_of_range"): N_("Ngày %(value)s nằm ngoài khoảng %(low)d–%(high)d."),
+    ("layout", "unknown"): N_("Bố cục phải là một trong: %(choices)s."),
+    ("layout", "unsupported"): N_("MCU “%(bridge)s” không hỗ trợ bố cục “%(layout)s”."),
+    ("host_endpoint_id", "not_a_participant"): N_("Điểm cầu số %(endpoint_id)s không tham gia hội nghị này."),
 }
 
 

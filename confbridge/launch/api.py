@@ -1,7 +1,8 @@
 """REST: /api/v1/conferences — the launch engine's runs, participants, timeline and operator actions.
 
 Reading: technicians and admins see every conference; secretaries see those of their own meetings.
-Acting (mute/unmute/disconnect/redial/extend/end): technicians and admins only.
+Acting (host in focus, mute/unmute one or all, layout, disconnect/redial, extend/end): technicians and
+admins only.
 """
 
 from __future__ import annotations
@@ -17,8 +18,15 @@ from confbridge.auth.models import Role
 from confbridge.auth.web import current_user, roles_required
 from confbridge.errors import FieldError, InvalidInput
 from confbridge.i18n import negotiate
-from confbridge.launch import service
-from confbridge.launch.schemas import ConferenceQuerySchema, ExtendSchema, MuteSchema
+from confbridge.launch import control, service
+from confbridge.launch.schemas import (
+    ConferenceQuerySchema,
+    ExtendSchema,
+    HostPatchSchema,
+    LayoutSchema,
+    MuteAllSchema,
+    MuteSchema,
+)
 from confbridge.launch.serialise import run_dict
 
 blp = Blueprint("api_conferences", __name__, url_prefix="/api/v1/conferences",
@@ -44,6 +52,46 @@ def get_conference(run_id: int) -> ResponseReturnValue:
     """One conference with its participants (endpoint_id, state, attempts, reason, audio/video muted)."""
     session = db()
     return jsonify(run_dict(session, service.get_run(session, current_user(), run_id)))
+
+
+@blp.route("/<int:run_id>", methods=["PATCH"])
+@roles_required(*OPERATORS)
+@blp.arguments(HostPatchSchema)
+def patch_conference(data: dict[str, Any], run_id: int) -> ResponseReturnValue:
+    """Move the focus live: ``{"host_endpoint_id": N}`` is marked important on the bridge."""
+    session = db()
+    run = control.set_host(session, get_settings(), current_user(), run_id, data["host_endpoint_id"])
+    return jsonify(run_dict(session, run))
+
+
+@blp.route("/<int:run_id>/mute-all", methods=["POST"])
+@roles_required(*OPERATORS)
+@blp.arguments(MuteAllSchema)
+def mute_all(data: dict[str, Any], run_id: int) -> ResponseReturnValue:
+    """Mute every participant's microphone on the bridge (``{"except_host": true}``: the host stays on)."""
+    session = db()
+    run = control.mute_all(session, get_settings(), current_user(), run_id, mute=True,
+                           except_host=data["except_host"])
+    return jsonify(run_dict(session, run))
+
+
+@blp.route("/<int:run_id>/unmute-all", methods=["POST"])
+@roles_required(*OPERATORS)
+def unmute_all(run_id: int) -> ResponseReturnValue:
+    """Turn every participant's microphone back on."""
+    session = db()
+    run = control.mute_all(session, get_settings(), current_user(), run_id, mute=False)
+    return jsonify(run_dict(session, run))
+
+
+@blp.route("/<int:run_id>/layout", methods=["POST"])
+@roles_required(*OPERATORS)
+@blp.arguments(LayoutSchema)
+def set_layout(data: dict[str, Any], run_id: int) -> ResponseReturnValue:
+    """``{"layout": "voice-switched" | "host-large" | "grid"}``; 422 names a layout the bridge lacks."""
+    session = db()
+    run = control.apply_layout(session, get_settings(), current_user(), run_id, data["layout"])
+    return jsonify(run_dict(session, run))
 
 
 @blp.route("/<int:run_id>/timeline", methods=["GET"])

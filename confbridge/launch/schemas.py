@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from confbridge.api.validators import ROW_ID
 from confbridge.launch.models import RunState
 from confbridge.limits import MAX_EXTEND_MINUTES
 
@@ -28,3 +29,17 @@ class ExtendSchema(Schema):
 class MuteSchema(Schema):
     audio = fields.Boolean(load_default=True)
     video = fields.Boolean(load_default=False)
+
+
+class HostPatchSchema(Schema):
+    host_endpoint_id = fields.Integer(required=True, allow_none=True, strict=True, validate=ROW_ID,
+                                      metadata={"description": "the endpoint in focus (null: none)"})
+
+
+class MuteAllSchema(Schema):
+    except_host = fields.Boolean(load_default=True, metadata={"description": "leave the host's microphone on"})
+
+
+class LayoutSchema(Schema):
+    layout = fields.String(required=True, validate=validate.Length(max=40),
+                           metadata={"description": "voice-switched | host-large | grid"})

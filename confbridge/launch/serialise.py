@@ -28,6 +28,7 @@ def run_dict(session: Session, run: ConferenceRun) -> dict[str, Any]:
         "planned_start": iso(run.planned_start), "planned_end": iso(run.planned_end),
         "first_call_at": iso(run.first_call_at), "lateness_ms": run.lateness_ms, "late": run.late,
         "last_reason": run.last_reason, "started_at": iso(run.started_at), "live_at": iso(run.live_at),
-        "ended_at": iso(run.ended_at),
+        "ended_at": iso(run.ended_at), "host_endpoint_id": run.host_endpoint_id, "layout": run.layout,
+        "join_muted": bool(meeting.join_muted) if meeting else False,
         "participants": [leg.as_dict() for leg in run.legs],
     }

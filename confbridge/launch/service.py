@@ -96,7 +96,7 @@ def _require_operator(user: User) -> None:
         raise Forbidden.said(N_("Thao tác này cần vai trò kỹ thuật viên hoặc quản trị viên."))
 
 
-def _active_run(session: Session, user: User, run_id: int) -> ConferenceRun:
+def active_run(session: Session, user: User, run_id: int) -> ConferenceRun:
     _require_operator(user)
     run = get_run(session, user, run_id)
     if run.state not in (RunState.STARTING, RunState.LIVE):
@@ -128,7 +128,7 @@ def participant_action(
     """mute / unmute / disconnect / redial one participant, recorded in the timeline and the audit log."""
     if action not in ACTIONS:
         raise InvalidInput.of([FieldError.of("action", "one_of", choices=", ".join(ACTIONS))])
-    run = _active_run(session, user, run_id)
+    run = active_run(session, user, run_id)
     leg = _leg(run, endpoint_id)
     if not run.conference_ready:
         raise Conflict.said(N_("Hội nghị chưa lên MCU; hãy thử lại sau giây lát."))
@@ -206,7 +206,7 @@ def extend(session: Session, settings: Settings, user: User, run_id: int, minute
         raise InvalidInput.of([FieldError.of("minutes", "out_of_range", low=1, high=MAX_EXTEND_MINUTES)])
     from confbridge.booking.service import lock_bookings
 
-    run = _active_run(session, user, run_id)
+    run = active_run(session, user, run_id)
     occ = session.get(Occurrence, run.occurrence_id) if run.occurrence_id else None
     if occ is None:
         raise Conflict.said(N_("Lịch đặt của hội nghị này không còn nữa."))
@@ -240,7 +240,7 @@ def extend(session: Session, settings: Settings, user: User, run_id: int, minute
 
 def end_now(session: Session, user: User, run_id: int) -> ConferenceRun:
     """Ask the scheduler to end the conference now (hang up everyone, destroy it)."""
-    run = _active_run(session, user, run_id)
+    run = active_run(session, user, run_id)
     transition(session, run, RunState.ENDING, coded("why.operator_end"), user_id=user.id)
     record(session, user.id, "conference.end", "conference", run.id, at=clock.now().isoformat())
     session.flush()
