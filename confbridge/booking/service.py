@@ -476,6 +476,30 @@ def create_meeting_from(
     return meeting
 
 
+def extend_occurrence(session: Session, settings: Settings, occ: Occurrence, minutes: int, *,
+                      bridge_name: str | None, endpoint_ids: list[int]) -> datetime:
+    """Hold *endpoint_ids* and the bridge *minutes* longer for a running occurrence; returns its new end.
+
+    Refused (409, the conflicting bookings or the bridge's capacity named) when an endpoint or the
+    bridge is booked right after: an extension is a booking like any other."""
+    lock_bookings(session)
+    current_end = occ.effective_end
+    new_end = current_end + timedelta(minutes=minutes)
+    window = Window(current_end, new_end)
+    conflicts = find_conflicts(session, settings, endpoint_ids, [window], exclude_occurrence_ids=(occ.id,))
+    capacity = check_capacity(session, settings, bridge_name, [window], len(endpoint_ids),
+                              exclude_occurrence_ids=(occ.id,))
+    if conflicts or capacity:
+        zone = settings.zone
+        reasons = [c.describe() for c in conflicts[:5]] + [p.describe(zone) for p in capacity[:3]]
+        raise Conflict.said(N_("Không thể gia hạn: %(reasons)s"), reasons="; ".join(reasons), extra={
+            "conflicts": [c.as_dict() for c in conflicts], "capacity": [p.as_dict(zone) for p in capacity]})
+    occ.extension_minutes += minutes
+    for slot in session.scalars(select(EndpointSlot).where(EndpointSlot.occurrence_id == occ.id)):
+        slot.window_end = new_end
+    return new_end
+
+
 def check_booking(
     session: Session, settings: Settings, data: MeetingInput, *, exclude_meeting_id: int | None = None,
 ) -> tuple[list[ConflictItem], list[CapacityProblem], datetime | None]:

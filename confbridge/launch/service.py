@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import select
@@ -19,8 +19,7 @@ from confbridge import clock
 from confbridge.audit.models import record
 from confbridge.auth import access
 from confbridge.auth.models import User
-from confbridge.booking.conflicts import Window, check_capacity, find_conflicts
-from confbridge.booking.models import EndpointSlot, Meeting, Occurrence
+from confbridge.booking.models import Meeting, Occurrence
 from confbridge.bridges.base import BridgeDriver, DialTarget
 from confbridge.bridges.registry import make_driver
 from confbridge.errors import Conflict, DomainError, FieldError, Forbidden, InvalidInput, NotFound
@@ -204,30 +203,15 @@ def extend(session: Session, settings: Settings, user: User, run_id: int, minute
     """Extend a live conference; refused (409) when an endpoint or the bridge is needed elsewhere."""
     if not 1 <= minutes <= MAX_EXTEND_MINUTES:
         raise InvalidInput.of([FieldError.of("minutes", "out_of_range", low=1, high=MAX_EXTEND_MINUTES)])
-    from confbridge.booking.service import lock_bookings
+    from confbridge.booking.service import extend_occurrence
 
     run = active_run(session, user, run_id)
     occ = session.get(Occurrence, run.occurrence_id) if run.occurrence_id else None
     if occ is None:
         raise Conflict.said(N_("Lịch đặt của hội nghị này không còn nữa."))
-    lock_bookings(session)
-    current_end = occ.effective_end
-    new_end = current_end + timedelta(minutes=minutes)
-    window = Window(current_end, new_end)
-    endpoint_ids = [leg.endpoint_id for leg in run.legs if leg.wanted]
-    conflicts = find_conflicts(session, settings, endpoint_ids, [window], exclude_occurrence_ids=(occ.id,))
-    capacity = check_capacity(session, settings, run.bridge_name, [window], len(endpoint_ids),
-                              exclude_occurrence_ids=(occ.id,))
-    if conflicts or capacity:
-        zone = settings.zone
-        reasons = [c.describe() for c in conflicts[:5]] + [p.describe(zone) for p in capacity[:3]]
-        raise Conflict.said(N_("Không thể gia hạn: %(reasons)s"), reasons="; ".join(reasons), extra={
-            "conflicts": [c.as_dict() for c in conflicts],
-            "capacity": [{"bridge_name": p.bridge_name, "in_use": p.in_use, "requested": p.requested,
-                          "ports": p.ports, "message": p.describe(zone)} for p in capacity]})
-    occ.extension_minutes += minutes
-    for slot in session.scalars(select(EndpointSlot).where(EndpointSlot.occurrence_id == occ.id)):
-        slot.window_end = new_end
+    # The booking service decides (an endpoint or the bridge booked right after refuses it, named).
+    new_end = extend_occurrence(session, settings, occ, minutes, bridge_name=run.bridge_name,
+                                endpoint_ids=[leg.endpoint_id for leg in run.legs if leg.wanted])
     previous = run.planned_end
     run.planned_end = new_end
     note(session, run, TimelineKind.OPERATOR, "run.extended", {"minutes": minutes},
