@@ -49,14 +49,18 @@ def _organiser(s: Session) -> User:
 
 def book(factory: sessionmaker[Session], start: datetime, *, minutes: float = 30, setup: int = 5,
          endpoints: list[int], bridge: str | None = None, title: str = "Giao ban tuần <b>",
-         organiser_id: int | None = None) -> tuple[int, int]:
-    """One planned one-off meeting with its occurrence and slots: ``(meeting id, occurrence id)``."""
+         organiser_id: int | None = None, booked_at: datetime | None = None) -> tuple[int, int]:
+    """One planned one-off meeting with its occurrence and slots: ``(meeting id, occurrence id)``.
+
+    *booked_at*: when it was booked (default: the day before; an urgent meeting is booked late)."""
     end = start + timedelta(minutes=minutes)
+    booked_at = booked_at or start - timedelta(days=1)
     with factory.begin() as s:
         org = organiser_id or _organiser(s).id
         meeting = Meeting(uid=f"{uuid.uuid4()}@test", title=title, organiser_id=org, bridge_name=bridge,
                           start=start, end=end, timezone="Asia/Ho_Chi_Minh", setup_minutes=setup,
-                          exdates=[], status="planned", sequence=0)
+                          exdates=[], status="planned", sequence=0, created_at=booked_at,
+                          updated_at=booked_at)
         meeting.endpoints = [s.get(Endpoint, i) for i in endpoints]  # type: ignore[misc]
         s.add(meeting)
         s.flush()
