@@ -42,6 +42,15 @@ from confbridge.ui.roles import ANY_ROLE, SECRETARY_ROLES, page_roles
 bp = Blueprint("booking", __name__)
 
 
+DEFAULT_DURATION_MINUTES = 90  # the booking form's first choice, and an urgent meeting's length
+
+
+def _next_minute(zone: ZoneInfo) -> datetime:
+    """Now in *zone*, rounded up to the next whole minute (an urgent meeting starts then)."""
+    now = clock.now().astimezone(zone)
+    return now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+
+
 def _blank_form() -> MultiDict[str, str]:
     settings = get_settings()
     day = request.args.get("date", "")
@@ -49,11 +58,25 @@ def _blank_form() -> MultiDict[str, str]:
         shown = parse_date(day).strftime("%d/%m/%Y") if day else ""
     except ValueError:
         shown = ""
-    return MultiDict({
-        "date": shown, "start_time": request.args.get("time", ""), "duration": "90",
+    values = {
+        "date": shown, "start_time": request.args.get("time", ""), "duration": str(DEFAULT_DURATION_MINUTES),
         "setup_minutes": str(settings.booking.default_setup_minutes), "repeat": "none",
         "end_kind": "count", "count": "10", "nth": "1", "nth_weekday": "MO",
-    })
+    }
+    if request.args.get("now") == "1":  # "Họp ngay": from now, the default duration, launched at once
+        start = _next_minute(user_zone())
+        values.update({"date": f"{start:%d/%m/%Y}", "start_time": f"{start:%H:%M}", "start_now": "1"})
+    return MultiDict(values)
+
+
+def _start_now(form: MultiDict[str, str]) -> MultiDict[str, str]:
+    """An urgent booking starts when it is saved (the minute after), however long the form took."""
+    if form.get("start_now") != "1":
+        return form
+    start = _next_minute(user_zone())
+    values = form.copy()
+    values["date"], values["start_time"] = f"{start:%d/%m/%Y}", f"{start:%H:%M}"
+    return values
 
 
 def _check(bf: BookingForm, meeting: Meeting | None) -> dict[str, Any]:
@@ -153,7 +176,7 @@ def new() -> ResponseReturnValue:
         bf = parse_booking_form(_blank_form(), zone, get_settings())
         bf.errors.clear()  # an empty form is not an error yet
         return _render_form(bf, None)
-    return _save_or_recheck(parse_booking_form(request.form, zone, get_settings()), None)
+    return _save_or_recheck(parse_booking_form(_start_now(request.form), zone, get_settings()), None)
 
 
 @bp.post("/bookings/check.json")

@@ -69,7 +69,7 @@ class BookingForm:
             endpoint_ids=self.endpoint_ids, timezone=self.zone.key,
             host_endpoint_id=int(host) if host.isdigit() else None, attendees=self.attendees,
             rrule=self.rrule, exdates=self.exdates, setup_minutes=self._int("setup_minutes"),
-            pin=self.get("pin").strip() or None,
+            pin=self.get("pin").strip() or None, join_muted=self.get("join_muted") == "1",
         )
 
     def _int(self, name: str) -> int | None:
@@ -207,6 +207,7 @@ def form_from_meeting(meeting: Meeting, zone: ZoneInfo) -> MultiDict[str, str]:
         ("start_time", f"{local:%H:%M}"), ("duration", str(int(meeting.duration.total_seconds() // 60))),
         ("setup_minutes", str(meeting.setup_minutes)), ("pin", meeting.pin or ""),
         ("host_endpoint_id", str(meeting.host_endpoint_id or "")),
+        ("join_muted", "1" if meeting.join_muted else ""),
         ("attendees", "\n".join(f"{a.name} <{a.email}>" if a.name else a.email for a in meeting.attendees)),
         ("repeat", choice.kind), ("nth", str(choice.nth)), ("nth_weekday", choice.nth_weekday),
         ("end_kind", choice.end_kind), ("count", str(choice.count or "")),
