@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 
 from confbridge.api.common import get_settings
 from confbridge.i18n import N_, normalise_locale, translate
+from confbridge.live.console_controls import control_strings
 from confbridge.monitor.status import LABELS
 from confbridge.notices import MESSAGES, render
 from confbridge.public_urls import live_url
@@ -57,6 +58,7 @@ def strings_for(locale: str, imminent_minutes: int) -> dict[str, str]:
         if group in ("state", "reason", "action") and name not in ("changed", "changed_why", "on"):
             strings[f"{group}_{name}" if group != "action" else name] = render(code, None, locale)
     strings.update({f"status_{k}": translate(locale, msgid) for k, msgid in LABELS.items()})
+    strings.update(control_strings(locale))
     return strings
 
 

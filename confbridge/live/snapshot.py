@@ -139,6 +139,7 @@ def conference_dict(run: ConferenceRun, title: str, names: dict[int, str],
         "started_at": run.started_at.isoformat() if run.started_at else None,
         "live_at": run.live_at.isoformat() if run.live_at else None, "late": run.late,
         "invited": len(legs), "connected": len(connected), "all_connected_after_s": all_connected_after,
+        "host_endpoint_id": run.host_endpoint_id, "layout": run.layout,
         "participants": [{**leg.as_dict(), "name": names.get(leg.endpoint_id, leg.display_name)}
                          for leg in run.legs],
         "timeline": [entry.as_dict(locale) for entry in timeline],

@@ -185,6 +185,7 @@ function rosterItem(conf, leg) {
   const li = el("li");
   li.dataset.endpointId = leg.endpoint_id;
   li.append(el("span", "who", leg.name));
+  if (conf.host_endpoint_id === leg.endpoint_id) li.append(el("span", "host-tag", T.host));
   const legState = el("span", `leg leg-${leg.state}`, (T["leg_" + leg.state] || leg.state) + (leg.audio_muted ? " · 🔇" : ""));
   li.append(legState);
   if (leg.attempts > 1) li.append(el("span", "muted", `${leg.attempts} ${T.attempts}`));
@@ -220,6 +221,7 @@ function confCard(conf) {
     meta.push(fmt(T.all_connected_after, { t: duration(Math.max(0, (last - Date.parse(conf.started_at)) / 1000)) }));
   }
   card.append(el("p", "conf-state", meta.join(" · ")));
+  if (conf.state === "starting" || conf.state === "live") card.append(controls(conf));
   const roster = el("ul", "roster");
   conf.participants.forEach((leg) => roster.append(rosterItem(conf, leg)));
   card.append(roster);
@@ -241,9 +243,77 @@ function renderConferences() {
   else box.replaceChildren(...cards);
 }
 
-async function post(url) {
-  const response = await fetch(url, { method: "POST", credentials: "same-origin",
-                                      headers: { "X-CSRFToken": CSRF, "Accept": "application/json" } });
+// Conference-wide controls: mute all but the host, unmute all, extend by 15/30/60 minutes, end (the last
+// two after a confirmation in the page's one <dialog>, which survives the re-rendering of the cards).
+function controls(conf) {
+  const box = el("div", "conf-controls");
+  box.setAttribute("role", "group");
+  box.setAttribute("aria-label", `${T.controls}: ${conf.title}`);
+  const base = `/api/v1/conferences/${Number(conf.id)}`;
+  const button = (label, action, run) => {
+    const b = el("button", "btn btn-quiet", label);
+    b.type = "button";
+    b.dataset.action = action;
+    b.addEventListener("click", () => run(b));
+    box.append(b);
+  };
+  button(T.mute_all, "mute-all", (b) => control(conf, b, `${base}/mute-all`, { except_host: true }, T.mute_all));
+  button(T.unmute_all, "unmute-all", (b) => control(conf, b, `${base}/unmute-all`, null, T.unmute_all));
+  for (const minutes of [15, 30, 60]) {
+    button(fmt(T.extend_by, { m: minutes }), `extend-${minutes}`, async (b) => {
+      const end = timeOf(new Date(Date.parse(conf.planned_end) + minutes * 60000).toISOString());
+      if (!(await confirmAction(fmt(T.confirm_extend, { t: conf.title, m: minutes, e: end })))) return;
+      const run = await control(conf, b, `${base}/extend`, { minutes }, fmt(T.extend_by, { m: minutes }));
+      if (run) document.getElementById("action-result").textContent = fmt(T.extended_to, { t: conf.title, e: timeOf(run.planned_end) });
+    });
+  }
+  button(T.end_now, "end", async (b) => {
+    if (!(await confirmAction(fmt(T.confirm_end, { t: conf.title })))) return;
+    await control(conf, b, `${base}/end`, null, T.end_now);
+  });
+  return box;
+}
+
+function confirmAction(text) {
+  const dialog = document.getElementById("confirm");
+  document.getElementById("confirm-text").textContent = text;
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "yes"), { once: true });
+    dialog.returnValue = "";
+    dialog.showModal();
+    document.getElementById("confirm-no").focus();
+  });
+}
+
+async function control(conf, button, url, body, label) {
+  const result = document.getElementById("action-result");
+  button.disabled = true;
+  try {
+    const run = await post(url, body);
+    const known = state.conferences.get(conf.id);
+    if (known && run && run.planned_end) {
+      known.planned_end = run.planned_end;
+      for (const p of run.participants || []) {
+        const leg = known.participants.find((l) => l.endpoint_id === p.endpoint_id);
+        if (leg) leg.audio_muted = p.audio_muted;
+      }
+    }
+    result.textContent = fmt(T.action_ok, { a: `${label} — ${conf.title}` });
+    renderConferences();
+    return run;
+  } catch (err) {
+    result.textContent = fmt(T.action_failed, { m: err.message });
+    return null;
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function post(url, body = null) {
+  const headers = { "X-CSRFToken": CSRF, "Accept": "application/json" };
+  if (body !== null) headers["Content-Type"] = "application/json";
+  const response = await fetch(url, { method: "POST", credentials: "same-origin", headers,
+                                      body: body === null ? undefined : JSON.stringify(body) });
   let body = {};
   try { body = await response.json(); } catch (err) { /* empty body */ }
   if (!response.ok) throw new Error(body.message || String(response.status));
