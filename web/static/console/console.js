@@ -309,11 +309,11 @@ async function control(conf, button, url, body, label) {
   }
 }
 
-async function post(url, body = null) {
+async function post(url, payload = null) {
   const headers = { "X-CSRFToken": CSRF, "Accept": "application/json" };
-  if (body !== null) headers["Content-Type"] = "application/json";
+  if (payload !== null) headers["Content-Type"] = "application/json";
   const response = await fetch(url, { method: "POST", credentials: "same-origin", headers,
-                                      body: body === null ? undefined : JSON.stringify(body) });
+                                      body: payload === null ? undefined : JSON.stringify(payload) });
   let body = {};
   try { body = await response.json(); } catch (err) { /* empty body */ }
   if (!response.ok) throw new Error(body.message || String(response.status));
