@@ -5,8 +5,8 @@
 at launch, moved live by an operator; ``conference_runs.layout``: the layout an operator chose;
 ``conference_runs.booked_at``: when the meeting was booked (an urgent meeting's lateness counts from it).
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 """
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from alembic import op
 
 from confbridge.db import UTCDateTime
 
-revision: str = "0005"
-down_revision: str | None = "0004"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
