@@ -81,6 +81,16 @@ MESSAGES: dict[str, str] = {
     "action.disconnect": N_("Ngắt"),
     "action.redial": N_("Gọi lại"),
     "action.on": N_("%(action)s: %(endpoint)s"),
+    # Conference-wide controls (issue 13).
+    "control.host": N_("Điểm cầu chính (ưu tiên hình): %(endpoint)s"),
+    "control.no_host": N_("Bỏ điểm cầu chính"),
+    "control.mute_all": N_("Tắt tiếng tất cả (%(count)s điểm cầu)"),
+    "control.mute_all_but_host": N_("Tắt tiếng tất cả trừ điểm cầu chính (%(count)s điểm cầu)"),
+    "control.unmute_all": N_("Bật tiếng tất cả (%(count)s điểm cầu)"),
+    "control.layout": N_("Bố cục: %(layout)s"),
+    "layout.voice-switched": N_("người đang nói toàn màn hình"),
+    "layout.host-large": N_("điểm cầu chính khung lớn"),
+    "layout.grid": N_("lưới đều"),
     # Alarms.
     "alarm.dial_failed": N_("Không gọi được %(endpoint)s vào «%(meeting)s» sau %(attempts)s lần: %(reason)s"),
     "alarm.call_dropped": N_("%(endpoint)s rớt khỏi «%(meeting)s» (%(reason)s)"),

@@ -21,6 +21,7 @@ from confbridge.launch.faults import describe
 from confbridge.launch.models import CallLeg, ConferenceRun, TimelineKind
 from confbridge.launch.service import BridgeFailed, DriverFactory, active_run, default_driver
 from confbridge.launch.state import leg_event, note
+from confbridge.notices import coded
 from confbridge.settings import Settings
 
 
@@ -41,10 +42,11 @@ def _call(settings: Settings, run: ConferenceRun, driver_factory: DriverFactory,
     return None
 
 
-def _failed(session: Session, run_id: int, user: User, label: str, error: Exception, **details: Any) -> None:
+def _failed(session: Session, run_id: int, user: User, label: tuple[str, dict[str, Any]], error: Exception,
+            **details: Any) -> None:
     run = session.get(ConferenceRun, run_id)
     assert run is not None
-    note(session, run, TimelineKind.BRIDGE_CALL, label, outcome="error", user_id=user.id,
+    note(session, run, TimelineKind.BRIDGE_CALL, label[0], label[1], outcome="error", user_id=user.id,
          reason=describe(error), **details)
     session.commit()
     raise BridgeFailed(f"MCU {run.bridge_name}: {describe(error)}")
@@ -64,9 +66,9 @@ def set_host(session: Session, settings: Settings, user: User, run_id: int, endp
     if previous == endpoint_id:
         return run
     run.host_endpoint_id = endpoint_id
-    name = new.display_name if new is not None else "—"
-    label = f"Điểm cầu chính / host in focus: {name}"
-    note(session, run, TimelineKind.OPERATOR, label, outcome="requested", endpoint_id=endpoint_id,
+    label: tuple[str, dict[str, Any]] = (
+        ("control.host", {"endpoint": new.display_name}) if new is not None else ("control.no_host", {}))
+    note(session, run, TimelineKind.OPERATOR, *label, outcome="requested", endpoint_id=endpoint_id,
          user_id=user.id, previous=previous)
     record(session, user.id, "conference.host", "conference", run.id, endpoint_id=endpoint_id, previous=previous)
     conference = run.conference_name
@@ -84,7 +86,7 @@ def set_host(session: Session, settings: Settings, user: User, run_id: int, endp
     if error is not None:
         _failed(session, run_id, user, label, error, endpoint_id=endpoint_id)
     run = session.get(ConferenceRun, run_id)  # type: ignore[assignment]
-    note(session, run, TimelineKind.BRIDGE_CALL, label, outcome="ok", endpoint_id=endpoint_id, user_id=user.id)
+    note(session, run, TimelineKind.BRIDGE_CALL, *label, outcome="ok", endpoint_id=endpoint_id, user_id=user.id)
     session.commit()
     return run
 
@@ -98,9 +100,10 @@ def mute_all(session: Session, settings: Settings, user: User, run_id: int, *, m
     spare = run.host_endpoint_id if (mute and except_host) else None
     legs = [leg for leg in run.legs if leg.wanted and leg.on_bridge and leg.endpoint_id != spare]
     action = "mute_all" if mute else "unmute_all"
-    label = ("Tắt tiếng tất cả / mute all" + (" (trừ điểm cầu chính / except the host)" if spare else "")
-             if mute else "Bật tiếng tất cả / unmute all")
-    note(session, run, TimelineKind.OPERATOR, label, outcome="requested", user_id=user.id,
+    code = ("control.mute_all_but_host" if spare is not None else "control.mute_all") if mute \
+        else "control.unmute_all"
+    label: tuple[str, dict[str, Any]] = (code, {"count": len(legs)})
+    note(session, run, TimelineKind.OPERATOR, *label, outcome="requested", user_id=user.id,
          except_host=spare is not None, count=len(legs))
     record(session, user.id, f"conference.{action}", "conference", run.id, except_host=spare is not None,
            endpoints=[leg.endpoint_id for leg in legs])
@@ -123,7 +126,7 @@ def mute_all(session: Session, settings: Settings, user: User, run_id: int, *, m
     if error is not None:
         _failed(session, run_id, user, label, error, done=len(done), count=len(targets))
     run = session.get(ConferenceRun, run_id)  # type: ignore[assignment]
-    note(session, run, TimelineKind.BRIDGE_CALL, label, outcome="ok", user_id=user.id, count=len(done))
+    note(session, run, TimelineKind.BRIDGE_CALL, *label, outcome="ok", user_id=user.id, count=len(done))
     session.commit()
     return run
 
@@ -144,8 +147,8 @@ def apply_layout(session: Session, settings: Settings, user: User, run_id: int, 
     if layout not in supported:
         raise InvalidInput.of([FieldError.of("layout", "unsupported", layout=layout, bridge=run.bridge_name)])
     previous, run.layout = run.layout, layout
-    label = f"Bố cục / layout: {layout}"
-    note(session, run, TimelineKind.OPERATOR, label, outcome="requested", user_id=user.id, layout=layout,
+    label: tuple[str, dict[str, Any]] = ("control.layout", {"layout": coded(f"layout.{layout}")})
+    note(session, run, TimelineKind.OPERATOR, *label, outcome="requested", user_id=user.id, layout=layout,
          previous=previous)
     record(session, user.id, "conference.layout", "conference", run.id, layout=layout, previous=previous)
     conference = run.conference_name
@@ -154,13 +157,13 @@ def apply_layout(session: Session, settings: Settings, user: User, run_id: int, 
     if isinstance(error, UnsupportedLayout):
         run = session.get(ConferenceRun, run_id)  # type: ignore[assignment]
         run.layout = previous
-        note(session, run, TimelineKind.BRIDGE_CALL, label, outcome="error", user_id=user.id,
+        note(session, run, TimelineKind.BRIDGE_CALL, *label, outcome="error", user_id=user.id,
              reason=describe(error))
         session.commit()
         raise InvalidInput.of([FieldError.of("layout", "unsupported", layout=layout, bridge=run.bridge_name)])
     if error is not None:
         _failed(session, run_id, user, label, error, layout=layout)
     run = session.get(ConferenceRun, run_id)  # type: ignore[assignment]
-    note(session, run, TimelineKind.BRIDGE_CALL, label, outcome="ok", user_id=user.id, layout=layout)
+    note(session, run, TimelineKind.BRIDGE_CALL, *label, outcome="ok", user_id=user.id, layout=layout)
     session.commit()
     return run
