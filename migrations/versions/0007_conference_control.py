@@ -5,8 +5,8 @@
 at launch, moved live by an operator; ``conference_runs.layout``: the layout an operator chose;
 ``conference_runs.booked_at``: when the meeting was booked (an urgent meeting's lateness counts from it).
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 """
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from alembic import op
 
 from confbridge.db import UTCDateTime
 
-revision: str = "0006"
-down_revision: str | None = "0005"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
