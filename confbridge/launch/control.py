@@ -17,6 +17,7 @@ from confbridge.audit.models import record
 from confbridge.auth.models import User
 from confbridge.bridges.base import LAYOUTS, BridgeDriver, UnsupportedLayout
 from confbridge.errors import Conflict, FieldError, InvalidInput
+from confbridge.i18n import N_
 from confbridge.launch.faults import describe
 from confbridge.launch.models import CallLeg, ConferenceRun, TimelineKind
 from confbridge.launch.service import BridgeFailed, DriverFactory, active_run, default_driver
@@ -27,7 +28,7 @@ from confbridge.settings import Settings
 
 def _on_bridge(run: ConferenceRun) -> None:
     if not run.conference_ready:
-        raise Conflict("the conference is not on the bridge yet; try again in a moment")
+        raise Conflict.said(N_("Hội nghị chưa lên MCU; hãy thử lại sau giây lát."))
 
 
 def _call(settings: Settings, run: ConferenceRun, driver_factory: DriverFactory,
