@@ -28,6 +28,7 @@ API_MODULES = (
     "confbridge.booking.api",
     "confbridge.alarms.api",
     "confbridge.launch.api",
+    "confbridge.launch.preflight_api",
     "confbridge.invites.api",
     "confbridge.live.api",
 )

@@ -10,4 +10,5 @@ from confbridge.booking import models as booking_models  # noqa: F401
 from confbridge.directory import models as directory_models  # noqa: F401
 from confbridge.invites import models as invites_models  # noqa: F401
 from confbridge.launch import models as launch_models  # noqa: F401
+from confbridge.launch import preflight_models  # noqa: F401
 from confbridge.monitor import models as monitor_models  # noqa: F401

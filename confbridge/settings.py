@@ -137,6 +137,10 @@ class LaunchSettings(_Section):
     capacity_retry_seconds: float = Field(60.0, ge=0, le=3600)
     # Worker threads for bridge calls (0: twice the sum of the bridges' max_concurrent_requests, min 4).
     workers: int = Field(0, ge=0, le=256)
+    # Pre-flight test call this many minutes before the setup time (0: off); each endpoint gets
+    # preflight_answer_seconds to answer before it is recorded failed (no answer).
+    preflight_minutes: int = Field(60, ge=0, le=24 * 60)
+    preflight_answer_seconds: float = Field(45.0, gt=0, le=600)
 
 
 class MailSettings(_Section):

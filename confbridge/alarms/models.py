@@ -29,6 +29,7 @@ ALARM_KINDS = (
     "launch_missed",
     "launch_late",
     "mail_failed",
+    "preflight_failed",
 )
 
 

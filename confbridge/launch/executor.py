@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from confbridge import clock
 from confbridge.bridges.base import BridgeDriver
 from confbridge.bridges.view import ParticipantView
+from confbridge.launch import preflight, steps
 from confbridge.launch import reconcile as reconcile_mod
-from confbridge.launch import steps
 from confbridge.launch.dbgate import gate_for
 from confbridge.launch.fence import Fence, LostLease, NoFence
 from confbridge.launch.models import ConferenceRun, LegState, RunState
@@ -143,6 +143,7 @@ class LaunchEngine:
                 self._advance(s, now)
             with self.ctx.read() as s:
                 self._dispatch(s, now)
+            preflight.tick(self, now)
         if wait:
             self.wait()
 
