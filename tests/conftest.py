@@ -126,6 +126,9 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
         "mail.outbox_dir": str(tmp_path / "mail"),
         "emulator.enabled": False,
         "bridges": [],
+        # Automatic pre-flight calls would add test conferences to every launch test; their own tests
+        # turn them on.
+        "launch.preflight_minutes": 0,
     })
 
 

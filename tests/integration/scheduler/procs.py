@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[3]
 def write_config(path: Path, db_url: str, emulator: McuEmulator, extra: str = "", **launch: Any) -> Path:
     """A scheduler settings file; *extra* is appended TOML (other sections)."""
     values = {"lease_seconds": 1.5, "poll_seconds": 0.3, "reconcile_interval_seconds": 2,
-              "dial_backoff_seconds": 1, "unreachable_retry_seconds": 1, **launch}
+              "dial_backoff_seconds": 1, "unreachable_retry_seconds": 1, "preflight_minutes": 0, **launch}
     lines = [
         'timezone = "Asia/Ho_Chi_Minh"',
         f'data_dir = "{path.parent / "data"}"',
