@@ -63,7 +63,7 @@ def upgrade() -> None:
                                 name=op.f("fk_preflight_results_endpoint_id_endpoints"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_preflight_results")),
         sa.UniqueConstraint("preflight_id", "endpoint_id",
-                            name=op.f("uq_preflight_results_preflight_id_endpoint_id")),
+                            name=op.f("uq_preflight_results_preflight_id")),
     )
 
 
