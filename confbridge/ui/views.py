@@ -63,13 +63,21 @@ def init_app(app: Flask) -> None:
             "settings": get_settings(),
         }
 
-    from confbridge.ui import admin_views, auth_views, booking_views, calendar_views, subscribe_views
+    from confbridge.ui import (
+        admin_views,
+        auth_views,
+        booking_views,
+        calendar_views,
+        readiness_views,
+        subscribe_views,
+    )
 
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(calendar_views.bp)
     app.register_blueprint(booking_views.bp)
     app.register_blueprint(admin_views.bp)
     app.register_blueprint(subscribe_views.bp)
+    app.register_blueprint(readiness_views.bp)
 
     @app.errorhandler(404)
     @app.errorhandler(405)

@@ -135,6 +135,7 @@ def _pages(meeting_id: int) -> list[tuple[str, str]]:
         ("availability", "/availability?date=2026-12-01"),
         ("meeting", f"/meetings/{meeting_id}"),
         ("console", "/console"),
+        ("readiness", "/console/readiness"),
         ("subscribe", "/subscribe"),
         ("account", "/account/password"),
         ("admin-endpoints", "/admin/endpoints"),
