@@ -147,12 +147,24 @@ def _create(ctx: StepContext, driver: BridgeDriver, pf_id: int, name: str) -> No
         _finish_if_settled(pf, now)
 
 
+def _listing(driver: BridgeDriver, pf_id: int, name: str) -> dict[str, ParticipantInfo] | None:
+    try:
+        return {p.participant_name: p for p in driver.list_participants(name)}
+    except Exception as exc:
+        log.info("pre-flight %s: could not read the participants: %s", pf_id, describe(exc))
+        return None
+
+
 def _dial(ctx: StepContext, driver: BridgeDriver, pf_id: int, name: str) -> None:
+    """Dial the pending results, and re-send those left ``dialling`` by a crash that the bridge does not
+    list (``ensure_participant`` adopts one that did reach it: never a second call to the endpoint)."""
+    reported = _listing(driver, pf_id, name)
     with ctx.write() as s:
         pf = s.get(PreflightRun, pf_id)
         if pf is None or pf.phase != PreflightPhase.DIALLING:
             return
-        todo = [r for r in pf.results if r.status == ResultStatus.PENDING]
+        todo = [r for r in pf.results if r.status == ResultStatus.PENDING or (
+            r.status == ResultStatus.DIALLING and reported is not None and r.participant_name not in reported)]
         for r in todo:
             r.status = ResultStatus.DIALLING  # decided before the bridge hears of it
         targets = [(r.id, DialTarget(participant_name=r.participant_name, protocol=r.protocol,
@@ -181,12 +193,7 @@ def _dial(ctx: StepContext, driver: BridgeDriver, pf_id: int, name: str) -> None
 
 
 def _watch(ctx: StepContext, driver: BridgeDriver, pf_id: int, name: str) -> None:
-    try:
-        reported: dict[str, ParticipantInfo] = {
-            p.participant_name: p for p in driver.list_participants(name)}
-    except Exception as exc:
-        log.info("pre-flight %s: could not read the participants: %s", pf_id, describe(exc))
-        reported = {}
+    reported = _listing(driver, pf_id, name) or {}
     with ctx.write() as s:
         pf = s.get(PreflightRun, pf_id)
         if pf is None or pf.phase != PreflightPhase.DIALLING:
