@@ -140,6 +140,9 @@ def _create(ctx: StepContext, driver: BridgeDriver, pf_id: int, name: str) -> No
         pf.conference_ready, pf.last_reason = True, None
         pf.phase, pf.started_at = PreflightPhase.DIALLING, now
         pf.deadline = now + timedelta(seconds=ctx.settings.launch.preflight_answer_seconds)
+        occ = s.get(Occurrence, pf.occurrence_id) if pf.occurrence_id is not None else None
+        if occ is not None and now < occ.window_start < pf.deadline:
+            pf.deadline = occ.window_start  # the real launch dials these endpoints at the setup time
         busy = _in_other_conference(s, [r.endpoint_id for r in pf.results])
         for r in pf.results:
             if r.endpoint_id in busy:
