@@ -48,6 +48,8 @@ MESSAGES: dict[str, str] = {
     "reason.operator": N_("kỹ thuật viên ngắt"),
     "reason.ended": N_("kết thúc"),
     "reason.other": N_("lý do khác"),
+    "reason.in_conference": N_("đang trong hội nghị khác"),
+    "reason.bridge_error": N_("MCU không trả lời"),
     # Planner.
     "run.scheduled": N_("Đã lên lịch «%(meeting)s»: khởi tạo lúc %(start)s, kết thúc lúc %(end)s trên %(bridge)s"),
     "run.no_bridge": N_("(không có MCU)"),
@@ -105,6 +107,7 @@ MESSAGES: dict[str, str] = {
     "alarm.packet_loss": N_("%(endpoint)s: mất gói tin nghiêm trọng trong «%(meeting)s»"),
     "alarm.endpoint_offline": N_("%(endpoint)s mất kết nối; có lịch họp «%(meeting)s» lúc %(at)s"),
     "alarm.scheduler_heartbeat": N_("Máy lập lịch không gia hạn từ %(at)s (máy %(holder)s)"),
+    "alarm.preflight_failed": N_("Gọi thử trước «%(meeting)s»: %(endpoint)s không sẵn sàng (%(reason)s)"),
     "alarm.mail_failed": N_("Không gửi được thư mời tới %(recipient)s: %(error)s"),
 }
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from confbridge import clock
+from confbridge import clock, notices
 from confbridge.alarms.service import clear_alarm, raise_alarm
 from confbridge.booking.models import Meeting, MeetingStatus, Occurrence, OccurrenceStatus
 from confbridge.bridges import naming
@@ -96,8 +96,10 @@ def _settle(session: Session, pf: PreflightRun, result: PreflightResult, status:
             reason: str | None, now: datetime) -> None:
     result.status, result.reason, result.at = status, reason, now
     if status == ResultStatus.FAILED:
+        meeting = session.get(Meeting, pf.meeting_id) if pf.meeting_id is not None else None
         raise_alarm(session, "preflight_failed", alarm_key(pf.occurrence_id, result.endpoint_id),
-                    f"Kiểm tra trước {result.display_name}: không sẵn sàng ({reason}) / pre-flight failed",
+                    "alarm.preflight_failed", {"meeting": meeting.title if meeting else "",
+                                               "endpoint": result.display_name, "reason": notices.reason(reason)},
                     severity="major", endpoint_id=result.endpoint_id, meeting_id=pf.meeting_id,
                     bridge_name=pf.bridge_name, reason=reason, preflight_id=pf.id)
     elif status == ResultStatus.READY:

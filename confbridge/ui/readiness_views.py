@@ -10,25 +10,28 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from confbridge import notices
 from confbridge.api.common import db, get_settings
 from confbridge.auth import access
 from confbridge.auth.web import current_user
 from confbridge.errors import DomainError
 from confbridge.launch import preflight_service
+from confbridge.ui.i18n import select_locale
 from confbridge.ui.roles import page_roles
 
 bp = Blueprint("readiness", __name__)
 
 
 def status_labels() -> dict[str, str]:
-    return {"pending": _("Chờ gọi thử"), "dialling": _("Đang gọi thử"), "ready": _("Sẵn sàng"),
+    return {"pending": _("Chờ gọi thử"), "dialling": _("Đang gọi thử"), "ready": _("Đã sẵn sàng"),
             "failed": _("Không sẵn sàng"), "skipped": _("Bỏ qua")}
 
 
-def reason_labels() -> dict[str, str]:
-    return {"busy": _("máy bận"), "no_answer": _("không trả lời"), "rejected": _("từ chối cuộc gọi"),
-            "unreachable": _("không liên lạc được"), "in_conference": _("đang trong hội nghị khác"),
-            "remote_hangup": _("đầu xa ngắt"), "bridge_error": _("MCU không trả lời"), "other": _("lỗi khác")}
+def reason_labels(locale: str) -> dict[str, str]:
+    """Each reason's label: the notice catalogue's ``reason.*`` codes (one wording everywhere)."""
+    codes = ("busy", "no_answer", "rejected", "unreachable", "in_conference", "remote_hangup", "bridge_error",
+             "other")
+    return {code: notices.render(f"reason.{code}", None, locale, fallback=code) for code in codes}
 
 
 @bp.get("/console/readiness")
@@ -36,7 +39,7 @@ def reason_labels() -> dict[str, str]:
 def board() -> ResponseReturnValue:
     rows = preflight_service.board(db(), current_user())
     return render_template("console/readiness.html", rows=rows, status_labels=status_labels(),
-                           reason_labels=reason_labels(), active_nav="console")
+                           reason_labels=reason_labels(select_locale()), active_nav="console")
 
 
 @bp.post("/console/readiness/<int:meeting_id>/<occurrence_start>")
