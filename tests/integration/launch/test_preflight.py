@@ -93,6 +93,13 @@ def test_requested_preflight_records_each_endpoint_and_tears_the_test_conference
         assert set(alarms) == {busy, silent}
         assert alarms[busy].meeting_id == meeting_id and alarms[busy].cleared_at is None
 
+        # The alarm is a notice code, read in the reader's language.
+        listed = client.get("/api/v1/alarms", headers={**technician.headers, "Accept-Language": "en"}).get_json()
+        items = listed["alarms"]
+        english = next(a for a in items if a["kind"] == "preflight_failed" and a["endpoint_id"] == busy)
+        assert english["code"] == "alarm.preflight_failed"
+        assert "is not ready (busy)" in english["message"]
+
         board = client.get("/api/v1/preflight/board", headers=technician.headers).get_json()
         row = next(r for r in board if r["meeting_id"] == meeting_id)
         assert (row["preflight"]["ready"], row["preflight"]["total"]) == (2, 5)
