@@ -1,7 +1,7 @@
 """pre-flight test calls: preflight_runs and preflight_results
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 """
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from confbridge.db import UTCDateTime
 
-revision: str = "0007"
-down_revision: str | None = "0006"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
