@@ -18,7 +18,8 @@ from confbridge.api.common import db, get_settings
 from confbridge.auth import access
 from confbridge.auth.web import current_user, roles_required
 from confbridge.booking.api import _parse_occurrence  # the one parser of {start} in occurrence routes
-from confbridge.errors import InvalidInput, NotFound
+from confbridge.errors import FieldError, InvalidInput, NotFound
+from confbridge.i18n import N_
 from confbridge.launch import preflight_service as service
 
 blp = Blueprint("api_preflight", __name__, url_prefix="/api/v1",
@@ -41,7 +42,7 @@ def get_preflight(meeting_id: int, occurrence_start: str) -> ResponseReturnValue
     """The latest pre-flight: per endpoint ``ready`` | ``failed`` | ``skipped`` with reason and time."""
     pf = service.latest(db(), current_user(), meeting_id, _parse_occurrence(occurrence_start))
     if pf is None:
-        raise NotFound("no pre-flight test has run for this occurrence yet")
+        raise NotFound.said(N_("Chưa có lần gọi thử nào cho buổi họp này."))
     return jsonify(pf.as_dict())
 
 
@@ -51,7 +52,7 @@ def readiness_board() -> ResponseReturnValue:
     """Upcoming occurrences (``hours`` ahead, default 24) with their latest pre-flight's readiness."""
     raw = request.args.get("hours", "24")
     if not raw.isdigit() or not 1 <= int(raw) <= 168:
-        raise InvalidInput("hours must be between 1 and 168", {"hours": "an integer between 1 and 168"})
+        raise InvalidInput.of([FieldError.of("hours", "out_of_range", low=1, high=168)])
     rows: list[dict[str, Any]] = []
     for occ, pf in service.board(db(), current_user(), hours=int(raw)):
         rows.append({"meeting_id": occ.meeting_id, "title": occ.meeting.title,

@@ -18,6 +18,7 @@ from confbridge.auth.models import User
 from confbridge.booking.models import Meeting, MeetingStatus, Occurrence, OccurrenceStatus
 from confbridge.booking.service import get_occurrence
 from confbridge.errors import Conflict, Forbidden, NotFound
+from confbridge.i18n import N_
 from confbridge.launch.models import ConferenceRun, RunState
 from confbridge.launch.planner import desired_endpoints
 from confbridge.launch.preflight import create_preflight, open_preflight
@@ -28,7 +29,7 @@ from confbridge.settings import Settings
 def _occurrence(session: Session, user: User, meeting_id: int, start: datetime) -> Occurrence:
     meeting = session.get(Meeting, meeting_id)
     if meeting is None or not access.may_see_meeting(user, meeting):
-        raise NotFound(f"meeting {meeting_id} not found")
+        raise NotFound.said(N_("Không có cuộc họp số %(id)d."), id=meeting_id)
     return get_occurrence(meeting, start)
 
 
@@ -36,18 +37,18 @@ def request_preflight(session: Session, settings: Settings, user: User, meeting_
                       start: datetime) -> tuple[PreflightRun, bool]:
     """Ask for a pre-flight now: ``(row, created)``; an open one for the occurrence is returned as is."""
     if user.role not in access.OPERATORS:
-        raise Forbidden("a pre-flight test needs the technician or admin role")
+        raise Forbidden.said(N_("Gọi thử trước cần vai trò kỹ thuật viên hoặc quản trị viên."))
     occ = _occurrence(session, user, meeting_id, start)
     if occ.status != OccurrenceStatus.PLANNED or occ.meeting.status != MeetingStatus.PLANNED:
-        raise Conflict("this occurrence is cancelled", state=occ.status)
+        raise Conflict.said(N_("Buổi họp này đã bị hủy."), extra={"state": occ.status})
     if occ.effective_end <= clock.now():
-        raise Conflict("this occurrence is over")
+        raise Conflict.said(N_("Buổi họp này đã kết thúc."))
     run = session.scalars(select(ConferenceRun).where(ConferenceRun.occurrence_id == occ.id)).first()
     if run is not None and run.state in (RunState.STARTING, RunState.LIVE, RunState.ENDING):
-        raise Conflict("the conference has already started: its endpoints are being dialled for real",
-                       state=run.state)
+        raise Conflict.said(N_("Hội nghị đã bắt đầu: các điểm cầu đang được gọi thật."),
+                            extra={"state": run.state})
     if not desired_endpoints(session, occ):
-        raise Conflict("no endpoint is booked for this occurrence")
+        raise Conflict.said(N_("Buổi họp này không đặt điểm cầu nào."))
     existing = open_preflight(session, occ.id)
     if existing is not None:
         return existing, False
