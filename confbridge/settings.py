@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -69,6 +70,35 @@ class BookingSettings(_Section):
     max_duration_hours: float = Field(12, gt=0, le=72)
     horizon_days: int = Field(365, ge=1, le=3660)
     max_occurrences: int = Field(400, ge=1, le=5000)
+    # Dial-in numbers (the MCU's numericId) are handed out from this range, "first-last", each unique
+    # among the conferences overlapping it; dial_in_domain builds the SIP URI ("" → number only).
+    dial_in_range: str = "7000-7999"
+    dial_in_domain: str = Field("", max_length=200)
+
+    @field_validator("dial_in_range")
+    @classmethod
+    def _range(cls, value: str) -> str:
+        match = re.fullmatch(r"\s*([0-9]{1,12})\s*-\s*([0-9]{1,12})\s*", value)
+        if match is None or len(match.group(1)) != len(match.group(2)) \
+                or int(match.group(1)) > int(match.group(2)):
+            raise ValueError('"first-last" with digits of the same length, first <= last (e.g. "7000-7999")')
+        return f"{match.group(1)}-{match.group(2)}"
+
+    @field_validator("dial_in_domain")
+    @classmethod
+    def _domain(cls, value: str) -> str:
+        if value and not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?", value):
+            raise ValueError("a DNS domain such as vc.example.gov.vn")
+        return value
+
+    @property
+    def dial_in_numbers(self) -> range:
+        first, last = self.dial_in_range.split("-")
+        return range(int(first), int(last) + 1)
+
+    @property
+    def dial_in_width(self) -> int:
+        return len(self.dial_in_range.split("-")[0])
 
 
 class BridgeSettings(_Section):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -67,6 +68,13 @@ class Meeting(Base):
     pin: Mapped[str | None] = mapped_column(String(16))
     # Everyone but the host joins with the microphone muted on the bridge (audioRxMuted).
     join_muted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The MCU numericId participants dial in with, unique among the conferences overlapping this
+    # meeting's (booking.dial_in_range), and its SIP URI (booking.dial_in_domain) as printed in invitations.
+    dial_in_number: Mapped[str | None] = mapped_column(String(16))
+    dial_in_uri: Mapped[str | None] = mapped_column(String(255))
+    # Participants outside the directory dialled at launch: [{"name", "address", "protocol", "uplink"}],
+    # at most one uplink (the higher-level conference relayed).  Not conflict-checked.
+    external_participants: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     rrule: Mapped[str | None] = mapped_column(String(500))
     exdates: Mapped[list[str]] = mapped_column(JSON, default=list)  # UTC ISO instants
     status: Mapped[str] = mapped_column(String(20), default=MeetingStatus.PLANNED)
@@ -99,6 +107,12 @@ class Meeting(Base):
     @property
     def endpoint_ids(self) -> list[int]:
         return [e.id for e in self.endpoints]
+
+    @property
+    def dial_in(self) -> dict[str, str | None] | None:
+        if not self.dial_in_number:
+            return None
+        return {"number": self.dial_in_number, "uri": self.dial_in_uri}
 
 
 class Attendee(Base):

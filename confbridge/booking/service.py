@@ -20,7 +20,7 @@ from confbridge import clock
 from confbridge.audit.models import record
 from confbridge.auth import access
 from confbridge.auth.models import User
-from confbridge.booking import hooks, recurrence
+from confbridge.booking import dial_in, hooks, recurrence
 from confbridge.booking.conflicts import (
     CapacityProblem,
     ConflictItem,
@@ -133,6 +133,7 @@ def _apply(meeting: Meeting, checked: CheckedMeeting) -> None:
     meeting.bridge_name = checked.bridge_name
     meeting.join_muted = checked.join_muted
     meeting.endpoints = list(checked.endpoints)
+    meeting.external_participants = [dict(x) for x in checked.external_participants]
     existing = {a.email.lower(): a for a in meeting.attendees}
     keep: list[Attendee] = []
     for email, name in checked.attendees:
@@ -241,6 +242,7 @@ def create_meeting(session: Session, settings: Settings, actor: User, data: Meet
     session.add(meeting)
     session.flush()
     materialise(session, settings, meeting, now)
+    dial_in.assign(session, settings.booking, meeting, now)
     record(session, actor.id, "meeting.create", "meeting", meeting.id, title=meeting.title,
            start=meeting.start.isoformat(), rrule=meeting.rrule, endpoints=meeting.endpoint_ids)
     hooks.notify(session, hooks.BookingChange("created", meeting, actor.id))
@@ -256,6 +258,7 @@ def _input_from(meeting: Meeting, changes: dict[str, Any]) -> MeetingInput:
         "host_endpoint_id": meeting.host_endpoint_id, "attendees": _attendee_pairs(meeting),
         "rrule": meeting.rrule, "exdates": exdates, "setup_minutes": meeting.setup_minutes,
         "pin": meeting.pin, "bridge_name": meeting.bridge_name, "join_muted": meeting.join_muted,
+        "external_participants": [dict(x) for x in meeting.external_participants or []],
     }
     unknown = set(changes) - set(base)
     if unknown:
@@ -290,6 +293,7 @@ def update_meeting(
     meeting.updated_at = now
     session.flush()
     materialise(session, settings, meeting, now)
+    dial_in.assign(session, settings.booking, meeting, now)
     record(session, actor.id, "meeting.update", "meeting", meeting.id, changes=sorted(changes),
            sequence=meeting.sequence)
     hooks.notify(session, hooks.BookingChange("updated", meeting, actor.id, previous, None, significant))
@@ -357,6 +361,7 @@ def update_occurrence(
     meeting.updated_at = now
     session.flush()
     _rebuild_slots(session, meeting, meeting.endpoint_ids, _resolved_bridge(settings, meeting.bridge_name), now)
+    dial_in.assign(session, settings.booking, meeting, now)
     record(session, actor.id, "occurrence.update", "meeting", meeting.id,
            occurrence=occ.original_start.isoformat(), start=occ.start.isoformat(), end=occ.end.isoformat())
     hooks.notify(session, hooks.BookingChange("occurrence_updated", meeting, actor.id,
@@ -471,6 +476,7 @@ def create_meeting_from(
     session.add(meeting)
     session.flush()
     materialise(session, settings, meeting, now)
+    dial_in.assign(session, settings.booking, meeting, now)
     record(session, actor.id, "meeting.create", "meeting", meeting.id, title=meeting.title, parent=parent.id)
     hooks.notify(session, hooks.BookingChange("created", meeting, actor.id))
     return meeting

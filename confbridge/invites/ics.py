@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Alarm, Calendar, Event, vCalAddress, vDuration, vRecur, vText
+from icalendar import Alarm, Calendar, Event, vCalAddress, vDuration, vRecur, vText, vUri
 
 from confbridge import clock
 from confbridge.booking import recurrence
@@ -84,6 +84,10 @@ def description_of(meeting: Meeting, mail: MailSettings, *, with_pin: bool = Tru
             mark = f" ({bilingual(HOST)})" if endpoint.id == host_id else ""
             lines.append(f"- {one_line(endpoint.name)} — {one_line(endpoint.site_name)}{mark}")
         lines.append("")
+    if meeting.dial_in_number:
+        number = one_line(meeting.dial_in_number)
+        uri = f" — {one_line(meeting.dial_in_uri)}" if meeting.dial_in_uri else ""
+        lines.append(f"Số quay vào hội nghị / Conference dial-in number: {number}{uri}")
     if mail.dial_in:
         lines.append(f"{bilingual(DIAL_IN)}: {one_line(mail.dial_in)}")
     if meeting.pin and with_pin:
@@ -161,6 +165,11 @@ def _common(
         description = description_of(meeting, mail, with_pin=with_pin)
         if description:
             event.add("description", vText(description))
+    if with_description and meeting.dial_in_uri:
+        # RFC 7986 CONFERENCE: clients offer a "join" button for the conference's dial-in URI.
+        event.add("conference", vUri(one_line(meeting.dial_in_uri)),
+                  parameters={"VALUE": "URI", "FEATURE": "AUDIO,VIDEO",
+                              "LABEL": f"Quay số / Dial-in {one_line(meeting.dial_in_number or '')}"})
     event.add("organizer", _organizer(meeting, mail))
     for email, name in attendees:
         event.add("attendee", _attendee(email, name, reply_wanted=reply_wanted))

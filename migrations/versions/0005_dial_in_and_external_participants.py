@@ -1,0 +1,31 @@
+"""dial-in numbers and external participants: meetings.dial_in_number/dial_in_uri/external_participants
+
+Revision ID: 0005
+Revises: 0004
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0005"
+down_revision: str | None = "0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("meetings") as batch:
+        batch.add_column(sa.Column("dial_in_number", sa.String(length=16), nullable=True))
+        batch.add_column(sa.Column("dial_in_uri", sa.String(length=255), nullable=True))
+        batch.add_column(sa.Column("external_participants", sa.JSON(), nullable=False,
+                                   server_default=sa.text("'[]'")))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("meetings") as batch:
+        batch.drop_column("external_participants")
+        batch.drop_column("dial_in_uri")
+        batch.drop_column("dial_in_number")
