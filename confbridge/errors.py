@@ -25,6 +25,9 @@ FIELD_MESSAGES: dict[tuple[str, str] | str, str] = {
     "invalid_email": N_("Địa chỉ e-mail không hợp lệ."),
     "needs_offset": N_("Cần có múi giờ UTC (RFC 3339)."),
     "unknown_timezone": N_("Múi giờ không hợp lệ: %(value)s"),
+    "bad_sip": N_("Cần một SIP URI, ví dụ room@vc.example."),
+    "bad_h323": N_("Cần một số E.164 hoặc bí danh H.323."),
+    "duplicate_address": N_("Địa chỉ này đã có trong cuộc họp."),
     ("title", "required"): N_("Nhập tên cuộc họp."),
     ("title", "too_long_text"): N_("Tên cuộc họp tối đa %(max_length)s ký tự."),
     ("end", "before_start"): N_("Giờ kết thúc phải sau giờ bắt đầu."),
@@ -94,6 +97,8 @@ FIELD_MESSAGES: dict[tuple[str, str] | str, str] = {
     ("layout", "unknown"): N_("Bố cục phải là một trong: %(choices)s."),
     ("layout", "unsupported"): N_("MCU “%(bridge)s” không hỗ trợ bố cục “%(layout)s”."),
     ("host_endpoint_id", "not_a_participant"): N_("Điểm cầu số %(endpoint_id)s không tham gia hội nghị này."),
+    ("external_participants", "too_many"): N_("Tối đa %(max_external)s điểm cầu ngoài."),
+    ("external_participants", "too_many_uplinks"): N_("Chỉ một điểm cầu ngoài được là đường kết nối cấp trên."),
 }
 
 

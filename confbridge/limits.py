@@ -13,6 +13,7 @@ MAX_TITLE_LENGTH = 200
 MAX_DESCRIPTION_LENGTH = 5000
 MAX_ATTENDEES = 500
 MAX_ATTENDEE_NAME_LENGTH = 200
+MAX_EXTERNAL_PARTICIPANTS = 20  # outside-the-directory participants of one meeting (at most one uplink)
 PIN_MIN_DIGITS = 4
 PIN_MAX_DIGITS = 16
 MAX_EXTEND_MINUTES = 240  # one "extend the running conference" step

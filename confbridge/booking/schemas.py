@@ -14,6 +14,13 @@ class AttendeeSchema(Schema):
     name = fields.String(load_default="", validate=validate.Length(max=200))
 
 
+class ExternalParticipantSchema(Schema):
+    name = fields.String(required=True)
+    address = fields.String(required=True)
+    protocol = fields.String(load_default="sip", validate=validate.OneOf(["sip", "h323"]))
+    uplink = fields.Boolean(load_default=False)
+
+
 class MeetingCreateSchema(Schema):
     title = fields.String(required=True)
     description = fields.String(load_default="")
@@ -23,6 +30,7 @@ class MeetingCreateSchema(Schema):
     endpoint_ids = fields.List(fields.Integer(strict=True, validate=ROW_ID), required=True)
     host_endpoint_id = fields.Integer(load_default=None, allow_none=True, strict=True, validate=ROW_ID)
     attendees = fields.List(fields.Nested(AttendeeSchema), load_default=list)
+    external_participants = fields.List(fields.Nested(ExternalParticipantSchema), load_default=list)
     rrule = fields.String(load_default=None, allow_none=True, metadata={"description": "RFC 5545 RRULE"})
     exdates = fields.List(fields.AwareDateTime(), load_default=list)
     setup_minutes = fields.Integer(load_default=None, allow_none=True, strict=True)
@@ -46,6 +54,7 @@ class MeetingPatchSchema(Schema):
     endpoint_ids = fields.List(fields.Integer(strict=True, validate=ROW_ID))
     host_endpoint_id = fields.Integer(allow_none=True, strict=True, validate=ROW_ID)
     attendees = fields.List(fields.Nested(AttendeeSchema))
+    external_participants = fields.List(fields.Nested(ExternalParticipantSchema))
     rrule = fields.String(allow_none=True)
     exdates = fields.List(fields.AwareDateTime())
     setup_minutes = fields.Integer(strict=True)
@@ -123,6 +132,11 @@ class OccurrenceSchema(Schema):
     organiser = fields.String()
 
 
+class DialInSchema(Schema):
+    number = fields.String(metadata={"description": "the MCU numericId to dial"})
+    uri = fields.String(allow_none=True, metadata={"description": "sip:<number>@<booking.dial_in_domain>"})
+
+
 class MeetingSchema(Schema):
     id = fields.Integer()
     uid = fields.String()
@@ -136,6 +150,7 @@ class MeetingSchema(Schema):
     endpoint_ids = fields.List(fields.Integer())
     host_endpoint_id = fields.Integer(allow_none=True)
     attendees = fields.List(fields.Nested(AttendeeSchema))
+    external_participants = fields.List(fields.Nested(ExternalParticipantSchema))
     rrule = fields.String(allow_none=True)
     exdates = fields.List(fields.String())
     setup_minutes = fields.Integer()
@@ -144,4 +159,6 @@ class MeetingSchema(Schema):
     join_muted = fields.Boolean()
     organiser = fields.String()
     parent_id = fields.Integer(allow_none=True)
+    dial_in = fields.Nested(DialInSchema, allow_none=True)
+    external_participants = fields.List(fields.Nested(ExternalParticipantSchema))
     occurrences = fields.List(fields.Nested(OccurrenceSchema))

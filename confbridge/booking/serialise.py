@@ -42,7 +42,8 @@ def meeting_dict(meeting: Meeting, *, with_occurrences: bool = False, confidenti
         "rrule": meeting.rrule, "exdates": list(meeting.exdates), "setup_minutes": meeting.setup_minutes,
         "pin": meeting.pin, "bridge_name": meeting.bridge_name,
         "join_muted": meeting.join_muted, "organiser": meeting.organiser.username,
-        "parent_id": meeting.parent_id,
+        "parent_id": meeting.parent_id, "dial_in": meeting.dial_in,
+        "external_participants": [dict(x) for x in meeting.external_participants or []],
     }
     if not confidential:
         del out["pin"], out["attendees"]

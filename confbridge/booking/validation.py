@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from confbridge import limits
 from confbridge.booking import recurrence
+from confbridge.directory.addresses import PROTOCOLS, check_address
 from confbridge.directory.models import Endpoint
 from confbridge.errors import FieldError, InvalidInput
 from confbridge.settings import Settings
@@ -104,6 +106,7 @@ class MeetingInput:
     pin: str | None = None
     bridge_name: str | None = None
     join_muted: bool = False
+    external_participants: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -123,6 +126,7 @@ class CheckedMeeting:
     bridge_name: str | None
     starts: list[datetime]  # every occurrence start (aware UTC)
     join_muted: bool = False
+    external_participants: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def duration(self) -> timedelta:
@@ -147,6 +151,36 @@ def check_attendees(raw: list[tuple[str, str]], errors: list[FieldError]) -> lis
         seen.add(email.lower())
         out.append((email, clean_name))
     return out
+
+
+def check_external_participants(raw: list[dict[str, Any]], errors: list[FieldError],
+                                taken: set[str] | None = None) -> list[dict[str, Any]]:
+    """Participants outside the directory: a name, an address the bridge can dial (the one address rule,
+    ``directory.addresses``), the protocol, at most one ``uplink``; no address twice (nor one of the
+    chosen endpoints' addresses, given in *taken*).  The uplink is listed first."""
+    out: list[dict[str, Any]] = []
+    if len(raw) > limits.MAX_EXTERNAL_PARTICIPANTS:
+        errors.append(FieldError.of("external_participants", "too_many",
+                                    max_external=limits.MAX_EXTERNAL_PARTICIPANTS))
+        return out
+    seen = {a.lower() for a in taken or set()}
+    for i, item in enumerate(raw):
+        where = f"external_participants.{i}"
+        name = check_line(str(item.get("name") or ""), f"{where}.name", errors,
+                          max_len=limits.MAX_ATTENDEE_NAME_LENGTH)
+        protocol = item.get("protocol") or "sip"
+        if protocol not in PROTOCOLS:
+            errors.append(FieldError.of(f"{where}.protocol", "one_of", choices="sip, h323"))
+            continue
+        before = len(errors)
+        address = check_address(protocol, str(item.get("address") or ""), f"{where}.address", errors)
+        if len(errors) == before and address.lower() in seen:
+            errors.append(FieldError.of(f"{where}.address", "duplicate_address"))
+        seen.add(address.lower())
+        out.append({"name": name, "address": address, "protocol": protocol, "uplink": item.get("uplink") is True})
+    if sum(1 for x in out if x["uplink"]) > 1:
+        errors.append(FieldError.of("external_participants", "too_many_uplinks"))
+    return sorted(out, key=lambda x: not x["uplink"])
 
 
 def check_meeting(session: Session, settings: Settings, data: MeetingInput, now: datetime,
@@ -186,9 +220,10 @@ def check_meeting(session: Session, settings: Settings, data: MeetingInput, now:
     if bridge_name is not None and settings.bridge(bridge_name) is None:
         errors.append(FieldError.of("bridge_name", "unknown", value=bridge_name))
     bridge = settings.bridge(bridge_name)
-    if bridge is not None and bridge.video_ports is not None and len(ids) > bridge.video_ports:
+    wanted_ports = len(ids) + len(data.external_participants)
+    if bridge is not None and bridge.video_ports is not None and wanted_ports > bridge.video_ports:
         errors.append(FieldError.of("endpoint_ids", "too_many_for_bridge", bridge=bridge.name,
-                                    ports=bridge.video_ports, count=len(ids)))
+                                    ports=bridge.video_ports, count=wanted_ports))
 
     attendees = check_attendees(data.attendees, errors)
     allowed = {d.lower().lstrip("@") for d in settings.mail.allowed_recipient_domains}
@@ -196,6 +231,8 @@ def check_meeting(session: Session, settings: Settings, data: MeetingInput, now:
     if outside:
         errors.append(FieldError.of("attendees", "outside_domains", domains=", ".join(sorted(allowed)),
                                     addresses=", ".join(outside[:5])))
+    externals = check_external_participants(data.external_participants, errors,
+                                            {e.address for e in endpoints})
 
     rule: str | None = None
     if data.rrule:
@@ -238,6 +275,7 @@ def check_meeting(session: Session, settings: Settings, data: MeetingInput, now:
         endpoints=endpoints, host_endpoint_id=data.host_endpoint_id, attendees=attendees, rrule=rule,
         exdates=exdates, setup_minutes=setup, pin=pin, bridge_name=bridge_name, starts=starts,
         join_muted=bool(data.join_muted),
+        external_participants=externals,
     )
 
 

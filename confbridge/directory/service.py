@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,14 +13,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from confbridge.audit.models import record
-from confbridge.bridges.naming import MAX_ADDRESS_LENGTH
+from confbridge.directory.addresses import check_address
 from confbridge.directory.models import PROTOCOLS, Endpoint, Site
 from confbridge.errors import Conflict, FieldError, InvalidInput, NotFound
 from confbridge.i18n import N_
 from confbridge.text import check_line
 
-SIP_RE = re.compile(r"^(sip:)?[A-Za-z0-9._+\-]+@[A-Za-z0-9.\-]+(:[0-9]{1,5})?$")
-H323_RE = re.compile(r"^([0-9]{1,32}|[A-Za-z0-9._\-]+(@[A-Za-z0-9.\-]+)?)$")
 FIELDS = ("name", "site", "protocol", "address", "seats", "enabled", "kind")
 
 
@@ -66,14 +63,9 @@ def _check(values: dict[str, Any], partial: bool, current_protocol: str | None =
             line_errors.append(FieldError.of("protocol", "one_of", choices="sip, h323"))
         out["protocol"] = protocol
     if "address" in values or not partial:
-        # A bridge must be able to dial it (see bridges.naming.MAX_ADDRESS_LENGTH).
-        address = check_line(str(values.get("address") or ""), "address", line_errors, max_len=MAX_ADDRESS_LENGTH)
+        # A bridge must be able to dial it: the one address rule (directory.addresses).
         proto = protocol if protocol in PROTOCOLS else current_protocol
-        if address and not any(e.field == "address" for e in line_errors):
-            pattern = SIP_RE if proto == "sip" else H323_RE
-            if not pattern.match(address):
-                line_errors.append(FieldError.of("address", "bad_sip" if proto == "sip" else "bad_h323"))
-        out["address"] = address
+        out["address"] = check_address(proto, str(values.get("address") or ""), "address", line_errors)
     if "seats" in values or not partial:
         seats = values.get("seats", 0)
         if isinstance(seats, bool) or not isinstance(seats, int):
