@@ -77,6 +77,8 @@ MESSAGES: dict[str, str] = {
     "leg.resend": N_("Lệnh gọi %(endpoint)s chưa tới MCU; gửi lại"),
     "leg.vanished": N_("%(endpoint)s không còn trên MCU"),
     "leg.dropped": N_("%(endpoint)s: cuộc gọi bị rớt (%(reason)s)"),
+    "leg.dialled_in": N_("%(endpoint)s (%(address)s) quay số vào hội nghị"),
+    "leg.left": N_("%(endpoint)s đã rời hội nghị"),
     # Operator actions.
     "action.mute": N_("Tắt tiếng"),
     "action.unmute": N_("Bật tiếng"),

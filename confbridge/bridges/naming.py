@@ -11,6 +11,7 @@ The Cisco MCU limits strings to 31 characters and is safest with ASCII, so names
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import UTC, datetime
 
@@ -24,6 +25,7 @@ MAX_ADDRESS_LENGTH = 63
 _ID_RE = re.compile(r"^[A-Za-z0-9]+$")
 _CONFERENCE_RE = re.compile(r"^cb-(?P<meeting>[A-Za-z0-9]+)-(?P<start>\d{8}T\d{4}Z)$")
 _PARTICIPANT_RE = re.compile(r"^cb-ep-(?P<endpoint>[A-Za-z0-9]+)$")
+_EXTERNAL_RE = re.compile(r"^cb-x-[0-9a-f]{12}$")
 
 
 def _check_id(kind: str, value: int | str) -> str:
@@ -56,9 +58,17 @@ def participant_name(endpoint_id: int | str) -> str:
     return name
 
 
+def external_participant_name(protocol: str, address: str) -> str:
+    """The MCU participant name of an external participant: ``cb-x-<12 hex>`` from its protocol and
+    address (the same participant keeps its name when the meeting's list is edited)."""
+    digest = hashlib.sha256(f"{protocol}:{address.strip().lower()}".encode()).hexdigest()[:12]
+    return f"{PREFIX}x-{digest}"
+
+
 def is_ours(name: str) -> bool:
     """True when *name* is one confbridge generates (a conference or a participant name)."""
-    return bool(_CONFERENCE_RE.fullmatch(name) or _PARTICIPANT_RE.fullmatch(name))
+    return bool(_CONFERENCE_RE.fullmatch(name) or _PARTICIPANT_RE.fullmatch(name)
+                or _EXTERNAL_RE.fullmatch(name))
 
 
 def parse_conference_name(name: str) -> tuple[str, datetime] | None:

@@ -28,7 +28,7 @@ from confbridge.launch import preflight, steps
 from confbridge.launch import reconcile as reconcile_mod
 from confbridge.launch.dbgate import gate_for
 from confbridge.launch.fence import Fence, LostLease, NoFence
-from confbridge.launch.models import ConferenceRun, LegState, RunState
+from confbridge.launch.models import ConferenceRun, LegKind, LegState, RunState
 from confbridge.launch.planner import plan
 from confbridge.launch.state import meeting_title, transition
 from confbridge.logs import current_context, log_context
@@ -199,7 +199,8 @@ class LaunchEngine:
                 if leg.wanted and leg.state == LegState.PENDING and (
                         leg.next_attempt_at is None or leg.next_attempt_at <= now):
                     self._submit(("dial", lid), partial(steps.dial_leg, ctx, driver, lid), context=where)
-                elif not leg.wanted and leg.on_bridge and leg.state != LegState.REMOVED:
+                elif not leg.wanted and leg.on_bridge and leg.state != LegState.REMOVED \
+                        and leg.kind != LegKind.DIAL_IN:
                     self._submit(("drop", lid), partial(steps.drop_leg, ctx, driver, lid), context=where)
                 if leg.state in (LegState.DIALLING, LegState.CONNECTED) or (leg.on_bridge and leg.wanted):
                     poll.add(run.bridge_name)

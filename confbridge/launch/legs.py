@@ -14,6 +14,11 @@ from confbridge.launch.state import leg_event, meeting_title, note
 from confbridge.settings import Settings
 
 
+def leg_ref(leg: CallLeg) -> str:
+    """The leg in an alarm key: ``endpoint=<id>`` for a directory endpoint, else its participant name."""
+    return f"endpoint={leg.endpoint_id}" if leg.endpoint_id is not None else f"participant={leg.participant_name}"
+
+
 def dial_failed(session: Session, settings: Settings, run: ConferenceRun, leg: CallLeg, reason: str,
                 now: datetime, *, retry: bool = True) -> None:
     """One dial attempt failed: schedule the next attempt, or give up and raise ``dial_failed``.
@@ -33,7 +38,7 @@ def dial_failed(session: Session, settings: Settings, run: ConferenceRun, leg: C
         note(session, run, TimelineKind.NOTE, "leg.failed",
              {"endpoint": leg.display_name, "attempts": leg.attempts, "reason": notices.reason(reason)},
              outcome="failed", endpoint_id=leg.endpoint_id, reason=reason, attempts=leg.attempts)
-        raise_alarm(session, "dial_failed", f"dial_failed:run={run.id}:endpoint={leg.endpoint_id}",
+        raise_alarm(session, "dial_failed", f"dial_failed:run={run.id}:{leg_ref(leg)}",
                     "alarm.dial_failed",
                     {"endpoint": leg.display_name, "meeting": meeting_title(session, run),
                      "attempts": leg.attempts, "reason": notices.reason(reason)}, endpoint_id=leg.endpoint_id,
@@ -49,7 +54,7 @@ def mark_connected(session: Session, run: ConferenceRun, leg: CallLeg, now: date
     leg.last_reason = None
     note(session, run, TimelineKind.NOTE, "leg.connected", {"endpoint": leg.display_name}, outcome="connected",
          endpoint_id=leg.endpoint_id, attempts=leg.attempts)
-    clear_alarm(session, f"dial_failed:run={run.id}:endpoint={leg.endpoint_id}")
+    clear_alarm(session, f"dial_failed:run={run.id}:{leg_ref(leg)}")
     leg_event(session, leg)
 
 
@@ -97,7 +102,7 @@ def apply_report(session: Session, settings: Settings, run: ConferenceRun, leg: 
             note(session, run, TimelineKind.NOTE, "leg.dropped",
                  {"endpoint": leg.display_name, "reason": notices.reason(reason)},
                  outcome="dropped", endpoint_id=leg.endpoint_id, reason=reason)
-            raise_alarm(session, "call_dropped", f"call_dropped:run={run.id}:endpoint={leg.endpoint_id}",
+            raise_alarm(session, "call_dropped", f"call_dropped:run={run.id}:{leg_ref(leg)}",
                         "alarm.call_dropped", {"endpoint": leg.display_name, "meeting": meeting_title(session, run),
                                                "reason": notices.reason(reason)},
                         endpoint_id=leg.endpoint_id, meeting_id=run.meeting_id, conference_id=run.id,

@@ -80,7 +80,8 @@ class ConferenceRun(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
 
     legs: Mapped[list[CallLeg]] = relationship(
-        back_populates="run", cascade="all, delete-orphan", lazy="selectin", order_by="CallLeg.endpoint_id"
+        back_populates="run", cascade="all, delete-orphan", lazy="selectin",
+        order_by=lambda: [CallLeg.position, CallLeg.endpoint_id, CallLeg.id],
     )
 
     @property
@@ -97,6 +98,23 @@ class ConferenceRun(Base):
     def leg_for(self, endpoint_id: int) -> CallLeg | None:
         return next((leg for leg in self.legs if leg.endpoint_id == endpoint_id), None)
 
+    def leg_named(self, participant_name: str) -> CallLeg | None:
+        return next((leg for leg in self.legs if leg.participant_name == participant_name), None)
+
+
+class LegKind(StrEnum):
+    """What a leg calls: a directory endpoint, an external participant (the ``uplink`` one relays the
+    higher-level conference), or someone who dialled in by the conference's number (never dialled by us)."""
+
+    UPLINK = "uplink"
+    ENDPOINT = "endpoint"
+    EXTERNAL = "external"
+    DIAL_IN = "dial_in"
+
+
+# Roster and dial order: the uplink first, then the endpoints, the other externals, the dial-ins.
+LEG_POSITIONS = {LegKind.UPLINK: 0, LegKind.ENDPOINT: 1, LegKind.EXTERNAL: 2, LegKind.DIAL_IN: 3}
+
 
 class CallLeg(Base):
     __tablename__ = "call_legs"
@@ -104,7 +122,10 @@ class CallLeg(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("conference_runs.id", ondelete="CASCADE"))
-    endpoint_id: Mapped[int] = mapped_column(ForeignKey("endpoints.id"))
+    # None for external participants and dial-ins (not in the directory).
+    endpoint_id: Mapped[int | None] = mapped_column(ForeignKey("endpoints.id"))
+    kind: Mapped[str] = mapped_column(String(10), default=LegKind.ENDPOINT)
+    position: Mapped[int] = mapped_column(Integer, default=LEG_POSITIONS[LegKind.ENDPOINT])
     participant_name: Mapped[str] = mapped_column(String(31))
     protocol: Mapped[str] = mapped_column(String(8))
     address: Mapped[str] = mapped_column(String(255))
@@ -126,7 +147,8 @@ class CallLeg(Base):
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "endpoint_id": self.endpoint_id, "participant_name": self.participant_name,
+            "endpoint_id": self.endpoint_id, "kind": self.kind, "participant_name": self.participant_name,
+            "address": None if self.kind == LegKind.ENDPOINT else self.address,
             "display_name": self.display_name, "state": self.state, "attempts": self.attempts,
             "reason": self.last_reason, "audio_muted": self.audio_muted, "video_muted": self.video_muted,
             "connected_at": self.connected_at.isoformat() if self.connected_at else None,

@@ -9,6 +9,7 @@ while nobody was launching (downtime) become ``missed`` runs with an alarm: noth
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -19,9 +20,11 @@ from confbridge.bridges import naming
 from confbridge.directory.models import Endpoint
 from confbridge.launch.models import (
     ACTIVE_STATES,
+    LEG_POSITIONS,
     TERMINAL_STATES,
     CallLeg,
     ConferenceRun,
+    LegKind,
     LegState,
     RunState,
     TimelineKind,
@@ -77,6 +80,57 @@ def _sync_control(run: ConferenceRun, meeting: Meeting) -> None:
             leg.audio_muted = joins_muted(meeting, run.host_endpoint_id, leg.endpoint_id)
 
 
+def desired_externals(occurrence: Occurrence) -> dict[str, dict[str, Any]]:
+    """The meeting's external participants by their MCU participant name (uplink first)."""
+    out: dict[str, dict[str, Any]] = {}
+    for item in occurrence.meeting.external_participants or []:
+        out[naming.external_participant_name(item["protocol"], item["address"])] = item
+    return out
+
+
+def _new_external_leg(run: ConferenceRun, name: str, item: dict[str, Any]) -> CallLeg:
+    kind = LegKind.UPLINK if item.get("uplink") else LegKind.EXTERNAL
+    return CallLeg(
+        run_id=run.id, endpoint_id=None, kind=kind, position=LEG_POSITIONS[kind], participant_name=name,
+        protocol=item["protocol"], address=item["address"], display_name=item["name"],
+        state=LegState.PENDING, wanted=True, attempts=0,
+    )
+
+
+def _sync_externals(session: Session, run: ConferenceRun, occ: Occurrence) -> None:
+    """External participants follow the meeting like endpoints do: added, removed, re-added."""
+    wanted = desired_externals(occ)
+    legs = {leg.participant_name: leg for leg in run.legs if leg.kind in (LegKind.EXTERNAL, LegKind.UPLINK)}
+    for name, leg in legs.items():
+        item = wanted.get(name)
+        if item is None and leg.wanted:
+            leg.wanted = False
+            if run.state == RunState.SCHEDULED or not leg.on_bridge:
+                leg.state = LegState.REMOVED
+            note(session, run, TimelineKind.NOTE, "leg.removed", {"endpoint": leg.display_name},
+                 participant=name)
+            leg_event(session, leg)
+        elif item is not None:
+            kind = LegKind.UPLINK if item.get("uplink") else LegKind.EXTERNAL
+            if (leg.kind, leg.display_name) != (kind, item["name"]):
+                leg.kind, leg.position, leg.display_name = kind, LEG_POSITIONS[kind], item["name"]
+                leg_event(session, leg)
+            if not leg.wanted and leg.state == LegState.REMOVED:
+                leg.wanted, leg.state, leg.attempts, leg.next_attempt_at = True, LegState.PENDING, 0, None
+                note(session, run, TimelineKind.NOTE, "leg.readded", {"endpoint": leg.display_name},
+                     participant=name)
+                leg_event(session, leg)
+    for name, item in wanted.items():
+        if name not in legs:
+            leg = _new_external_leg(run, name, item)
+            session.add(leg)
+            run.legs.append(leg)
+            note(session, run, TimelineKind.NOTE, "leg.added", {"endpoint": leg.display_name},
+                 participant=name)
+            session.flush()
+            leg_event(session, leg)
+
+
 def create_run(session: Session, settings: Settings, occ: Occurrence) -> ConferenceRun:
     meeting = occ.meeting
     run = ConferenceRun(
@@ -89,6 +143,8 @@ def create_run(session: Session, settings: Settings, occ: Occurrence) -> Confere
     session.flush()
     for endpoint in desired_endpoints(session, occ):
         session.add(_new_leg(run, endpoint, meeting))
+    for name, item in desired_externals(occ).items():
+        session.add(_new_external_leg(run, name, item))
     note(session, run, TimelineKind.STATE, "run.scheduled",
          {"meeting": meeting.title, "start": run.planned_start.isoformat(), "end": run.planned_end.isoformat(),
           "bridge": run.bridge_name or coded("run.no_bridge")},
@@ -102,10 +158,12 @@ def create_run(session: Session, settings: Settings, occ: Occurrence) -> Confere
 def _sync_legs(session: Session, run: ConferenceRun, occ: Occurrence,
                cache: dict[int, Endpoint] | None = None) -> None:
     wanted = {e.id: e for e in desired_endpoints(session, occ, cache)}
-    if {leg.endpoint_id for leg in run.legs if leg.wanted} == set(wanted) and all(
-            leg.wanted or leg.state != LegState.REMOVED for leg in run.legs if leg.endpoint_id in wanted):
+    _sync_externals(session, run, occ)
+    endpoint_legs = [leg for leg in run.legs if leg.kind == LegKind.ENDPOINT]
+    if {leg.endpoint_id for leg in endpoint_legs if leg.wanted} == set(wanted) and all(
+            leg.wanted or leg.state != LegState.REMOVED for leg in endpoint_legs if leg.endpoint_id in wanted):
         return  # the common case, every tick: nothing changed
-    for leg in run.legs:
+    for leg in endpoint_legs:
         if leg.endpoint_id not in wanted and leg.wanted:
             leg.wanted = False
             if run.state == RunState.SCHEDULED or not leg.on_bridge:
@@ -119,7 +177,7 @@ def _sync_legs(session: Session, run: ConferenceRun, occ: Occurrence,
             note(session, run, TimelineKind.NOTE, "leg.readded", {"endpoint": leg.display_name},
                  endpoint_id=leg.endpoint_id)
             leg_event(session, leg)
-    present = {leg.endpoint_id for leg in run.legs}
+    present = {leg.endpoint_id for leg in endpoint_legs}
     for endpoint_id, endpoint in wanted.items():
         if endpoint_id not in present:
             leg = _new_leg(run, endpoint, occ.meeting)

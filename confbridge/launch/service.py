@@ -211,7 +211,8 @@ def extend(session: Session, settings: Settings, user: User, run_id: int, minute
         raise Conflict.said(N_("Lịch đặt của hội nghị này không còn nữa."))
     # The booking service decides (an endpoint or the bridge booked right after refuses it, named).
     new_end = extend_occurrence(session, settings, occ, minutes, bridge_name=run.bridge_name,
-                                endpoint_ids=[leg.endpoint_id for leg in run.legs if leg.wanted])
+                                endpoint_ids=[leg.endpoint_id for leg in run.legs
+                                              if leg.wanted and leg.endpoint_id is not None])
     previous = run.planned_end
     run.planned_end = new_end
     note(session, run, TimelineKind.OPERATOR, "run.extended", {"minutes": minutes},

@@ -28,7 +28,15 @@ from confbridge.db import unit_of_work
 from confbridge.launch.faults import FaultKind, bridge_alarm, bridge_ok, classify, describe
 from confbridge.launch.fence import Fence
 from confbridge.launch.legs import apply_report, dial_failed, mark_connected
-from confbridge.launch.models import CallLeg, ConferenceRun, LegState, RunState, TimelineKind
+from confbridge.launch.models import (
+    LEG_POSITIONS,
+    CallLeg,
+    ConferenceRun,
+    LegKind,
+    LegState,
+    RunState,
+    TimelineKind,
+)
 from confbridge.launch.state import leg_event, meeting_title, note, transition
 from confbridge.notices import coded
 from confbridge.settings import Settings
@@ -174,11 +182,13 @@ def start_run(ctx: StepContext, driver: BridgeDriver, run_id: int) -> None:
         meeting = s.get(Meeting, meeting_id) if meeting_id is not None else None
         pin = meeting.pin if meeting is not None and meeting.pin else None
         join_muted = bool(meeting is not None and meeting.join_muted)
+        numeric_id = meeting.dial_in_number if meeting is not None else None
     if not ctx.fence.valid_locally():
         return
     sent_at = clock.now()
     try:
-        driver.ensure_conference(name, pin=pin, description=f"run {run_id}", join_audio_muted=join_muted)
+        driver.ensure_conference(name, pin=pin, description=f"run {run_id}", join_audio_muted=join_muted,
+                                 numeric_id=numeric_id)
     except Exception as exc:
         reason, kind = describe(exc), classify(exc)
         with ctx.write() as s:
@@ -349,8 +359,10 @@ def teardown(ctx: StepContext, driver: BridgeDriver, run_id: int) -> None:
             return
         run.retry_at = None
         name, ready = run.conference_name, run.conference_ready
+        # Dial-ins are not ours to hang up one by one: destroying the conference ends their calls.
         legs = [(leg.id, leg.participant_name, leg.protocol, leg.display_name) for leg in run.legs
-                if leg.on_bridge and leg.state not in (LegState.DISCONNECTED, LegState.REMOVED)]
+                if leg.on_bridge and leg.kind != LegKind.DIAL_IN
+                and leg.state not in (LegState.DISCONNECTED, LegState.REMOVED)]
     for leg_id, pname, proto, shown in legs:
         if not ctx.fence.valid_locally():
             return
@@ -432,7 +444,48 @@ def poll_bridge(ctx: StepContext, view: ParticipantView, bridge: str) -> None:
         busy = ctx.inflight()
         for run in runs:
             for leg in run.legs:
-                if not ctx.leg_settled(leg.id, listed_at, busy):
+                if leg.kind == LegKind.DIAL_IN or not ctx.leg_settled(leg.id, listed_at, busy):
                     continue  # a dial is in flight or finished after this snapshot: it is stale
                 key = (run.conference_name, leg.participant_name)
                 apply_report(s, ctx.settings, run, leg, by_key.get(key), now)
+            fold_dial_ins(s, run, [p for p in reported if p.conference == run.conference_name], now)
+
+
+def fold_dial_ins(session: Session, run: ConferenceRun, reported: list[ParticipantInfo], now: datetime) -> None:
+    """Participants who dialled the conference's number (``ours=False``) join the roster as ``dial_in``
+    legs (never dialled, redialled or hung up by us); one that left is marked disconnected."""
+    present = {p.participant_name: p for p in reported if not p.ours}
+    known = {leg.participant_name: leg for leg in run.legs if leg.kind == LegKind.DIAL_IN}
+    for name, info in present.items():
+        leg = known.get(name[:31])
+        state = LegState.CONNECTED if info.state == "connected" else LegState.DIALLING
+        if info.state in ("failed", "disconnected"):
+            state = LegState.DISCONNECTED
+        if leg is None:
+            leg = CallLeg(run_id=run.id, endpoint_id=None, kind=LegKind.DIAL_IN,
+                          position=LEG_POSITIONS[LegKind.DIAL_IN], participant_name=name[:31],
+                          protocol=info.protocol[:8], address=info.address[:255],
+                          display_name=(info.display_name or info.address)[:200], state=state, wanted=False,
+                          attempts=0, on_bridge=True, audio_muted=info.audio_muted,
+                          video_muted=info.video_muted, connected_at=now if state == LegState.CONNECTED else None)
+            session.add(leg)
+            run.legs.append(leg)
+            session.flush()
+            note(session, run, TimelineKind.NOTE, "leg.dialled_in",
+                 {"endpoint": leg.display_name, "address": leg.address},
+                 outcome="dial_in", participant=leg.participant_name, address=leg.address)
+            leg_event(session, leg)
+        elif (leg.state, leg.on_bridge, leg.audio_muted, leg.video_muted) != (
+                state, True, info.audio_muted, info.video_muted):
+            if state == LegState.CONNECTED and leg.state != LegState.CONNECTED:
+                leg.connected_at = now
+            leg.state, leg.on_bridge = state, True
+            leg.audio_muted, leg.video_muted = info.audio_muted, info.video_muted
+            leg_event(session, leg)
+    for name, leg in known.items():
+        if name not in {n[:31] for n in present} and (leg.on_bridge or leg.state != LegState.DISCONNECTED):
+            leg.on_bridge = False
+            leg.state = LegState.DISCONNECTED
+            note(session, run, TimelineKind.NOTE, "leg.left", {"endpoint": leg.display_name},
+                 outcome="left", participant=leg.participant_name)
+            leg_event(session, leg)

@@ -140,7 +140,7 @@ def conference_dict(run: ConferenceRun, title: str, names: dict[int, str],
         "live_at": run.live_at.isoformat() if run.live_at else None, "late": run.late,
         "invited": len(legs), "connected": len(connected), "all_connected_after_s": all_connected_after,
         "host_endpoint_id": run.host_endpoint_id, "layout": run.layout,
-        "participants": [{**leg.as_dict(), "name": names.get(leg.endpoint_id, leg.display_name)}
+        "participants": [{**leg.as_dict(), "name": names.get(leg.endpoint_id or 0, leg.display_name)}
                          for leg in run.legs],
         "timeline": [entry.as_dict(locale) for entry in timeline],
     }
@@ -162,7 +162,7 @@ def _conferences(
     if meeting_ids:
         titles = dict(session.execute(
             select(Meeting.id, Meeting.title).where(Meeting.id.in_(meeting_ids))).tuples().all())
-    endpoint_ids = {leg.endpoint_id for run in runs for leg in run.legs}
+    endpoint_ids = {leg.endpoint_id for run in runs for leg in run.legs if leg.endpoint_id is not None}
     names: dict[int, str] = dict(session.execute(
         select(Endpoint.id, Endpoint.name).where(Endpoint.id.in_(endpoint_ids))).tuples().all()) if runs else {}
     out = []

@@ -75,7 +75,7 @@ def _read(session: Session) -> tuple[list[_Leg], list[_Target], dict[int, Endpoi
     runs = session.scalars(select(ConferenceRun).where(ConferenceRun.state.in_(active)))
     for run in runs:
         for leg in run.legs:
-            if leg.wanted:
+            if leg.wanted and leg.endpoint_id is not None:  # directory endpoints only
                 legs.append(_Leg(run.id, run.meeting_id, run.bridge_name, run.conference_name,
                                  leg.endpoint_id, leg.participant_name, leg.state, leg.display_name))
     enabled = session.scalars(select(Endpoint).where(Endpoint.enabled))
