@@ -40,6 +40,7 @@ PRODID = "-//confbridge//Hoi nghi truyen hinh 0.1//VI"
 NO_HOST, REPEATS, AGENDA = N_("Họp trực tuyến"), N_("Lặp lại: %(rule)s"), N_("Nội dung")
 ENDPOINTS, HOST, DIAL_IN = N_("Điểm cầu"), N_("điểm cầu chính"), N_("Quay số")
 PIN, HELP, REMINDER = N_("Mã PIN"), N_("Hỗ trợ kỹ thuật"), N_("Nhắc lịch")
+DIAL_IN_NUMBER = N_("Số quay vào hội nghị")
 Participant = tuple[str, str]  # (email, display name)
 
 
@@ -87,7 +88,7 @@ def description_of(meeting: Meeting, mail: MailSettings, *, with_pin: bool = Tru
     if meeting.dial_in_number:
         number = one_line(meeting.dial_in_number)
         uri = f" — {one_line(meeting.dial_in_uri)}" if meeting.dial_in_uri else ""
-        lines.append(f"Số quay vào hội nghị / Conference dial-in number: {number}{uri}")
+        lines.append(f"{bilingual(DIAL_IN_NUMBER)}: {number}{uri}")
     if mail.dial_in:
         lines.append(f"{bilingual(DIAL_IN)}: {one_line(mail.dial_in)}")
     if meeting.pin and with_pin:
@@ -169,7 +170,7 @@ def _common(
         # RFC 7986 CONFERENCE: clients offer a "join" button for the conference's dial-in URI.
         event.add("conference", vUri(one_line(meeting.dial_in_uri)),
                   parameters={"VALUE": "URI", "FEATURE": "AUDIO,VIDEO",
-                              "LABEL": f"Quay số / Dial-in {one_line(meeting.dial_in_number or '')}"})
+                              "LABEL": f"{bilingual(DIAL_IN_NUMBER)}: {one_line(meeting.dial_in_number or '')}"})
     event.add("organizer", _organizer(meeting, mail))
     for email, name in attendees:
         event.add("attendee", _attendee(email, name, reply_wanted=reply_wanted))

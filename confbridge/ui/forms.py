@@ -22,7 +22,7 @@ from werkzeug.datastructures import MultiDict
 
 from confbridge import limits
 from confbridge.booking.models import Meeting
-from confbridge.booking.validation import MeetingInput, check_basics
+from confbridge.booking.validation import MeetingInput, check_basics, check_external_participants
 from confbridge.errors import FieldError
 from confbridge.settings import Settings
 from confbridge.text import valid_email
@@ -49,6 +49,8 @@ class BookingForm:
     rrule: str | None = None
     exdates: list[datetime] = field(default_factory=list)
     attendees: list[tuple[str, str]] = field(default_factory=list)
+    # External participants as the rows of the form (blank rows dropped, in the order typed).
+    externals: list[dict[str, Any]] = field(default_factory=list)
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))
 
     def get(self, name: str, default: str = "") -> str:
@@ -70,7 +72,18 @@ class BookingForm:
             host_endpoint_id=int(host) if host.isdigit() else None, attendees=self.attendees,
             rrule=self.rrule, exdates=self.exdates, setup_minutes=self._int("setup_minutes"),
             pin=self.get("pin").strip() or None, join_muted=self.get("join_muted") == "1",
+            external_participants=self.externals,
         )
+
+    @property
+    def external_rows(self) -> int:
+        """How many external-participant rows the form shows: those filled in and two blank ones."""
+        filled = sum(1 for i in range(limits.MAX_EXTERNAL_PARTICIPANTS + 2)
+                     if self.get(f"ext_name_{i}") or self.get(f"ext_address_{i}"))
+        return min(limits.MAX_EXTERNAL_PARTICIPANTS, filled + 2)
+
+    def external(self, row: int, key: str) -> str:
+        return self.get(f"ext_{key}_{row}")
 
     def _int(self, name: str) -> int | None:
         raw = self.get(name).strip()
@@ -91,6 +104,26 @@ def parse_attendees(text: str) -> tuple[list[tuple[str, str]], list[str]]:
             continue
         pairs.append((email, (m.group("name") or "").strip().strip('"')))
     return pairs, bad
+
+
+def parse_externals(form: MultiDict[str, str]) -> tuple[list[dict[str, Any]], MultiDict[str, str]]:
+    """The external-participant rows (``ext_name_<i>``, ``ext_address_<i>``, ``ext_protocol_<i>``,
+    ``ext_uplink_<i>``) without the blank ones, and the form with those rows renumbered 0, 1, … so that
+    row *i* is list item *i* (the rules' errors name ``external_participants.<i>``)."""
+    rows: list[dict[str, Any]] = []
+    for i in range(limits.MAX_EXTERNAL_PARTICIPANTS + 2):
+        name, address = form.get(f"ext_name_{i}", "").strip(), form.get(f"ext_address_{i}", "").strip()
+        if not name and not address:
+            continue
+        rows.append({"name": name, "address": address, "protocol": form.get(f"ext_protocol_{i}", "sip"),
+                     "uplink": form.get(f"ext_uplink_{i}") == "1"})
+    items = [(k, v) for k, v in form.items(multi=True) if not k.startswith("ext_")]
+    for i, row in enumerate(rows):
+        items += [(f"ext_name_{i}", row["name"]), (f"ext_address_{i}", row["address"]),
+                  (f"ext_protocol_{i}", row["protocol"])]
+        if row["uplink"]:
+            items.append((f"ext_uplink_{i}", "1"))
+    return rows, MultiDict(items)
 
 
 def _parse_dates(text: str) -> tuple[list[date], list[str]]:
@@ -114,7 +147,8 @@ def parse_booking_form(form: MultiDict[str, str], zone: ZoneInfo,
     them, the defaults.
     """
     settings = settings or Settings()
-    bf = BookingForm(values=form, zone=zone)
+    externals, form = parse_externals(form)
+    bf = BookingForm(values=form, zone=zone, externals=externals)
     errors = bf.errors
     rule_errors: list[FieldError] = []
     day: date | None = None
@@ -144,6 +178,7 @@ def parse_booking_form(form: MultiDict[str, str], zone: ZoneInfo,
         pin=form.get("pin", ""), endpoint_ids=bf.endpoint_ids,
         host_endpoint_id=int(host) if host.isdigit() else None, errors=rule_errors,
     )
+    check_external_participants(externals, rule_errors)
     errors.update(service_errors(rule_errors))
     bf.attendees, bad = parse_attendees(form.get("attendees", ""))
     if bad:
@@ -193,6 +228,10 @@ def service_errors(errors: list[FieldError]) -> dict[str, str]:
     for error in errors:
         key = error.field
         target = "attendees" if key.startswith("attendees") else SERVICE_FIELDS.get(key.split(".")[0], "form")
+        if key.startswith("external_participants."):
+            target = f"ext_{key.split('.')[1]}"  # one message per row
+        elif key == "external_participants":
+            target = "externals"
         out.setdefault(target, error.message(str(locale) if locale else None))
     return out
 
@@ -215,5 +254,10 @@ def form_from_meeting(meeting: Meeting, zone: ZoneInfo) -> MultiDict[str, str]:
         ("skip_dates", ", ".join(f"{d:%d/%m/%Y}" for d in choice.skip_dates)),
     ]
     items += [("endpoint_ids", str(e.id)) for e in meeting.endpoints]
+    for i, ext in enumerate(meeting.external_participants or []):
+        items += [(f"ext_name_{i}", ext["name"]), (f"ext_address_{i}", ext["address"]),
+                  (f"ext_protocol_{i}", ext["protocol"])]
+        if ext.get("uplink"):
+            items.append((f"ext_uplink_{i}", "1"))
     items += [("weekdays", d) for d in choice.weekdays]
     return MultiDict(items)
