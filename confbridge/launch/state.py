@@ -91,6 +91,7 @@ def transition(
 def leg_event(session: Session, leg: CallLeg) -> None:
     """Queue a ``participant.state`` event for *leg* (published after the commit)."""
     queue_event(session, "participant.state", conference_id=leg.run_id, endpoint_id=leg.endpoint_id,
+                participant_name=leg.participant_name,
                 state=leg.state, reason=leg.last_reason, attempts=leg.attempts,
                 audio_muted=leg.audio_muted, video_muted=leg.video_muted)
 

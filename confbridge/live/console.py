@@ -38,6 +38,8 @@ STRINGS: dict[str, str] = {
     "action_ok": N_("Đã gửi lệnh: {a}"), "action_failed": N_("Lệnh thất bại: {m}"),
     "leg_pending": N_("Chờ gọi"), "leg_dialling": N_("Đang gọi"), "leg_connected": N_("Đã kết nối"),
     "leg_disconnected": N_("Đã ngắt"), "leg_failed": N_("Gọi thất bại"), "leg_removed": N_("Đã bỏ"),
+    "kind_uplink": N_("kết nối cấp trên"), "kind_external": N_("ngoài danh bạ"),
+    "kind_dial_in": N_("quay số vào"),
     "attempts": N_("lần gọi"), "severity_critical": N_("Nghiêm trọng"), "severity_major": N_("Quan trọng"),
     "severity_minor": N_("Nhẹ"), "severity_info": N_("Mức thông tin"),
 }

@@ -70,7 +70,7 @@ def object_key(event: Event) -> str:
     if event.type == "endpoint.status":
         return f"endpoint:{p.get('endpoint_id')}"
     if event.type == "participant.state":
-        return f"participant:{p.get('conference_id')}:{p.get('endpoint_id')}"
+        return f"participant:{p.get('conference_id')}:{p.get('participant_name') or p.get('endpoint_id')}"
     if event.type == "conference.state":
         return f"conference:{p.get('conference_id')}"
     if event.type == "alarm":

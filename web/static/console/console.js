@@ -109,7 +109,9 @@ function applyEvent(ev) {
     updateTile(endpoint);
   } else if (ev.type === "participant.state") {
     const conf = state.conferences.get(ev.conference_id);
-    const leg = conf && conf.participants.find((p) => p.endpoint_id === ev.endpoint_id);
+    // Directory endpoints, external participants and dial-ins all have a participant name.
+    const leg = conf && conf.participants.find((p) => (ev.participant_name
+      ? p.participant_name === ev.participant_name : p.endpoint_id === ev.endpoint_id));
     if (!leg) return askResync();
     const before = leg.state;
     Object.assign(leg, { state: ev.state, reason: ev.reason, attempts: ev.attempts,
@@ -185,13 +187,14 @@ function rosterItem(conf, leg) {
   const li = el("li");
   li.dataset.endpointId = leg.endpoint_id;
   li.append(el("span", "who", leg.name));
-  if (conf.host_endpoint_id === leg.endpoint_id) li.append(el("span", "host-tag", T.host));
+  if (leg.endpoint_id != null && conf.host_endpoint_id === leg.endpoint_id) li.append(el("span", "host-tag", T.host));
+  if (leg.kind && leg.kind !== "endpoint") li.append(el("span", `muted leg-kind leg-kind-${leg.kind}`, T["kind_" + leg.kind] || leg.kind));
   const legState = el("span", `leg leg-${leg.state}`, (T["leg_" + leg.state] || leg.state) + (leg.audio_muted ? " · 🔇" : ""));
   li.append(legState);
   if (leg.attempts > 1) li.append(el("span", "muted", `${leg.attempts} ${T.attempts}`));
-  const actions = leg.state === "connected"
-    ? [leg.audio_muted ? "unmute" : "mute", "disconnect"]
-    : ["redial"];
+  // Operator actions address directory endpoints (POST …/participants/{endpoint_id}/…).
+  const actions = leg.endpoint_id === null || leg.endpoint_id === undefined ? []
+    : leg.state === "connected" ? [leg.audio_muted ? "unmute" : "mute", "disconnect"] : ["redial"];
   for (const action of actions) {
     const button = el("button", "btn btn-quiet", T[action]);
     button.type = "button";
