@@ -32,7 +32,7 @@ def occurrence_dict(occ: Occurrence, *, with_meeting: bool = True) -> dict[str, 
 
 
 def meeting_dict(meeting: Meeting, *, with_occurrences: bool = False, confidential: bool = False) -> dict[str, Any]:
-    """The meeting; ``pin`` and ``attendees`` only with *confidential* (see ``auth.access``)."""
+    """The meeting; ``pin``, ``attendees`` and ``dial_in`` only with *confidential* (see ``auth.access``)."""
     out: dict[str, Any] = {
         "id": meeting.id, "uid": meeting.uid, "sequence": meeting.sequence, "status": meeting.status,
         "title": meeting.title, "description": meeting.description,
@@ -46,7 +46,7 @@ def meeting_dict(meeting: Meeting, *, with_occurrences: bool = False, confidenti
         "external_participants": [dict(x) for x in meeting.external_participants or []],
     }
     if not confidential:
-        del out["pin"], out["attendees"]
+        del out["pin"], out["attendees"], out["dial_in"]
     if with_occurrences:
         out["occurrences"] = [occurrence_dict(o, with_meeting=False) for o in meeting.occurrences]
     return out

@@ -99,9 +99,9 @@ def test_external_and_uplink_participants(client, secretary, session_factory, fr
 
 @pytest.mark.parametrize(("externals", "field", "code"), [
     ([{"name": "X", "address": "not an address", "protocol": "sip"}],
-     "external_participants.0.address", "invalid_sip_address"),
+     "external_participants.0.address", "bad_sip"),
     ([{"name": "X", "address": "84 123 456", "protocol": "h323"}],
-     "external_participants.0.address", "invalid_h323_address"),
+     "external_participants.0.address", "bad_h323"),
     ([{"name": "", "address": "a@b.example"}], "external_participants.0.name", "required"),
     ([{"name": "A", "address": "a@b.example", "uplink": True},
       {"name": "B", "address": "b@b.example", "uplink": True}], "external_participants", "too_many_uplinks"),

@@ -42,7 +42,7 @@ def test_external_rows_are_booked_and_prefilled(
 
 
 @pytest.mark.parametrize(("lang", "message"), [
-    ("vi", "Địa chỉ SIP dạng phong@vc.example."), ("en", "A SIP address like room@vc.example.")])
+    ("vi", "Cần một SIP URI, ví dụ room@vc.example."), ("en", "A SIP URI like room@vc.example is required.")])
 def test_bad_rows_are_shown_on_their_row(browser_for: Any, secretary: Any, demo_endpoints: dict[str, int],
                                          lang: str, message: str) -> None:
     ids = list(demo_endpoints.values())[:2]
