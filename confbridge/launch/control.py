@@ -19,7 +19,7 @@ from confbridge.bridges.base import LAYOUTS, BridgeDriver, UnsupportedLayout
 from confbridge.errors import Conflict, FieldError, InvalidInput
 from confbridge.i18n import N_
 from confbridge.launch.faults import describe
-from confbridge.launch.models import CallLeg, ConferenceRun, TimelineKind
+from confbridge.launch.models import CallLeg, ConferenceRun, LegKind, TimelineKind
 from confbridge.launch.service import BridgeFailed, DriverFactory, active_run, default_driver
 from confbridge.launch.state import leg_event, note
 from confbridge.notices import coded
@@ -99,7 +99,9 @@ def mute_all(session: Session, settings: Settings, user: User, run_id: int, *, m
     run = active_run(session, user, run_id)
     _on_bridge(run)
     spare = run.host_endpoint_id if (mute and except_host) else None
-    legs = [leg for leg in run.legs if leg.wanted and leg.on_bridge and leg.endpoint_id != spare]
+    # The uplink (the higher-level conference relayed) is never part of "mute all": it is the source.
+    legs = [leg for leg in run.legs if leg.wanted and leg.on_bridge and leg.endpoint_id != spare
+            and leg.kind != LegKind.UPLINK]
     action = "mute_all" if mute else "unmute_all"
     code = ("control.mute_all_but_host" if spare is not None else "control.mute_all") if mute \
         else "control.unmute_all"

@@ -58,7 +58,7 @@ def _is_live_occurrence(occ: Occurrence | None) -> bool:
     )
 
 
-def joins_muted(meeting: Meeting, host_endpoint_id: int | None, endpoint_id: int) -> bool:
+def joins_muted(meeting: Meeting, host_endpoint_id: int | None, endpoint_id: int | None) -> bool:
     """A meeting with ``join_muted``: everyone but the host joins with the microphone muted."""
     return bool(meeting.join_muted) and endpoint_id != host_endpoint_id
 
@@ -77,7 +77,9 @@ def _sync_control(run: ConferenceRun, meeting: Meeting) -> None:
     run.host_endpoint_id = meeting.host_endpoint_id
     for leg in run.legs:
         if not leg.on_bridge:
-            leg.audio_muted = joins_muted(meeting, run.host_endpoint_id, leg.endpoint_id)
+            # The uplink carries the higher-level conference being relayed: never joined muted.
+            leg.audio_muted = leg.kind != LegKind.UPLINK and joins_muted(meeting, run.host_endpoint_id,
+                                                                         leg.endpoint_id)
 
 
 def desired_externals(occurrence: Occurrence) -> dict[str, dict[str, Any]]:

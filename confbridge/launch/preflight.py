@@ -118,7 +118,7 @@ def _in_other_conference(session: Session, endpoint_ids: list[int]) -> set[int]:
     rows = session.scalars(select(CallLeg.endpoint_id).join(ConferenceRun).where(
         CallLeg.endpoint_id.in_(endpoint_ids), CallLeg.on_bridge.is_(True), CallLeg.wanted.is_(True),
         ConferenceRun.state.in_([str(s) for s in ACTIVE_STATES])))
-    return set(rows)
+    return {endpoint_id for endpoint_id in rows if endpoint_id is not None}
 
 
 def _create(ctx: StepContext, driver: BridgeDriver, pf_id: int, name: str) -> None:
