@@ -17,6 +17,7 @@ from confbridge.auth.service import create_user, set_password, update_user
 from confbridge.auth.web import current_user
 from confbridge.directory import service as directory
 from confbridge.errors import Conflict, InvalidInput, NotFound
+from confbridge.ui.i18n import select_locale
 from confbridge.ui.roles import page_roles
 
 log = logging.getLogger(__name__)
@@ -25,16 +26,12 @@ ENDPOINT_FIELDS = ("name", "site", "kind", "protocol", "address", "seats")
 MAX_CSV_BYTES = 1024 * 1024
 
 
-def _field_messages(fields: dict[str, str]) -> dict[str, str]:
-    """The directory service's field errors in the user's language where they are known."""
-    known = {
-        "required": _("Bắt buộc."), "already exists": _("Đã có điểm cầu trùng tên."),
-        "already used": _("Địa chỉ này đã được dùng."), "sip or h323": _("Chọn SIP hoặc H.323."),
-        "a SIP URI like room@vc.example": _("Địa chỉ SIP dạng phong@vc.example."),
-        "an E.164 number or H.323 alias": _("Số E.164 hoặc bí danh H.323."),
-        "a whole number": _("Nhập một số nguyên."),
-    }
-    return {k: known.get(v, v) for k, v in fields.items()}
+def _field_messages(exc: InvalidInput | Conflict) -> dict[str, str]:
+    """The directory service's refusal per field, in the user's language (its codes, never its wording)."""
+    locale = select_locale()
+    if isinstance(exc, InvalidInput):
+        return {e.field: e.message(locale) for e in exc.errors}
+    return {field: exc.text(locale) for field in exc.extra.get("fields") or {}}
 
 
 @bp.get("/")
@@ -70,7 +67,7 @@ def _endpoint_form(endpoint: Any | None) -> ResponseReturnValue:
                 directory.update_endpoint(db(), endpoint, data, current_user().id)
         except (InvalidInput, Conflict) as exc:
             db().rollback()
-            errors = _field_messages(getattr(exc, "fields", None) or exc.extra.get("fields") or {})
+            errors = _field_messages(exc)
             stray = [f"{k}: {v}" for k, v in errors.items() if k not in ENDPOINT_FIELDS]
             if stray or not errors:
                 errors["form"] = "; ".join(stray) or exc.message

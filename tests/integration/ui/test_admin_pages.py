@@ -31,7 +31,7 @@ def test_create_edit_and_disable_an_endpoint(
     )
     page = bad.get_data(as_text=True)
     assert bad.status_code == 422
-    assert "Địa chỉ SIP dạng phong@vc.example." in page and "Nhập một số nguyên." in page
+    assert "Cần một SIP URI, ví dụ room@vc.example." in page and "Cần một số nguyên." in page
     assert f'value="{long_name}"' in page  # what was typed is kept
     ok = b.post(
         "/admin/endpoints/new",
@@ -59,7 +59,8 @@ def test_create_edit_and_disable_an_endpoint(
             "seats": "1",
         },
     )
-    assert dup.status_code == 422 and "Địa chỉ này đã được dùng." in dup.get_data(as_text=True)
+    assert dup.status_code == 422
+    assert "Địa chỉ “kienhai-2@vc.kiengiang.example” đã được dùng." in dup.get_data(as_text=True)
     edited = b.post(
         f"/admin/endpoints/{endpoint_id}/edit",
         {
