@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from confbridge import clock
 from confbridge.db import Base, UTCDateTime
@@ -55,7 +55,7 @@ class ConferenceRun(Base):
     bridge_name: Mapped[str] = mapped_column(String(64))
     conference_name: Mapped[str] = mapped_column(String(31))
     state: Mapped[str] = mapped_column(String(20), default=RunState.SCHEDULED)
-    planned_start: Mapped[datetime] = mapped_column(UTCDateTime)  # occurrence start - setup
+    planned_start: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # occurrence start - setup
     planned_end: Mapped[datetime] = mapped_column(UTCDateTime)  # occurrence end + extension
     # True once the bridge confirmed the conference exists (created or adopted).
     conference_ready: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -116,6 +116,24 @@ class LegKind(StrEnum):
 LEG_POSITIONS = {LegKind.UPLINK: 0, LegKind.ENDPOINT: 1, LegKind.EXTERNAL: 2, LegKind.DIAL_IN: 3}
 
 
+# Why a dial attempt failed, as the drivers report it; anything else a bridge said is ``bridge_error``.
+DIAL_REASONS = ("busy", "no_answer", "rejected", "unreachable", "remote_hangup", "other")
+# Reasons that end a leg on purpose (not a failed attempt): they never replace the last failure.
+_NOT_FAILURES = frozenset({"ended", "operator"})
+_LABEL_CODES = {"máy bận / busy": "busy", "không trả lời / no answer": "no_answer",
+                "từ chối / rejected": "rejected", "không liên lạc được / unreachable": "unreachable",
+                "đầu xa ngắt / remote hang-up": "remote_hangup", "khác / other": "other"}
+
+
+def normalise_reason(reason: str | None) -> str | None:
+    """The failure code of a leg's ``last_reason`` (``None`` when it is no failure)."""
+    if reason is None or reason in _NOT_FAILURES:
+        return None
+    if reason in DIAL_REASONS:
+        return reason
+    return _LABEL_CODES.get(reason, "bridge_error")
+
+
 class CallLeg(Base):
     __tablename__ = "call_legs"
     __table_args__ = (UniqueConstraint("run_id", "endpoint_id"),)
@@ -142,8 +160,50 @@ class CallLeg(Base):
     video_muted: Mapped[bool] = mapped_column(Boolean, default=False)
     connected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
+    # The final record (kept whatever the end, the take-over or the teardown write later; see
+    # ``_track_state``/``_keep_failure``): first connect, seconds connected, drops, last failure's code.
+    first_connected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    connected_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    drops: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    fail_reason: Mapped[str | None] = mapped_column(String(20))
 
     run: Mapped[ConferenceRun] = relationship(back_populates="legs")
+
+    @validates("state")
+    def _track_state(self, _key: str, value: str) -> str:
+        """Every way out of ``connected`` adds the seconds connected; a way back to dialling is a drop."""
+        now = clock.now()
+        if value == LegState.CONNECTED and self.first_connected_at is None:
+            self.first_connected_at = now
+        if self.state == LegState.CONNECTED and value != LegState.CONNECTED:
+            if self.connected_at is not None:
+                seconds = int((now - self.connected_at).total_seconds())
+                self.connected_seconds = (self.connected_seconds or 0) + max(0, seconds)
+            if value in (LegState.PENDING, LegState.DIALLING, LegState.FAILED):
+                self.drops = (self.drops or 0) + 1
+        return value
+
+    @validates("last_reason")
+    def _keep_failure(self, _key: str, value: str | None) -> str | None:
+        code = normalise_reason(value)
+        if code is not None:
+            self.fail_reason = code
+        return value
+
+    @property
+    def outcome(self) -> str:
+        """``connected`` once it ever connected, ``failed`` when dialled and never connected, else
+        ``not_dialled``."""
+        if self.first_connected_at is not None:
+            return "connected"
+        return "failed" if (self.attempts or 0) > 0 else "not_dialled"
+
+    def connected_seconds_until(self, end: datetime) -> int:
+        """Seconds connected, counting a leg still connected up to *end*."""
+        total = self.connected_seconds or 0
+        if self.state == LegState.CONNECTED and self.connected_at is not None:
+            total += max(0, int((end - self.connected_at).total_seconds()))
+        return total
 
     def as_dict(self) -> dict[str, Any]:
         return {
