@@ -9,7 +9,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from confbridge import clock
-from confbridge.audit.models import record
+from confbridge.audit.models import plain, record, record_apart
 from confbridge.auth.models import ApiToken, Role, User
 from confbridge.auth.passwords import (
     DUMMY_HASH,
@@ -64,8 +64,12 @@ def authenticate(session: Session, username: str, password: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None or not user.active:
         verify_password(DUMMY_HASH, password)
+        record_apart(session, None, "auth.signin_failed", "user", user.id if user else "-",
+                     actor=username[:64], reason="locked" if user is not None else "unknown_user")
         raise Unauthorized.said(N_("Sai tên đăng nhập hoặc mật khẩu."))
     if not verify_password(user.password_hash, password):
+        record_apart(session, None, "auth.signin_failed", "user", user.id, actor=username[:64],
+                     reason="wrong_password")
         raise Unauthorized.said(N_("Sai tên đăng nhập hoặc mật khẩu."))
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -169,6 +173,7 @@ def update_user(session: Session, user: User, changes: dict[str, object], actor_
     if actor_id == user.id and (changes.get("role", user.role) != Role.ADMIN or changes.get("active") is False):
         raise Conflict.said(N_("Bạn không thể tự bỏ quyền quản trị hoặc tự khóa tài khoản của mình."))
     changed = {k: v for k, v in changes.items() if getattr(user, k, None) != v}
+    before = {k: getattr(user, k, None) for k in changed}
     for key in ("role", "email", "display_name", "active", "locale", "timezone"):
         if key in changed:
             setattr(user, key, changed[key])
@@ -179,5 +184,7 @@ def update_user(session: Session, user: User, changes: dict[str, object], actor_
             token.revoked = True
         end_all_sessions(session, user.id)
     if changed:
-        record(session, actor_id, "user.update", "user", user.id, changes=sorted(changed))
+        action = "user.lock" if changed.get("active") is False else "user.update"
+        record(session, actor_id, action, "user", user.id, changes=sorted(changed),
+               before={k: plain(before[k]) for k in changed}, after={k: plain(v) for k, v in changed.items()})
     return user

@@ -17,7 +17,7 @@ from sqlalchemy import delete, insert, select, text
 from sqlalchemy.orm import Session
 
 from confbridge import clock
-from confbridge.audit.models import record
+from confbridge.audit.models import record, values_of
 from confbridge.auth import access
 from confbridge.auth.models import User
 from confbridge.booking import dial_in, hooks, recurrence
@@ -287,6 +287,7 @@ def update_meeting(
     _check_free(session, settings, checked, windows, exclude_meeting_ids=(meeting.id,))
     previous = _attendee_pairs(meeting)
     significant = _significant(meeting, checked)
+    before = values_of(meeting, changes)
     _apply(meeting, checked)
     if significant:
         meeting.sequence += 1
@@ -295,7 +296,7 @@ def update_meeting(
     materialise(session, settings, meeting, now)
     dial_in.assign(session, settings.booking, meeting, now)
     record(session, actor.id, "meeting.update", "meeting", meeting.id, changes=sorted(changes),
-           sequence=meeting.sequence)
+           before=before, after=values_of(meeting, changes), sequence=meeting.sequence)
     hooks.notify(session, hooks.BookingChange("updated", meeting, actor.id, previous, None, significant))
     return meeting
 

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from confbridge.audit.models import record
+from confbridge.audit.models import record, values_of
 from confbridge.directory.addresses import check_address
 from confbridge.directory.models import PROTOCOLS, Endpoint, Site
 from confbridge.errors import Conflict, FieldError, InvalidInput, NotFound
@@ -121,13 +121,15 @@ def create_endpoint(session: Session, values: dict[str, Any], actor_id: int | No
 def update_endpoint(session: Session, endpoint: Endpoint, values: dict[str, Any], actor_id: int | None) -> Endpoint:
     data = _check(values, partial=True, current_protocol=endpoint.protocol) if values else {}
     _unique(session, data.get("name"), data.get("address"), endpoint.id)
+    before = values_of(endpoint, data)
     if "site" in data:
         endpoint.site = get_or_create_site(session, data.pop("site"))
     for key in ("name", "protocol", "address", "seats", "enabled", "kind"):
         if key in data:
             setattr(endpoint, key, data[key])
     session.flush()
-    record(session, actor_id, "endpoint.update", "endpoint", endpoint.id, changes=sorted(values))
+    record(session, actor_id, "endpoint.update", "endpoint", endpoint.id, changes=sorted(values),
+           before=before, after=values_of(endpoint, data))
     return endpoint
 
 
