@@ -31,6 +31,8 @@ API_MODULES = (
     "confbridge.launch.preflight_api",
     "confbridge.invites.api",
     "confbridge.live.api",
+    "confbridge.reports.api",
+    "confbridge.audit.api",
 )
 PAGE_MODULES = (
     "confbridge.ui.views",

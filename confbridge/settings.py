@@ -313,6 +313,24 @@ class MetricsSettings(_Section):
         return value
 
 
+class AuditSettings(_Section):
+    # Audit entries older than this are purged by the scheduler leader (daily); 1825 days: five years.
+    retention_days: int = Field(default=1825, ge=30, le=36500)
+
+
+class ReportSettings(_Section):
+    # Office hours (in `timezone`, Monday–Friday without public holidays): the base of "share of office
+    # hours used" in the usage report.
+    office_day_start: str = Field(default="07:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    office_day_end: str = Field(default="17:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+
+    @model_validator(mode="after")
+    def _order(self) -> ReportSettings:
+        if self.office_day_end <= self.office_day_start:
+            raise ValueError("reports: office_day_end must be after office_day_start")
+        return self
+
+
 class Settings(_Section):
     timezone: str = "Asia/Ho_Chi_Minh"
     data_dir: str = "data"
@@ -329,6 +347,8 @@ class Settings(_Section):
     logging: LoggingSettings = LoggingSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     metrics: MetricsSettings = MetricsSettings()
+    audit: AuditSettings = AuditSettings()
+    reports: ReportSettings = ReportSettings()
 
     @field_validator("timezone")
     @classmethod

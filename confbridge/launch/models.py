@@ -166,6 +166,8 @@ class CallLeg(Base):
     connected_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     drops: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     fail_reason: Mapped[str | None] = mapped_column(String(20))
+    # The attempt that first connected (1: connected at the first dial).
+    first_connect_attempt: Mapped[int | None] = mapped_column(Integer)
 
     run: Mapped[ConferenceRun] = relationship(back_populates="legs")
 
@@ -175,6 +177,7 @@ class CallLeg(Base):
         now = clock.now()
         if value == LegState.CONNECTED and self.first_connected_at is None:
             self.first_connected_at = now
+            self.first_connect_attempt = self.attempts
         if self.state == LegState.CONNECTED and value != LegState.CONNECTED:
             if self.connected_at is not None:
                 seconds = int((now - self.connected_at).total_seconds())

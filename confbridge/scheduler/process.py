@@ -24,6 +24,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from confbridge import clock, metrics
+from confbridge.audit.service import PURGE_INTERVAL_SECONDS, purge_job
 from confbridge.bridges.base import BridgeDriver
 from confbridge.bridges.registry import make_driver
 from confbridge.bridges.view import ParticipantView
@@ -133,6 +134,9 @@ def _lead(settings: Settings, lease: Lease, session_factory: object, stop: threa
 
         aps.add_job(_guard("wakeups", plan_wakeups), "interval", seconds=5, id="wakeups",
                     next_run_time=clock.now())
+        aps.add_job(_guard("audit-purge", lambda: purge_job(session_factory,  # type: ignore[arg-type]
+                                                            settings.audit.retention_days)),
+                    "interval", seconds=PURGE_INTERVAL_SECONDS, id="audit-purge", next_run_time=clock.now())
         # The active scheduler also delivers the invitation outbox (``confbridge mail worker`` may run
         # beside it: rows are claimed, so each message is sent by one of them).
         aps.add_job(_guard("outbox", lambda: _deliver_outbox(settings, session_factory)), "interval",

@@ -1,0 +1,1 @@
+"""Reports: call detail records, use, punctuality and reliability, availability (issue 15)."""
