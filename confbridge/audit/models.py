@@ -74,14 +74,14 @@ def record(
     return entry
 
 
-def record_apart(session: Session, user_id: int | None, action: str, object_type: str, object_id: object,
-                 *, actor: str | None = None, **details: Any) -> None:
-    """Record in a transaction of its own: for events whose request is rolled back (a failed sign-in)."""
-    with Session(bind=session.get_bind()) as own:
-        entry = record(own, user_id, action, object_type, object_id, **details)
-        if actor is not None and entry.actor is None:
-            entry.actor = actor[:120]
-        own.commit()
+def record_failure(session: Session, action: str, object_type: str, object_id: object, *, actor: str,
+                   **details: Any) -> None:
+    """Record an event whose request fails (a refused sign-in): the failing unit of work is rolled back
+    first (it is lost anyway), then the entry is committed on its own, so the refusal cannot undo it."""
+    session.rollback()
+    entry = record(session, None, action, object_type, object_id, **details)
+    entry.actor = actor[:120]
+    session.commit()
 
 
 @event.listens_for(Session, "before_flush")

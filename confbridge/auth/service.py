@@ -9,7 +9,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from confbridge import clock
-from confbridge.audit.models import plain, record, record_apart
+from confbridge.audit.models import plain, record, record_failure
 from confbridge.auth.models import ApiToken, Role, User
 from confbridge.auth.passwords import (
     DUMMY_HASH,
@@ -64,11 +64,11 @@ def authenticate(session: Session, username: str, password: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None or not user.active:
         verify_password(DUMMY_HASH, password)
-        record_apart(session, None, "auth.signin_failed", "user", user.id if user else "-",
+        record_failure(session, "auth.signin_failed", "user", user.id if user else "-",
                      actor=username[:64], reason="locked" if user is not None else "unknown_user")
         raise Unauthorized.said(N_("Sai tên đăng nhập hoặc mật khẩu."))
     if not verify_password(user.password_hash, password):
-        record_apart(session, None, "auth.signin_failed", "user", user.id, actor=username[:64],
+        record_failure(session, "auth.signin_failed", "user", user.id, actor=username[:64],
                      reason="wrong_password")
         raise Unauthorized.said(N_("Sai tên đăng nhập hoặc mật khẩu."))
     if needs_rehash(user.password_hash):
