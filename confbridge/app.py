@@ -38,6 +38,8 @@ PAGE_MODULES = (
     "confbridge.ui.views",
     "confbridge.invites.feeds",
     "confbridge.live.console",
+    "confbridge.reports.views",
+    "confbridge.audit.views",
 )
 
 

@@ -44,10 +44,12 @@ def _int_arg(name: str) -> int | None:
     return int(raw)
 
 
-def download(fmt: str, name: str, columns: Any, rows: list[dict[str, Any]], period: Period) -> Response:
-    """The rows as a CSV or XLSX attachment named after the report and the period."""
+def download(fmt: str, name: str, columns: Any, rows: list[dict[str, Any]], period: Period,
+             locale: str | None = None) -> Response:
+    """The rows as a CSV or XLSX attachment named after the report and the period (words in *locale*,
+    else the caller's Accept-Language)."""
     settings = get_settings()
-    locale = negotiate(request.headers.get("Accept-Language"))
+    locale = locale or negotiate(request.headers.get("Accept-Language"))
     stem = f"{name}-{period.start.astimezone(settings.zone):%Y%m%d}-{period.end.astimezone(settings.zone):%Y%m%d}"
     if fmt == "csv":
         body, mimetype = export.to_csv(columns, rows, locale, settings.zone), export.CSV_TYPE

@@ -32,6 +32,8 @@ def _nav_items(role: str | None) -> list[tuple[str, str, str]]:
         items.append((url_for("calendar.availability"), _("Tình trạng điểm cầu"), "availability"))
     if role in ("technician", "admin"):
         items.append(("/console", _("Bảng điều khiển"), "console"))
+    if role in ("secretary", "admin", "technician"):
+        items.append((url_for("reports.index"), _("Báo cáo"), "reports"))
     if role == "admin":
         items.append((url_for("admin.endpoints"), _("Quản trị"), "admin"))
     if role in ("secretary", "admin", "technician"):
