@@ -41,7 +41,7 @@ def _chart_points(name: str, period: Period) -> tuple[str, list[tuple[str, float
     if name == "per_day":
         runs = service.fetch(session, user, period)
         days = service.meetings_per_day(runs, period, settings)
-        return _("Số cuộc họp mỗi ngày"), [(day[8:10] + "/" + day[5:7], float(n)) for day, n in days], {}
+        return _("Số cuộc họp mỗi ngày"), [(day[8:10] + "/" + day[5:7], n) for day, n in days], {}
     if name == "usage_site":
         rows = service.usage(session, settings, user, period, "site")[:TOP]
         return (_("Giờ kết nối theo đơn vị (điểm cầu × giờ)"),
@@ -49,7 +49,7 @@ def _chart_points(name: str, period: Period) -> tuple[str, list[tuple[str, float
     if name == "failures":
         rel = service.reliability(session, settings, user, period)
         return (_("Cuộc gọi không kết nối được, theo lý do"),
-                [(word(locale, REASONS, reason), float(n)) for reason, n in rel["failures_by_reason"].items()],
+                [(word(locale, REASONS, reason), n) for reason, n in rel["failures_by_reason"].items()],
                 {"horizontal": True})
     avail = service.endpoint_availability(session, period)[:TOP]
     return (_("Điểm cầu sẵn sàng thấp nhất (phần trăm thời gian không mất kết nối)"),

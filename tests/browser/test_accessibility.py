@@ -147,6 +147,8 @@ def _pages(meeting_id: int) -> list[tuple[str, str]]:
         ("meeting-edit", f"/meetings/{meeting_id}/edit"),
         ("meeting-cancel", f"/meetings/{meeting_id}/cancel"),
         ("not-found", "/no-such-page"),
+        ("reports", "/reports?from=2026-11-01&to=2026-11-30"),
+        ("admin-audit", "/admin/audit"),
     ]
 
 
