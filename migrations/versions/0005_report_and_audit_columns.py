@@ -25,6 +25,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column('connected_seconds', sa.Integer(), server_default='0', nullable=False))
         batch.add_column(sa.Column('drops', sa.Integer(), server_default='0', nullable=False))
         batch.add_column(sa.Column('fail_reason', sa.String(length=20), nullable=True))
+        batch.add_column(sa.Column('first_connect_attempt', sa.Integer(), nullable=True))
     # Legs recorded before this revision: a connect time is the best first-connect time known.
     op.execute("UPDATE call_legs SET first_connected_at = connected_at WHERE connected_at IS NOT NULL")
     with op.batch_alter_table('audit_log') as batch:
@@ -41,6 +42,7 @@ def downgrade() -> None:
         batch.drop_column('source_address')
         batch.drop_column('actor')
     with op.batch_alter_table('call_legs') as batch:
+        batch.drop_column('first_connect_attempt')
         batch.drop_column('fail_reason')
         batch.drop_column('drops')
         batch.drop_column('connected_seconds')
