@@ -32,14 +32,14 @@ API_MODULES = (
     "confbridge.invites.api",
     "confbridge.live.api",
     "confbridge.reports.api",
-    "confbridge.audit.api",
+    "confbridge.reports.audit_api",
 )
 PAGE_MODULES = (
     "confbridge.ui.views",
     "confbridge.invites.feeds",
     "confbridge.live.console",
     "confbridge.reports.views",
-    "confbridge.audit.views",
+    "confbridge.reports.audit_views",
 )
 
 

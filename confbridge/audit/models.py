@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, event, select
+from sqlalchemy import JSON, ForeignKey, Integer, String, column, event, select, table
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from confbridge import clock
@@ -52,12 +52,15 @@ def _source_address() -> str | None:
     return (request.remote_addr or "")[:64] or None
 
 
+# The users table as this module needs it (no import of ``auth``, which records through this module).
+_USERS = table("users", column("id"), column("username"))
+
+
 def _actor_name(session: Session, user_id: int | None) -> str | None:
     if user_id is None:
         return None
-    from confbridge.auth.models import User
-
-    return session.scalar(select(User.username).where(User.id == user_id))
+    name = session.scalar(select(_USERS.c.username).where(_USERS.c.id == user_id))
+    return str(name) if name is not None else None
 
 
 def record(

@@ -120,9 +120,6 @@ LEG_POSITIONS = {LegKind.UPLINK: 0, LegKind.ENDPOINT: 1, LegKind.EXTERNAL: 2, Le
 DIAL_REASONS = ("busy", "no_answer", "rejected", "unreachable", "remote_hangup", "other")
 # Reasons that end a leg on purpose (not a failed attempt): they never replace the last failure.
 _NOT_FAILURES = frozenset({"ended", "operator"})
-_LABEL_CODES = {"máy bận / busy": "busy", "không trả lời / no answer": "no_answer",
-                "từ chối / rejected": "rejected", "không liên lạc được / unreachable": "unreachable",
-                "đầu xa ngắt / remote hang-up": "remote_hangup", "khác / other": "other"}
 
 
 def normalise_reason(reason: str | None) -> str | None:
@@ -131,7 +128,7 @@ def normalise_reason(reason: str | None) -> str | None:
         return None
     if reason in DIAL_REASONS:
         return reason
-    return _LABEL_CODES.get(reason, "bridge_error")
+    return "bridge_error"
 
 
 class CallLeg(Base):

@@ -11,7 +11,8 @@ from flask import Response, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 
-from confbridge.api.common import current_user, db, get_settings, roles_required
+from confbridge.api.common import db, get_settings
+from confbridge.auth.web import current_user, roles_required
 from confbridge.errors import InvalidInput
 from confbridge.i18n import negotiate
 from confbridge.reports import export, service

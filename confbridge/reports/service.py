@@ -2,7 +2,8 @@
 
 All reports read a period's runs and legs with two flat Core queries (no ORM objects: a month at
 national scale is tens of thousands of runs and hundreds of thousands of legs) and aggregate in Python.
-Secretaries see the runs of their own meetings; admins and technicians see all.
+Secretaries see the runs of their own meetings; admins and technicians see all
+(``auth.access``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from sqlalchemy.orm import Session, aliased
 
 from confbridge import clock
 from confbridge.alarms.models import Alarm
-from confbridge.auth.models import Role, User
+from confbridge.auth import access
+from confbridge.auth.models import User
 from confbridge.booking.models import Meeting, Occurrence
 from confbridge.directory.models import Endpoint, Site
 from confbridge.errors import Forbidden, InvalidInput
@@ -26,7 +28,7 @@ from confbridge.monitor.models import EndpointStatusHistory
 from confbridge.reports.period import Period, office_seconds
 from confbridge.settings import Settings
 
-READERS = (Role.ADMIN, Role.TECHNICIAN, Role.SECRETARY)
+READERS = access.ANY_ROLE
 GROUPINGS = ("endpoint", "site", "bridge", "organizer")
 
 
@@ -101,7 +103,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def check_reader(user: User) -> None:
-    if user.role not in READERS:
+    if user.role not in access.ANY_ROLE:
         raise Forbidden("reports need the admin, technician or secretary role")
 
 
@@ -119,8 +121,9 @@ def _runs_query(user: User, period: Period, filters: Filters) -> Select[Any]:
         .where(ConferenceRun.planned_start >= period.start, ConferenceRun.planned_start < period.end)
         .order_by(ConferenceRun.planned_start, ConferenceRun.id)
     )
-    if user.role == Role.SECRETARY:
-        query = query.where(Meeting.organiser_id == user.id)
+    organiser_id = access.followed_organiser(user)  # a secretary: her own meetings
+    if organiser_id is not None:
+        query = query.where(Meeting.organiser_id == organiser_id)
     leg_filter = _leg_filter(filters)
     if leg_filter is not None:
         query = query.where(exists().where(CallLeg.run_id == ConferenceRun.id, leg_filter))

@@ -11,7 +11,8 @@ from flask import Blueprint, Flask, Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from confbridge.api.common import current_user, db, get_settings
+from confbridge.api.common import db, get_settings
+from confbridge.auth.web import current_user
 from confbridge.errors import InvalidInput
 from confbridge.reports import charts, service
 from confbridge.reports.api import download

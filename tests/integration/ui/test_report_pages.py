@@ -100,7 +100,7 @@ def test_audit_page_filters_and_pages(session_factory: Any, browser_for: Any, ad
     page = b.get("/admin/audit")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and html.count("<tr>") == 1 + 50  # the header row and a page of 50
-    assert "Họp &lt;58&gt;" in html and "Trang 1 / 2" in html and "/api/v1/audit?format=csv" in html
+    assert "Họp &lt;58&gt;" in html and "Trang 1 trên 2" in html and "/api/v1/audit?format=csv" in html
     second = b.get("/admin/audit?page=2").get_data(as_text=True)
     assert html.count("<code>meeting.update</code>") + second.count("<code>meeting.update</code>") == 60
     only = b.get("/admin/audit?action=endpoint.disable").get_data(as_text=True)

@@ -1,5 +1,6 @@
 """REST: /api/v1/audit — the audit log for admins (filters, paging, CSV).  Read-only: no route changes
-or deletes an entry."""
+or deletes an entry.  (Here, not in ``confbridge.audit``: that package stays at the bottom of the import
+graph, imported by every package that records.)"""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 
 from confbridge import clock
-from confbridge.api.common import db, get_settings, roles_required
+from confbridge.api.common import db, get_settings
 from confbridge.audit import service
 from confbridge.auth.models import Role
+from confbridge.auth.web import roles_required
 from confbridge.errors import InvalidInput
 from confbridge.reports.api import download
 from confbridge.reports.labels import AUDIT_COLUMNS

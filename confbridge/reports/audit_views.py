@@ -1,4 +1,7 @@
-"""Page: /admin/audit — the audit log for admins, with the REST API's filters, paging and CSV."""
+"""Page: /admin/audit — the audit log for admins, with the REST API's filters, paging and CSV.
+
+(The audit log's reading edge lives with the reports: ``confbridge.audit`` stays at the bottom of the
+import graph, imported by every package that records.)"""
 
 from __future__ import annotations
 
@@ -7,8 +10,8 @@ from flask.typing import ResponseReturnValue
 
 from confbridge.api.common import db
 from confbridge.audit import service
-from confbridge.audit.api import page_args, parse_query
 from confbridge.errors import InvalidInput
+from confbridge.reports.audit_api import page_args, parse_query
 from confbridge.ui.roles import page_roles
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
