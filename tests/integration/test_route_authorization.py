@@ -62,7 +62,7 @@ def _url(rule: Rule, world: dict[str, Any]) -> str:
         "meeting_id": world["meeting_id"], "endpoint_id": world["eps"][0], "user_id": world["owner"].id,
         "run_id": 1, "alarm_id": 1, "feed_id": 1, "name": "mcu1", "action": "mute",
         "occurrence_start": START.isoformat(), "occ_key": START.strftime("%Y%m%dT%H%M%SZ"),
-        "username": world["owner"].username, "filename": "css/app.css",
+        "username": world["owner"].username, "filename": "css/app.css", "report": "conferences", "fmt": "csv",
     }
     missing = set(rule.arguments) - set(values)
     assert not missing, f"{rule.rule}: add a sample value for {missing} to this test"
