@@ -60,6 +60,10 @@ FIELD_MESSAGES: dict[tuple[str, str] | str, str] = {
     "not_boolean": N_("Cần giá trị true hoặc false."),
     "not_datetime": N_("Cần ngày giờ theo RFC 3339."),
     "out_of_range": N_("Trong khoảng %(low)s đến %(high)s."),
+    # Report periods (reports, audit log).
+    "not_date": N_("Cần ngày (YYYY-MM-DD) hoặc ngày giờ kèm múi giờ."),
+    "before_from": N_("Phải sau ngày bắt đầu."),
+    "period_too_long": N_("Tối đa %(max_days)s ngày."),
     # Recurrence rules (RFC 5545 RRULE).
     ("rrule", "not_rrule"): N_("Không phải quy tắc lặp RFC 5545 (RRULE)."),
     ("rrule", "malformed_part"): N_("Phần quy tắc lặp viết sai: %(part)s"),

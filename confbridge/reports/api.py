@@ -13,7 +13,7 @@ from flask_smorest import Blueprint
 
 from confbridge.api.common import db, get_settings
 from confbridge.auth.web import current_user, roles_required
-from confbridge.errors import InvalidInput
+from confbridge.errors import FieldError, InvalidInput
 from confbridge.i18n import negotiate
 from confbridge.reports import export, service
 from confbridge.reports.labels import CDR_COLUMNS, USAGE_COLUMNS
@@ -32,7 +32,7 @@ def _period() -> Period:
 def _format() -> str:
     fmt = request.args.get("format", "json")
     if fmt not in FORMATS:
-        raise InvalidInput("format: one of json, csv, xlsx", {"format": "one of json, csv, xlsx"})
+        raise InvalidInput.of([FieldError.of("format", "one_of", choices=", ".join(FORMATS))])
     return fmt
 
 
@@ -41,7 +41,7 @@ def _int_arg(name: str) -> int | None:
     if raw in (None, ""):
         return None
     if not raw.isdigit() or len(raw) > 12:
-        raise InvalidInput(f"{name}: a positive integer", {name: "a positive integer"})
+        raise InvalidInput.of([FieldError.of(name, "not_integer")])
     return int(raw)
 
 

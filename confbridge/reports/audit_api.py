@@ -13,7 +13,7 @@ from confbridge.api.common import db, get_settings
 from confbridge.audit import service
 from confbridge.auth.models import Role
 from confbridge.auth.web import roles_required
-from confbridge.errors import InvalidInput
+from confbridge.errors import FieldError, InvalidInput
 from confbridge.reports.api import download
 from confbridge.reports.labels import AUDIT_COLUMNS
 from confbridge.reports.period import Period, parse_period
@@ -28,7 +28,7 @@ def parse_query(args: dict[str, str]) -> tuple[service.AuditQuery, Period | None
     for name, limit in (("actor", 120), ("action", 60), ("object_type", 40), ("object_id", 64)):
         value = (args.get(name) or "").strip()
         if len(value) > limit:
-            raise InvalidInput(f"{name}: at most {limit} characters", {name: f"at most {limit} characters"})
+            raise InvalidInput.of([FieldError.of(name, "too_long_text", max_length=limit)])
         texts[name] = value or None
     query = service.AuditQuery(start=period.start if period else None, end=period.end if period else None,
                                **texts)
@@ -39,7 +39,7 @@ def page_args(args: dict[str, str]) -> tuple[int, int]:
     def number(name: str, default: int, high: int) -> int:
         raw = args.get(name) or str(default)
         if not raw.isdigit() or not 1 <= int(raw) <= high:
-            raise InvalidInput(f"{name}: an integer from 1 to {high}", {name: f"an integer from 1 to {high}"})
+            raise InvalidInput.of([FieldError.of(name, "out_of_range", low=1, high=high)])
         return int(raw)
 
     return number("page", 1, 1_000_000), number("page_size", 100, service.MAX_PAGE_SIZE)
@@ -55,7 +55,7 @@ def list_audit() -> ResponseReturnValue:
     query, period = parse_query(args)
     fmt = args.get("format", "json")
     if fmt not in ("json", "csv"):
-        raise InvalidInput("format: json or csv", {"format": "json or csv"})
+        raise InvalidInput.of([FieldError.of("format", "one_of", choices="json, csv")])
     session = db()
     if fmt == "csv":
         rows = [entry.as_dict() | {"at": entry.at} for entry in service.all_entries(session, query)]

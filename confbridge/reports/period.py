@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from confbridge import clock
 from confbridge.booking.holidays import is_public_holiday
-from confbridge.errors import InvalidInput
+from confbridge.errors import FieldError, InvalidInput
 
 MAX_DAYS = 400  # a year and a bit: what one report may span
 
@@ -38,10 +38,9 @@ def _parse(value: str, field: str, zone: ZoneInfo, *, end: bool) -> datetime:
             return datetime.combine(day, time(0), zone)
         instant = datetime.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(f"{field}: not a date (YYYY-MM-DD) or an ISO instant",
-                           {field: "not a date (YYYY-MM-DD) or an ISO instant with offset"}) from None
+        raise InvalidInput.of([FieldError.of(field, "not_date")]) from None
     if instant.tzinfo is None:
-        raise InvalidInput(f"{field}: an instant needs its UTC offset", {field: "needs a UTC offset"})
+        raise InvalidInput.of([FieldError.of(field, "needs_offset")])
     return instant
 
 
@@ -57,9 +56,9 @@ def parse_period(raw_from: str | None, raw_to: str | None, zone: ZoneInfo) -> Pe
         first = start.astimezone(zone).date().replace(day=1)
         end = datetime.combine((first + timedelta(days=32)).replace(day=1), time(0), zone)
     if end <= start:
-        raise InvalidInput("to must be after from", {"to": "must be after from"})
+        raise InvalidInput.of([FieldError.of("to", "before_from")])
     if (end - start).days > MAX_DAYS:
-        raise InvalidInput(f"a report spans at most {MAX_DAYS} days", {"to": f"at most {MAX_DAYS} days after from"})
+        raise InvalidInput.of([FieldError.of("to", "period_too_long", max_days=MAX_DAYS)])
     return Period(start, end)
 
 

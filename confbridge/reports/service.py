@@ -22,7 +22,8 @@ from confbridge.auth import access
 from confbridge.auth.models import User
 from confbridge.booking.models import Meeting, Occurrence
 from confbridge.directory.models import Endpoint, Site
-from confbridge.errors import Forbidden, InvalidInput
+from confbridge.errors import FieldError, Forbidden, InvalidInput
+from confbridge.i18n import N_
 from confbridge.launch.models import CallLeg, ConferenceRun, LegState, RunState
 from confbridge.monitor.models import EndpointStatusHistory
 from confbridge.reports.period import Period, office_seconds
@@ -104,7 +105,7 @@ def _iso(value: datetime | None) -> str | None:
 
 def check_reader(user: User) -> None:
     if user.role not in access.ANY_ROLE:
-        raise Forbidden("reports need the admin, technician or secretary role")
+        raise Forbidden.said(N_("Báo cáo dành cho quản trị viên, kỹ thuật viên và thư ký."))
 
 
 def _runs_query(user: User, period: Period, filters: Filters) -> Select[Any]:
@@ -192,7 +193,7 @@ def usage(session: Session, settings: Settings, user: User, period: Period, by: 
     connected hours over its endpoints' office hours; for a bridge or an organiser the meeting hours over
     the office hours (how much of the working time it held a meeting)."""
     if by not in GROUPINGS:
-        raise InvalidInput(f"by: one of {', '.join(GROUPINGS)}", {"by": "one of " + ", ".join(GROUPINGS)})
+        raise InvalidInput.of([FieldError.of("by", "one_of", choices=", ".join(GROUPINGS))])
     runs = [r for r in fetch(session, user, period) if r.state != RunState.CANCELLED]
     office = office_seconds(period, settings.zone, settings.reports.office_day_start,
                             settings.reports.office_day_end)
