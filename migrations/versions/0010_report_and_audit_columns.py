@@ -1,8 +1,8 @@
 """reports and audit: a leg's final outcome (first connect, seconds connected, drops, failure code),
 the audit log's actor name and source address, indexes for period queries
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0010
+Revises: 0009
 """
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from alembic import op
 
 from confbridge.db import UTCDateTime
 
-revision: str = "0008"
-down_revision: str | None = "0007"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
