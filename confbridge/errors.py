@@ -60,6 +60,16 @@ FIELD_MESSAGES: dict[tuple[str, str] | str, str] = {
     "not_boolean": N_("Cần giá trị true hoặc false."),
     "not_datetime": N_("Cần ngày giờ theo RFC 3339."),
     "out_of_range": N_("Trong khoảng %(low)s đến %(high)s."),
+    "at_least": N_("Tối thiểu %(low)s."),
+    "at_most": N_("Tối đa %(high)s."),
+    "not_null": N_("Không được để trống (null)."),
+    "not_number": N_("Cần một số."),
+    "not_string": N_("Cần một chuỗi ký tự."),
+    "not_list": N_("Cần một danh sách."),
+    "not_object": N_("Cần một đối tượng JSON."),
+    "invalid_value": N_("Giá trị không hợp lệ."),
+    "too_short_text": N_("Tối thiểu %(min_length)s ký tự."),
+    "length_between": N_("Từ %(low)s đến %(high)s ký tự."),
     # Report periods (reports, audit log).
     "not_date": N_("Cần ngày (YYYY-MM-DD) hoặc ngày giờ kèm múi giờ."),
     "before_from": N_("Phải sau ngày bắt đầu."),
@@ -201,9 +211,23 @@ class InvalidInput(DomainError):
         return {e.field: e.code for e in self.errors}
 
     def as_dict(self, locale: str | None = "en") -> dict[str, Any]:
-        return {"error": self.code, "message": self.message,
+        return {"error": self.code, "message": invalid_summary(locale, [e.field for e in self.errors]),
                 "fields": {e.field: e.message(locale) for e in self.errors},
                 "errors": [e.as_dict(locale) for e in self.errors]}
+
+
+def invalid_summary(locale: str | None, fields: list[str]) -> str:
+    """The top-level message of a 422 in the reader's language, naming the fields refused."""
+    if not fields:
+        return translate(locale, N_("Dữ liệu không hợp lệ."))
+    return translate(locale, N_("Dữ liệu không hợp lệ: %(fields)s"), fields=", ".join(sorted(set(fields))))
+
+
+def generic_field_message(locale: str | None, code: str, **params: Any) -> str:
+    """A code's generic words (no field-specific wording): for refusals whose parameters come from a
+    schema library rather than from our rules."""
+    msgid = FIELD_MESSAGES.get(code)
+    return translate(locale, msgid, **params) if msgid else code
 
 
 class Conflict(DomainError):

@@ -27,8 +27,9 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, UnprocessableEntity
 from werkzeug.routing import IntegerConverter, Map
 
+from confbridge.api.schema_errors import schema_field_errors
 from confbridge.api.validators import DB_INT_MAX
-from confbridge.errors import DomainError
+from confbridge.errors import DomainError, generic_field_message, invalid_summary
 from confbridge.i18n import negotiate
 from confbridge.public_urls import live_connect_sources
 from confbridge.settings import Settings
@@ -68,23 +69,6 @@ def _error_response(exc: DomainError) -> ResponseReturnValue:
     if exc.status == 429 and "retry_after" in exc.extra:
         response.headers["Retry-After"] = str(exc.extra["retry_after"])
     return response
-
-
-def _flatten_messages(messages: Any, prefix: str = "") -> dict[str, str]:
-    out: dict[str, str] = {}
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
-            if isinstance(value, dict):
-                out.update(_flatten_messages(value, name))
-            elif isinstance(value, list):
-                if value and all(isinstance(v, str) for v in value):
-                    out[name] = " ".join(value)
-                else:
-                    out.update(_flatten_messages(dict(enumerate(value)), name))
-            else:
-                out[name] = str(value)
-    return out
 
 
 def _is_api_request() -> bool:
@@ -156,14 +140,17 @@ def install_request_handling(app: Flask) -> None:
 
     @app.errorhandler(UnprocessableEntity)
     def _unprocessable(exc: UnprocessableEntity) -> ResponseReturnValue:
-        # webargs/marshmallow validation failures: {"json": {"field": ["message"]}, "query": {...}}
+        # webargs/marshmallow validation failures: {"json": {"field": ["message"]}, "query": {...}}; their
+        # English messages become codes rendered in the caller's language, in the same shape as a
+        # service's InvalidInput.
         data = getattr(exc, "data", None) or {}
         messages = data.get("messages", {}) if isinstance(data, dict) else {}
-        fields: dict[str, str] = {}
-        for _location, per_field in messages.items():
-            fields.update(_flatten_messages(per_field))
-        body = {"error": "invalid", "message": "invalid input: " + ", ".join(sorted(fields)) if fields
-                else "invalid input", "fields": fields}
+        locale = negotiate(request.headers.get("Accept-Language"))
+        errors = [{"field": e.field, "code": e.code, **e.params,
+                   "message": generic_field_message(locale, e.code, **e.params)}
+                  for e in schema_field_errors(messages if isinstance(messages, dict) else {})]
+        body = {"error": "invalid", "message": invalid_summary(locale, [e["field"] for e in errors]),
+                "fields": {e["field"]: e["message"] for e in errors}, "errors": errors}
         return jsonify(body), 422
 
     @app.errorhandler(CSRFError)
