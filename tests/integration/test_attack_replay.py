@@ -587,5 +587,7 @@ def test_11_recipients_outside_allowed_domains_and_over_the_daily_cap_are_refuse
     people = [{"email": f"cb{i}@kiengiang.gov.vn"} for i in range(3)]
     assert _book(web, secretary.token, eps[:1], attendees=people[:2]).status == 201
     over = _book(web, secretary.token, eps[1:2], attendees=[*people[2:], {"email": "cb9@kiengiang.gov.vn"}])
-    assert over.status == 422 and "per day" in over.json()["fields"]["attendees"]
+    assert over.status == 422
+    assert [e["code"] for e in over.json()["errors"] if e["field"] == "attendees"] == ["daily_cap"]
+    assert "tối đa 3 người nhận mới mỗi ngày" in over.json()["fields"]["attendees"]
     assert _book(web, secretary.token, eps[2:3], attendees=people[2:]).status == 201
