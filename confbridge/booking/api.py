@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import jsonify
+from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
@@ -30,7 +30,7 @@ from confbridge.booking.schemas import (
 from confbridge.booking.serialise import meeting_dict, occurrence_dict
 from confbridge.booking.validation import MeetingInput
 from confbridge.errors import Conflict, FieldError, InvalidInput
-from confbridge.i18n import N_
+from confbridge.i18n import N_, negotiate
 
 blp = Blueprint("api_meetings", __name__, url_prefix="/api/v1", description="Meetings and occurrences")
 ANY_ROLE = access.ANY_ROLE
@@ -90,10 +90,11 @@ def check_meeting(data: dict[str, Any]) -> ResponseReturnValue:
     exclude = data.pop("exclude_meeting_id", None)
     conflicts, capacity, suggestion = service.check_booking(db(), get_settings(), _input(data),
                                                             exclude_meeting_id=exclude)
+    locale = negotiate(request.headers.get("Accept-Language"))
     return jsonify({
         "ok": not conflicts and not capacity,
-        "conflicts": [c.as_dict() for c in conflicts],
-        "capacity": [p.as_dict(get_settings().zone) for p in capacity],
+        "conflicts": [c.as_dict(locale) for c in conflicts],
+        "capacity": [p.as_dict(get_settings().zone, locale) for p in capacity],
         "next_free_start": suggestion.isoformat() if suggestion else None,
     })
 

@@ -16,11 +16,24 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Integer, column, text
 from sqlalchemy.orm import Session
 
+from confbridge.booking.describe import WEEKDAY_NAMES, WEEKDAYS
 from confbridge.db import UTCDateTime
+from confbridge.i18n import N_, translate
 from confbridge.limits import MAX_SETUP_MINUTES
 from confbridge.settings import Settings
 
 MAX_SETUP = timedelta(minutes=MAX_SETUP_MINUTES)
+
+# The words of a refusal, said once for the REST API (409 bodies, the dry run) and the pages alike.
+CONFLICT_TEXT = N_("%(endpoint)s đã có lịch %(start)s–%(end)s ngày %(date)s (%(weekday)s) của cuộc họp “%(title)s”")
+CAPACITY_TEXT = N_("Cầu MCU “%(bridge)s” có %(ports)d cổng video: lúc %(time)s ngày %(date)s đã dùng %(used)d, "
+                   "cần thêm %(more)d.")
+MORE_TEXT = N_("và %(count)d mục khác")
+
+
+def weekday_name(instant: datetime, locale: str | None) -> str:
+    """'Thứ Hai' / 'Monday' for the local date of *instant*."""
+    return translate(locale, WEEKDAY_NAMES[WEEKDAYS[instant.weekday()]])
 
 
 @dataclass(frozen=True)
@@ -42,22 +55,41 @@ class ConflictItem:
     requested_start: datetime  # the window of ours that collides
     zone: str
 
-    def describe(self) -> str:
-        zone = ZoneInfo(self.zone)
+    def text(self, locale: str | None, zone: ZoneInfo | None = None) -> str:
+        """The conflict in *locale*'s words, times in *zone* (default: the conflicting meeting's zone)."""
+        zone = zone or ZoneInfo(self.zone)
         ws, end = self.window_start.astimezone(zone), self.end.astimezone(zone)
-        return (
-            f"{self.endpoint_name} is booked {ws:%H:%M}–{end:%H:%M} on {ws:%d/%m/%Y} "
-            f"by '{self.meeting_title}'"
-        )
+        return translate(locale, CONFLICT_TEXT, endpoint=self.endpoint_name, start=f"{ws:%H:%M}",
+                         end=f"{end:%H:%M}", date=f"{ws:%d/%m/%Y}", weekday=weekday_name(ws, locale),
+                         title=self.meeting_title)
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self, locale: str | None = "en") -> dict[str, object]:
         return {
             "endpoint_id": self.endpoint_id, "endpoint_name": self.endpoint_name,
             "meeting_id": self.meeting_id, "meeting_title": self.meeting_title,
             "occurrence_start": self.occurrence_start.isoformat(), "start": self.start.isoformat(),
             "end": self.end.isoformat(), "window_start": self.window_start.isoformat(),
-            "message": self.describe(),
+            "message": self.text(locale),
         }
+
+
+def refusal_lines(conflicts: Sequence[ConflictItem], capacity: Sequence[CapacityProblem], zone: ZoneInfo,
+                  locale: str | None, *, limit: int, own_zone: bool = True) -> tuple[list[str], int]:
+    """The first *limit* conflicts and capacity problems in words, and how many more there are.
+
+    *own_zone*: a conflict's times in the conflicting meeting's zone (the API) or all in *zone* (a page)."""
+    lines = [c.text(locale, None if own_zone else zone) for c in conflicts]
+    lines += [p.text(locale, zone) for p in capacity]
+    return lines[:limit], max(0, len(lines) - limit)
+
+
+def refusal_summary(conflicts: Sequence[ConflictItem], capacity: Sequence[CapacityProblem], zone: ZoneInfo,
+                    locale: str | None, limit: int = 8) -> str:
+    """One line naming a refusal's reasons, "; and N more" when there are many."""
+    lines, more = refusal_lines(conflicts, capacity, zone, locale, limit=limit)
+    if more:
+        lines.append(translate(locale, MORE_TEXT, count=more))
+    return "; ".join(lines)
 
 
 def _max_window(settings: Settings) -> timedelta:
@@ -194,19 +226,18 @@ class CapacityProblem:
     requested: int
     ports: int
 
-    def describe(self, zone: ZoneInfo) -> str:
+    def text(self, locale: str | None, zone: ZoneInfo) -> str:
+        """The problem in *locale*'s words, the time in *zone*."""
         ws = self.window.start.astimezone(zone)
-        return (
-            f"bridge '{self.bridge_name}' has {self.ports} video ports; {self.in_use} are booked at "
-            f"{ws:%H:%M} on {ws:%d/%m/%Y} and {self.requested} more are requested"
-        )
+        return translate(locale, CAPACITY_TEXT, bridge=self.bridge_name, ports=self.ports, time=f"{ws:%H:%M}",
+                         date=f"{ws:%d/%m/%Y}", used=self.in_use, more=self.requested)
 
-    def as_dict(self, zone: ZoneInfo) -> dict[str, object]:
+    def as_dict(self, zone: ZoneInfo, locale: str | None = "en") -> dict[str, object]:
         """The one JSON shape of a capacity problem (409 bodies and the dry run alike)."""
         return {
             "bridge_name": self.bridge_name, "window_start": self.window.start.isoformat(),
             "window_end": self.window.end.isoformat(), "in_use": self.in_use, "requested": self.requested,
-            "ports": self.ports, "message": self.describe(zone),
+            "ports": self.ports, "message": self.text(locale, zone),
         }
 
 

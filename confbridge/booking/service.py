@@ -27,6 +27,7 @@ from confbridge.booking.conflicts import (
     Window,
     check_capacity,
     find_conflicts,
+    refusal_summary,
 )
 from confbridge.booking.models import (
     Attendee,
@@ -38,27 +39,36 @@ from confbridge.booking.models import (
 )
 from confbridge.booking.validation import CheckedMeeting, MeetingInput, check_meeting
 from confbridge.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
-from confbridge.i18n import N_
+from confbridge.i18n import N_, translate
 from confbridge.settings import Settings
 
 Scope = Literal["this", "following"]
+EXTEND_REFUSED = N_("Không thể gia hạn: %(reasons)s")
 BOOKING_LOCK_ID = 727_001  # pg_advisory_xact_lock key serialising booking writes on PostgreSQL
 
 
 class BookingConflict(Conflict):
-    """Refused: every conflicting (endpoint, meeting, occurrence) and capacity problem is named."""
+    """Refused: every conflicting (endpoint, meeting, occurrence) and capacity problem is named.
 
-    def __init__(self, conflicts: list[ConflictItem], capacity: list[CapacityProblem], zone: Any) -> None:
-        lines = [c.describe() for c in conflicts[:5]] + [p.describe(zone) for p in capacity[:3]]
-        more = len(conflicts) + len(capacity) - len(lines)
-        message = "; ".join(lines) + (f"; and {more} more" if more > 0 else "")
-        super().__init__(
-            message,
-            conflicts=[c.as_dict() for c in conflicts],
-            capacity=[p.as_dict(zone) for p in capacity],
-        )
+    The words are rendered in the reader's language when the refusal is shown (``text``/``as_dict``), from
+    the conflicts themselves; *lead* is a catalogue message around them ("Cannot extend: …")."""
+
+    def __init__(self, conflicts: list[ConflictItem], capacity: list[CapacityProblem], zone: Any,
+                 lead: str | None = None) -> None:
         self.conflicts = conflicts
         self.capacity = capacity
+        self.zone = zone
+        self.lead = lead
+        super().__init__(self.text("en"))
+
+    def text(self, locale: str | None) -> str:
+        reasons = refusal_summary(self.conflicts, self.capacity, self.zone, locale)
+        return translate(locale, self.lead, reasons=reasons) if self.lead else reasons
+
+    def as_dict(self, locale: str | None = "en") -> dict[str, Any]:
+        return {"error": self.code, "message": self.text(locale),
+                "conflicts": [c.as_dict(locale) for c in self.conflicts],
+                "capacity": [p.as_dict(self.zone, locale) for p in self.capacity]}
 
 
 # ---- permissions -------------------------------------------------------------------------------------
@@ -497,10 +507,7 @@ def extend_occurrence(session: Session, settings: Settings, occ: Occurrence, min
     capacity = check_capacity(session, settings, bridge_name, [window], len(endpoint_ids),
                               exclude_occurrence_ids=(occ.id,))
     if conflicts or capacity:
-        zone = settings.zone
-        reasons = [c.describe() for c in conflicts[:5]] + [p.describe(zone) for p in capacity[:3]]
-        raise Conflict.said(N_("Không thể gia hạn: %(reasons)s"), reasons="; ".join(reasons), extra={
-            "conflicts": [c.as_dict() for c in conflicts], "capacity": [p.as_dict(zone) for p in capacity]})
+        raise BookingConflict(conflicts, capacity, settings.zone, lead=EXTEND_REFUSED)
     occ.extension_minutes += minutes
     for slot in session.scalars(select(EndpointSlot).where(EndpointSlot.occurrence_id == occ.id)):
         slot.window_end = new_end

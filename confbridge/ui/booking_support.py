@@ -10,18 +10,17 @@ from itertools import groupby
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask_babel import gettext as _
+from flask_babel import get_locale
 from sqlalchemy.orm import Session
 
 from confbridge.booking import recurrence
-from confbridge.booking.conflicts import CapacityProblem, ConflictItem, busy_intervals
+from confbridge.booking.conflicts import CapacityProblem, ConflictItem, busy_intervals, refusal_lines
 from confbridge.booking.models import Attendee, Meeting, Occurrence
 from confbridge.booking.validation import MeetingInput
 from confbridge.directory.models import Endpoint
 from confbridge.directory.service import list_endpoints
 from confbridge.invites.mail import bodies, subject_for
 from confbridge.settings import Settings
-from confbridge.ui.format import fmt_weekday
 
 log = logging.getLogger(__name__)
 PREVIEW_COUNT = 8
@@ -58,30 +57,10 @@ def endpoint_groups(
     return groups
 
 
-def conflict_text(item: ConflictItem, zone: ZoneInfo) -> str:
-    ws, end = item.window_start.astimezone(zone), item.end.astimezone(zone)
-    return _(
-        "%(endpoint)s đã có lịch %(start)s–%(end)s ngày %(date)s (%(weekday)s) của cuộc họp “%(title)s”",
-        endpoint=item.endpoint_name, start=f"{ws:%H:%M}", end=f"{end:%H:%M}", date=f"{ws:%d/%m/%Y}",
-        weekday=fmt_weekday(ws.date()), title=item.meeting_title,
-    )
-
-
-def capacity_text(problem: CapacityProblem, zone: ZoneInfo) -> str:
-    ws = problem.window.start.astimezone(zone)
-    return _(
-        "Cầu MCU “%(bridge)s” có %(ports)d cổng video: lúc %(time)s ngày %(date)s đã dùng %(used)d, "
-        "cần thêm %(more)d.",
-        bridge=problem.bridge_name, ports=problem.ports, time=f"{ws:%H:%M}", date=f"{ws:%d/%m/%Y}",
-        used=problem.in_use, more=problem.requested,
-    )
-
-
 def conflict_lines(conflicts: list[ConflictItem], capacity: list[CapacityProblem], zone: ZoneInfo,
                    limit: int = 12) -> tuple[list[str], int]:
-    """Conflicts in words (the first *limit*) and how many more there are."""
-    lines = [conflict_text(c, zone) for c in conflicts] + [capacity_text(p, zone) for p in capacity]
-    return lines[:limit], max(0, len(lines) - limit)
+    """Conflicts in the viewer's words and *zone* (the first *limit*) and how many more there are."""
+    return refusal_lines(conflicts, capacity, zone, str(get_locale() or "vi"), limit=limit, own_zone=False)
 
 
 def preview_starts(start: datetime, zone: ZoneInfo, rule: str | None, exdates: list[datetime],

@@ -66,8 +66,16 @@ def test_create_get_and_conflict(client, secretary, session_factory, frozen_cloc
         "meeting_title": "Giao ban tuần", "occurrence_start": "2026-12-14T00:30:00+00:00",
         "start": "2026-12-14T00:30:00+00:00", "end": "2026-12-14T02:00:00+00:00",
         "window_start": "2026-12-14T00:15:00+00:00",
-        "message": "UBND huyện 002 is booked 07:15–09:00 on 14/12/2026 by 'Giao ban tuần'",
+        "message": "UBND huyện 002 đã có lịch 07:15–09:00 ngày 14/12/2026 (Thứ Hai) của cuộc họp “Giao ban tuần”",
     }]
+    assert r.json["message"] == r.json["conflicts"][0]["message"]
+    # The same refusal in the reader's language: the words are rendered from the conflict, not stored.
+    en = client.post("/api/v1/meetings", headers={**secretary.headers, "Accept-Language": "en"}, json=meeting_body(
+        [eps[1], eps[2]], title="Họp chuyên đề", start="2026-12-14T08:45:00+07:00",
+        end="2026-12-14T10:00:00+07:00", rrule=None, host_endpoint_id=None))
+    assert en.status_code == 409
+    assert en.json["message"] == en.json["conflicts"][0]["message"] == (
+        "UBND huyện 002 is booked 07:15–09:00 on 14/12/2026 (Monday) by “Giao ban tuần”")
     got = client.get(f"/api/v1/meetings/{body['id']}", headers=secretary.headers).json
     assert len(got["occurrences"]) == 4
 

@@ -40,7 +40,9 @@ def test_overlapping_setup_window_is_refused_and_named(session, settings, user, 
              endpoint_ids=[eps[1], eps[2]], setup_minutes=15)
     conflicts = info.value.conflicts
     assert [(c.endpoint_id, c.meeting_title) for c in conflicts] == [(eps[1], "Giao ban tuần")]
-    assert "UBND huyện 002 is booked 07:15–09:00 on 07/12/2026 by 'Giao ban tuần'" in info.value.message
+    assert "UBND huyện 002 is booked 07:15–09:00 on 07/12/2026 (Monday) by “Giao ban tuần”" in info.value.message
+    assert info.value.text("vi") == ("UBND huyện 002 đã có lịch 07:15–09:00 ngày 07/12/2026 (Thứ Hai) "
+                                     "của cuộc họp “Giao ban tuần”")
     session.rollback()
     assert session.scalar(select(func.count()).select_from(Meeting)) == 1
 
