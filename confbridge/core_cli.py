@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from confbridge.cli_context import get_runtime, get_settings, require_ports
-from confbridge.i18n import N_, cli_text
+from confbridge.i18n import N_, cli_locale, cli_text
 from confbridge.runtime import Runtime
 from confbridge.settings import Settings
 
@@ -161,7 +161,7 @@ def endpoints_import(ctx: click.Context, path: Path) -> None:
             report = import_csv(session, path.read_text(encoding="utf-8"), None)
     click.echo(cli_text(N_("Đã tạo %(created)s, cập nhật %(updated)s, lỗi %(errors)s."),
                         created=len(report.created), updated=len(report.updated), errors=len(report.errors)))
-    for row, message in report.errors:
+    for row, message in report.error_lines(cli_locale()):
         click.echo("  " + cli_text(N_("dòng %(row)s: %(message)s"), row=row, message=message), err=True)
 
 

@@ -50,6 +50,21 @@ def may_book(user: HasRole) -> bool:
     return user.role in BOOKERS
 
 
+def may_administer(user: HasRole) -> bool:
+    """Manage endpoints, users, bridges and read the audit log."""
+    return user.role == Role.ADMIN
+
+
+def may_read_calendar(user: HasRole) -> bool:
+    """The calendar, reports and calendar subscriptions: every signed-in role."""
+    return user.role in ANY_ROLE
+
+
+def starts_at_console(user: HasRole) -> bool:
+    """A technician's home page is the console (the others start at the calendar)."""
+    return user.role == Role.TECHNICIAN
+
+
 def may_operate(user: HasRole) -> bool:
     """Start, end, extend conferences; mute or redial participants; acknowledge alarms."""
     return user.role in OPERATORS

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from confbridge.audit.models import record, values_of
 from confbridge.directory.addresses import check_address
 from confbridge.directory.models import PROTOCOLS, Endpoint, Site
-from confbridge.errors import Conflict, FieldError, InvalidInput, NotFound
+from confbridge.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound
 from confbridge.i18n import N_
 from confbridge.text import check_line
 
@@ -94,14 +94,14 @@ def _unique(session: Session, name: str | None, address: str | None, exclude_id:
             q = q.where(Endpoint.id != exclude_id)
         if session.scalar(q) is not None:
             raise Conflict.said(N_("Đã có điểm cầu tên “%(name)s”."),
-                name=name, extra={"fields": {"name": "already exists"}})
+                name=name, extra={"fields": {"name": "duplicate"}})
     if address:
         q = select(Endpoint.id).where(func.lower(Endpoint.address) == address.lower())
         if exclude_id:
             q = q.where(Endpoint.id != exclude_id)
         if session.scalar(q) is not None:
             raise Conflict.said(N_("Địa chỉ “%(address)s” đã được dùng."),
-                address=address, extra={"fields": {"address": "already used"}})
+                address=address, extra={"fields": {"address": "duplicate"}})
 
 
 def create_endpoint(session: Session, values: dict[str, Any], actor_id: int | None) -> Endpoint:
@@ -144,7 +144,17 @@ def disable_endpoint(session: Session, endpoint: Endpoint, actor_id: int | None)
 class ImportReport:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
-    errors: list[tuple[int, str]] = field(default_factory=list)  # (row number, message)
+    errors: list[tuple[int, DomainError]] = field(default_factory=list)  # (row number, the refusal)
+
+    def error_lines(self, locale: str | None) -> list[tuple[int, str]]:
+        """(row number, what was wrong with it) in *locale*'s words; a field's error names its CSV column."""
+        lines = []
+        for number, exc in self.errors:
+            if isinstance(exc, InvalidInput) and exc.errors:
+                lines.append((number, "; ".join(f"{e.field}: {e.message(locale)}" for e in exc.errors)))
+            else:
+                lines.append((number, exc.text(locale)))
+        return lines
 
 
 def import_rows(session: Session, rows: list[dict[str, Any]], actor_id: int | None,
@@ -165,8 +175,7 @@ def import_rows(session: Session, rows: list[dict[str, Any]], actor_id: int | No
                     update_endpoint(session, existing, values, actor_id)
                     report.updated.append(existing.name)
         except (InvalidInput, Conflict) as exc:
-            detail = "; ".join(f"{k}: {v}" for k, v in getattr(exc, "fields", {}).items()) or exc.message
-            report.errors.append((number, detail))
+            report.errors.append((number, exc))
     return report
 
 

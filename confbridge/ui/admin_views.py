@@ -127,7 +127,7 @@ def endpoint_import() -> ResponseReturnValue:
                     report = directory.import_csv(db(), text, current_user().id)
                 except InvalidInput as exc:
                     db().rollback()
-                    error = _("Tệp CSV thiếu cột: %(cols)s", cols=exc.fields.get("file", exc.message))
+                    error = "; ".join(e.message(select_locale()) for e in exc.errors) or exc.text(select_locale())
         status = 422 if error else 200
     else:
         status = 200

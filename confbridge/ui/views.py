@@ -11,6 +11,8 @@ from werkzeug.exceptions import HTTPException
 
 from confbridge.api.common import get_settings
 from confbridge.app import WEB_ROOT
+from confbridge.auth import access
+from confbridge.auth.access import HasRole
 from confbridge.auth.web import optional_user
 from confbridge.errors import DomainError
 from confbridge.ui import format as fmt
@@ -20,23 +22,26 @@ from confbridge.ui.roles import role_label
 TRANSLATIONS = WEB_ROOT / "translations"
 
 
-def _nav_items(role: str | None) -> list[tuple[str, str, str]]:
-    """(endpoint or path, label msgid, key) for the signed-in role, in the order shown."""
+def _nav_items(user: HasRole | None) -> list[tuple[str, str, str]]:
+    """(endpoint or path, label msgid, key) for the signed-in user, in the order shown; who sees which item
+    is decided by the access rules (auth/access.py), not here."""
     from flask_babel import gettext as _
 
     items: list[tuple[str, str, str]] = []
-    if role in ("secretary", "admin", "technician"):
+    if user is None:
+        return items
+    if access.may_read_calendar(user):
         items.append((url_for("calendar.week"), _("Lịch"), "calendar"))
-    if role in ("secretary", "admin"):
+    if access.may_book(user):
         items.append((url_for("booking.new"), _("Đặt lịch"), "booking"))
         items.append((url_for("calendar.availability"), _("Tình trạng điểm cầu"), "availability"))
-    if role in ("technician", "admin"):
+    if access.may_operate(user):
         items.append(("/console", _("Bảng điều khiển"), "console"))
-    if role in ("secretary", "admin", "technician"):
+    if access.may_read_calendar(user):
         items.append((url_for("reports.index"), _("Báo cáo"), "reports"))
-    if role == "admin":
+    if access.may_administer(user):
         items.append((url_for("admin.endpoints"), _("Quản trị"), "admin"))
-    if role in ("secretary", "admin", "technician"):
+    if access.may_read_calendar(user):
         items.append((url_for("subscribe.page"), _("Đăng ký lịch"), "subscribe"))
     return items
 
@@ -58,7 +63,8 @@ def init_app(app: Flask) -> None:
         user = optional_user()
         return {
             "current_user": user,
-            "nav_items": _nav_items(user.role if user else None),
+            "nav_items": _nav_items(user),
+            "may_book": user is not None and access.may_book(user),
             "locale_code": select_locale(),
             "locale_names": LOCALE_NAMES,
             "zone_name": select_timezone(),
@@ -99,7 +105,7 @@ def init_app(app: Flask) -> None:
         if user is None:
             return redirect(url_for("auth.login"))
         has_console = any(rule.rule == "/console" for rule in app.url_map.iter_rules())
-        if user.role == "technician" and has_console:
+        if access.starts_at_console(user) and has_console:
             return redirect("/console")
         return redirect(url_for("calendar.week"))
 

@@ -104,7 +104,8 @@ def test_csv_import_reports_each_bad_row(
     assert "Thêm mới: 2 · Cập nhật: 0 · Lỗi: 2" in page
     rows = re.findall(r"<tr><td>(\d+)</td><td>([^<]+)</td></tr>", page)
     assert [r[0] for r in rows] == ["3", "4"]
-    assert "protocol" in rows[0][1] and "name" in rows[1][1]
+    # Each bad row names its column and says what is wrong in the reader's language (Vietnamese here).
+    assert rows == [("3", "protocol: Chọn một trong: sip, h323."), ("4", "name: Bắt buộc.")]
     with session_factory() as s:
         names = set(s.scalars(select(Endpoint.name)))
     assert {"UBND xã Mỹ Đức", "UBND xã Thuận Yên"} <= names
