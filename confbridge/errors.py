@@ -68,6 +68,7 @@ FIELD_MESSAGES: dict[tuple[str, str] | str, str] = {
     "not_list": N_("Cần một danh sách."),
     "not_object": N_("Cần một đối tượng JSON."),
     "invalid_value": N_("Giá trị không hợp lệ."),
+    "bad_cursor": N_("Vị trí trang không hợp lệ: dùng giá trị “next” của trang trước."),
     "too_short_text": N_("Tối thiểu %(min_length)s ký tự."),
     "length_between": N_("Từ %(low)s đến %(high)s ký tự."),
     # Report periods (reports, audit log).

@@ -5,6 +5,8 @@ Admins and technicians read every conference; secretaries the conferences of the
 
 from __future__ import annotations
 
+import base64
+from datetime import datetime
 from typing import Any
 
 from flask import Response, jsonify, request
@@ -23,6 +25,8 @@ from confbridge.reports.rows import cdr_rows
 blp = Blueprint("api_reports", __name__, url_prefix="/api/v1/reports",
                 description="Reports: call detail records, use, punctuality and reliability")
 FORMATS = ("json", "csv", "xlsx")
+DEFAULT_PAGE = 1000  # conference runs per page of call detail records
+MAX_PAGE = 5000
 
 
 def _period() -> Period:
@@ -43,6 +47,26 @@ def _int_arg(name: str) -> int | None:
     if not raw.isdigit() or len(raw) > 12:
         raise InvalidInput.of([FieldError.of(name, "not_integer")])
     return int(raw)
+
+
+def encode_position(run: service.RunRow) -> str:
+    """The opaque ``next`` of a page: where it ended."""
+    raw = f"{run.planned_start.isoformat()}|{run.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _after() -> service.Position | None:
+    token = (request.args.get("after") or "").strip()
+    if not token:
+        return None
+    try:
+        stamp, run_id = base64.urlsafe_b64decode(token[:200] + "=" * (-len(token) % 4)).decode().split("|")
+        at = datetime.fromisoformat(stamp)
+        if at.tzinfo is None or not run_id.isdigit():
+            raise ValueError(token)
+    except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors too
+        raise InvalidInput.of([FieldError.of("after", "bad_cursor")]) from None
+    return service.Position(at, int(run_id))
 
 
 def download(fmt: str, name: str, columns: Any, rows: list[dict[str, Any]], period: Period,
@@ -68,14 +92,24 @@ def conferences() -> ResponseReturnValue:
 
     ``from``/``to``: dates (YYYY-MM-DD, ``to`` inclusive) or ISO instants with offset; default this month.
     ``endpoint_id``, ``site`` (id or name) keep runs with that endpoint/site and only those legs.
-    ``format=csv|xlsx``: one row per leg."""
+    ``limit`` (1–5000, default 1000) runs per page; ``after``: the previous page's ``next`` (null on the last).
+    ``format=csv|xlsx``: one row per leg, the whole period in one file."""
     fmt, period = _format(), _period()
     site = (request.args.get("site") or "").strip()[:200] or None
-    runs = service.fetch(db(), current_user(), period,
-                         service.Filters(endpoint_id=_int_arg("endpoint_id"), site=site))
+    filters = service.Filters(endpoint_id=_int_arg("endpoint_id"), site=site)
     if fmt == "json":
+        # Paged by keyset: a national month is hundreds of thousands of legs; each page answers quickly.
+        asked = _int_arg("limit")
+        limit = DEFAULT_PAGE if asked is None else asked
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidInput.of([FieldError.of("limit", "out_of_range", low=1, high=MAX_PAGE)])
+        runs = service.fetch(db(), current_user(), period, filters, after=_after(), limit=limit + 1)
+        more = len(runs) > limit
+        runs = runs[:limit]
         return jsonify({"period": {"from": period.start.isoformat(), "to": period.end.isoformat()},
-                        "conferences": [run.as_dict() for run in runs]})
+                        "conferences": [run.as_dict() for run in runs],
+                        "next": encode_position(runs[-1]) if more else None})
+    runs = service.fetch(db(), current_user(), period, filters)
     locale = negotiate(request.headers.get("Accept-Language"))
     return download(fmt, "cdr", CDR_COLUMNS, cdr_rows(runs, locale), period)
 

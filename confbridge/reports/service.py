@@ -142,12 +142,30 @@ def _leg_filter(filters: Filters) -> Any:
     return and_(*conditions) if conditions else None
 
 
-def fetch(session: Session, user: User, period: Period, filters: Filters | None = None) -> list[RunRow]:
-    """The period's runs (by planned start) with every leg's final record."""
+@dataclass(frozen=True)
+class Position:
+    """Where a page of call detail records ends: the last run's planned start and id (keyset paging, so a
+    page costs the same at the end of a national month as at its start)."""
+
+    planned_start: datetime
+    run_id: int
+
+
+def fetch(session: Session, user: User, period: Period, filters: Filters | None = None, *,
+          after: Position | None = None, limit: int | None = None) -> list[RunRow]:
+    """The period's runs (by planned start) with every leg's final record; with *limit*, at most that many
+    runs, those after *after*."""
     check_reader(user)
     filters = filters or Filters()
     runs: dict[int, RunRow] = {}
-    for r in session.execute(_runs_query(user, period, filters)):
+    query = _runs_query(user, period, filters)
+    if after is not None:
+        query = query.where(or_(ConferenceRun.planned_start > after.planned_start,
+                                and_(ConferenceRun.planned_start == after.planned_start,
+                                     ConferenceRun.id > after.run_id)))
+    if limit is not None:
+        query = query.limit(limit)
+    for r in session.execute(query):
         runs[r[0]] = RunRow(
             id=r[0], meeting_id=r[1], meeting=r[2] or "", organiser_id=r[3],
             organiser=(r[5] or r[4] or ""), occurrence_start=r[6], occurrence_end=r[7], planned_start=r[8],
@@ -155,7 +173,8 @@ def fetch(session: Session, user: User, period: Period, filters: Filters | None 
             ended_at=r[12], bridge=r[13], state=r[14], late=bool(r[15]))
     if not runs:
         return []
-    run_ids = _runs_query(user, period, filters).with_only_columns(ConferenceRun.id).order_by(None)
+    run_ids: Any = (list(runs) if limit is not None  # one page: its ids, not the period's query again
+                    else _runs_query(user, period, filters).with_only_columns(ConferenceRun.id).order_by(None))
     legs = (
         select(CallLeg.run_id, CallLeg.endpoint_id, Endpoint.name, Site.name, CallLeg.attempts,
                CallLeg.first_connected_at, CallLeg.connected_seconds, CallLeg.drops, CallLeg.fail_reason,

@@ -181,9 +181,32 @@ def test_bad_report_input_is_a_field_error(ended: Any, make_user: Any) -> None:
     c = ended.client
     for query, field in (("from=yesterday", "from"), ("from=2026-11-30&to=2026-11-01", "to"),
                          ("from=2026-11-30T00:00:00", "from"), ("from=2020-01-01&to=2026-01-01", "to"),
-                         ("format=pdf", "format"), ("endpoint_id=abc", "endpoint_id")):
+                         ("format=pdf", "format"), ("endpoint_id=abc", "endpoint_id"),
+                         (f"{DAY}&limit=0", "limit"), (f"{DAY}&limit=5001", "limit"),
+                         (f"{DAY}&after=bm90LWEtY3Vyc29y", "after"), (f"{DAY}&after=%%%", "after")):
         r = c.get(f"/api/v1/reports/conferences?{query}", headers=tech.headers)
         assert r.status_code == 422 and field in r.get_json()["fields"], (query, r.get_json())
     r = c.get(f"/api/v1/reports/usage?{DAY}&by=room", headers=tech.headers)
     assert r.status_code == 422 and "by" in r.get_json()["fields"]
     assert c.get("/api/v1/reports/reliability").status_code == 401
+
+
+@both_databases
+def test_call_detail_records_page_by_next_without_loss_or_repeat(ended: Any, make_user: Any) -> None:
+    """Both runs start at the same instant: the page boundary falls between them and neither is lost."""
+    tech = make_user("technician")
+    c = ended.client
+    first = c.get(f"/api/v1/reports/conferences?{DAY}&limit=1", headers=tech.headers).get_json()
+    assert len(first["conferences"]) == 1 and first["next"]
+    second = c.get(f"/api/v1/reports/conferences?{DAY}&limit=1&after={first['next']}",
+                   headers=tech.headers).get_json()
+    assert len(second["conferences"]) == 1 and second["next"] is None
+    paged = [r["id"] for r in first["conferences"] + second["conferences"]]
+    whole = c.get(f"/api/v1/reports/conferences?{DAY}", headers=tech.headers).get_json()
+    assert whole["next"] is None
+    assert paged == [r["id"] for r in whole["conferences"]] and set(paged) == {ended.run_a.id, ended.run_b.id}
+    assert second["conferences"][0]["legs"] == whole["conferences"][1]["legs"]
+    bad = c.get(f"/api/v1/reports/conferences?{DAY}&after=xyz", headers={**tech.headers, "Accept-Language": "en"})
+    assert bad.status_code == 422
+    assert bad.get_json()["errors"][0]["code"] == "bad_cursor"
+    assert "next" in bad.get_json()["fields"]["after"]
