@@ -160,9 +160,9 @@ def fetch(session: Session, user: User, period: Period, filters: Filters | None 
     runs: dict[int, RunRow] = {}
     query = _runs_query(user, period, filters)
     if after is not None:
-        query = query.where(or_(ConferenceRun.planned_start > after.planned_start,
-                                and_(ConferenceRun.planned_start == after.planned_start,
-                                     ConferenceRun.id > after.run_id)))
+        # The first condition bounds the index range; the second breaks ties at the boundary instant.
+        query = query.where(ConferenceRun.planned_start >= after.planned_start,
+                            or_(ConferenceRun.planned_start > after.planned_start, ConferenceRun.id > after.run_id))
     if limit is not None:
         query = query.limit(limit)
     for r in session.execute(query):
