@@ -8,6 +8,7 @@ and its conference carries on.  Every conference is created once and every endpo
 from __future__ import annotations
 
 import time
+import urllib.request
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,19 +21,23 @@ from confbridge.booking.models import Occurrence
 from confbridge.launch.models import ConferenceRun, RunState, SchedulerLease
 from confbridge.scheduler.share import bridge_lease_name
 from tests.fixtures.mcu import McuEmulator
+from tests.integration.health.test_web_health import value
 from tests.integration.launch.helpers import book, make_endpoints
 from tests.integration.scheduler.procs import SchedulerProc, wait_until
+from tests.services import free_port
 
 pytestmark = pytest.mark.slow
 BRIDGES = ("mcu-a", "mcu-b")
 
 
-def _config(path: Path, db_url: str, emulators: dict[str, McuEmulator], lease_seconds: float) -> Path:
+def _config(path: Path, db_url: str, emulators: dict[str, McuEmulator], lease_seconds: float,
+            metrics_port: int) -> Path:
     lines = [
         'timezone = "Asia/Ho_Chi_Minh"', f'data_dir = "{path.parent / "data"}"',
         "[database]", f'url = "{db_url}"', "[emulator]", "enabled = false",
         "[launch]", f"lease_seconds = {lease_seconds}", "poll_seconds = 0.3", "reconcile_interval_seconds = 2",
         "dial_backoff_seconds = 1", "unreachable_retry_seconds = 1", "preflight_minutes = 0",
+        "[scheduler]", f"metrics_port = {metrics_port}",
     ]
     for i, (name, emu) in enumerate(emulators.items()):
         lines += ["[[bridges]]", f'name = "{name}"', 'driver = "cisco-mcu"', f'url = "{emu.url}"',
@@ -57,6 +62,11 @@ def _held_by(factory: Any, proc: SchedulerProc) -> set[str]:
     return {b for b, h in _holders(factory).items() if h is not None and f":{proc.pid}:" in h[0]}
 
 
+def _metrics(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
+        return str(resp.read().decode())
+
+
 def _state(factory: Any, occ_id: int) -> str | None:
     with factory() as s:
         run = s.scalars(select(ConferenceRun).where(ConferenceRun.occurrence_id == occ_id)).first()
@@ -79,8 +89,10 @@ def test_schedulers_share_the_bridges_and_take_over_a_dead_ones_bridge(
     emulators = {name: mcu_emulator_factory() for name in BRIDGES}
     eps = make_endpoints(session_factory, 6)
     # The default lease (10 s): the take-over bound of the issue (15 s) is tested with production settings.
-    config = _config(tmp_path / "scheduler.toml", db_url, emulators, lease_seconds=10)
-    a = SchedulerProc(config, tmp_path / "a.log")
+    port_a, port_b = free_port(), free_port()
+    config_a = _config(tmp_path / "a.toml", db_url, emulators, lease_seconds=10, metrics_port=port_a)
+    config_b = _config(tmp_path / "b.toml", db_url, emulators, lease_seconds=10, metrics_port=port_b)
+    a = SchedulerProc(config_a, tmp_path / "a.log")
     b: SchedulerProc | None = None
     meetings: dict[str, list[int]] = {name: [] for name in BRIDGES}
     try:
@@ -95,7 +107,7 @@ def test_schedulers_share_the_bridges_and_take_over_a_dead_ones_bridge(
                    "both meetings live under A alone")
 
         # 2. B starts: A hands one bridge over (after its in-flight steps), each then drives one.
-        b = SchedulerProc(config, tmp_path / "b.log")
+        b = SchedulerProc(config_b, tmp_path / "b.log")
         assert b is not None
         proc_b = b
         wait_until(lambda: len(_held_by(session_factory, a)) == 1 and len(_held_by(session_factory, proc_b)) == 1,
@@ -111,6 +123,13 @@ def test_schedulers_share_the_bridges_and_take_over_a_dead_ones_bridge(
         wait_until(lambda: all(_state(session_factory, o[1]) == RunState.LIVE for o in meetings.values()), 20,
                    "the second meetings live, one bridge per scheduler")
         holders = _holders(session_factory)
+        # Each scheduler's /metrics names the bridge it drives (confbridge_bridge_lease{bridge="…"} 1).
+        for proc, port in ((a, port_a), (proc_b, port_b)):
+            (mine,) = _held_by(session_factory, proc)
+            body = _metrics(port)
+            assert value(body, "confbridge_bridge_lease", bridge=mine) == 1
+            assert value(body, "confbridge_bridge_lease", bridge=({*BRIDGES} - {mine}).pop()) == 0
+        assert value(_metrics(port_a), "confbridge_scheduler_leader") == 1  # A kept the global lease
         assert holders["mcu-a"] is not None and holders["mcu-b"] is not None
         assert holders["mcu-a"][0] != holders["mcu-b"][0]  # one bridge each
 
