@@ -22,7 +22,9 @@ import socket
 import threading
 import time
 import uuid
+from contextlib import AbstractContextManager
 from datetime import UTC, timedelta
+from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor as ApsThreadPool
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -241,25 +243,25 @@ def _gauge(bridge: BridgeSettings | None, value: int) -> None:
         metrics.BRIDGE_LEASE.labels(bridge.name).set(value)
 
 
-def _share_pass(settings: Settings, factory: sessionmaker[Session], holder: str, gate: object,
+def _share_pass(settings: Settings, factory: sessionmaker[Session], holder: str, gate: AbstractContextManager[Any],
                 workers: dict[str, _Worker]) -> None:
     """Take the global lease when free; take or give bridges toward this scheduler's fair share."""
     seconds = settings.launch.lease_seconds
     if share.GLOBAL_LEASE not in workers:
-        lease = Lease(factory, holder, seconds, gate=gate)  # type: ignore[arg-type]
+        lease = Lease(factory, holder, seconds, gate=gate)
         if lease.try_acquire():
             log.info("scheduler %s is active", holder)
             _gauge(None, 1)
             workers[share.GLOBAL_LEASE] = _Worker(settings, lease, factory, None).start()
     bridges = {b.name: b for b in settings.bridges}
     held = [name for name in workers if name != share.GLOBAL_LEASE]
-    census = share.read_census(factory, bridges, clock.now())
+    census = share.read_census(factory, bridges, clock.now(), gate)
     decision = share.decide(census, holder, held)
     taken = 0
     for name in decision.take:
         if taken >= decision.want:
             break
-        lease = Lease(factory, holder, seconds, name=share.bridge_lease_name(name), gate=gate)  # type: ignore[arg-type]
+        lease = Lease(factory, holder, seconds, name=share.bridge_lease_name(name), gate=gate)
         if lease.try_acquire():
             taken += 1
             log.info("scheduler %s drives bridge %s", holder, name)

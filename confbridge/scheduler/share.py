@@ -21,8 +21,10 @@ import hashlib
 import math
 from collections import Counter
 from collections.abc import Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -59,9 +61,11 @@ class Census:
     counts: Counter[str] = field(default_factory=Counter)  # holder → bridges it holds
 
 
-def read_census(session_factory: sessionmaker[Session], bridges: Iterable[str], now: datetime) -> Census:
+def read_census(session_factory: sessionmaker[Session], bridges: Iterable[str], now: datetime,
+                gate: AbstractContextManager[Any] | None = None) -> Census:
+    """*gate*: the process's SQLite gate (``confbridge.launch.dbgate``), shared with its leases and engines."""
     names = {bridge_lease_name(b): b for b in bridges}
-    with session_factory() as s:
+    with gate if gate is not None else nullcontext(), session_factory() as s:
         rows = s.execute(select(SchedulerLease.name, SchedulerLease.holder, SchedulerLease.expires_at)).all()
     nodes = frozenset(r.holder for r in rows if r.name.startswith(NODE_PREFIX) and r.expires_at >= now)
     holders: dict[str, str | None] = {b: None for b in names.values()}
