@@ -2,7 +2,8 @@
 
 Every process exposes the same names; each sets the ones it owns:
 
-- scheduler: ``confbridge_scheduler_leader`` (1 on the active scheduler, 0 on standbys),
+- scheduler: ``confbridge_scheduler_leader`` (1 on the holder of the global lease, 0 on standbys),
+  ``confbridge_bridge_lease{bridge}`` (1 for each bridge whose lease this scheduler holds),
   ``confbridge_launch_lateness_seconds`` (first bridge call vs planned start),
   ``confbridge_dial_attempts_total{outcome}``;
 - live server: ``confbridge_live_clients``, ``confbridge_live_events_total``;
@@ -45,6 +46,10 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST
 SCHEDULER_LEADER = Gauge(
     "confbridge_scheduler_leader", "1 while this scheduler holds the launch lease (active), 0 on standby.",
     multiprocess_mode="liveall",
+)
+BRIDGE_LEASE = Gauge(
+    "confbridge_bridge_lease", "1 while this scheduler holds the lease of the bridge (drives its launches).",
+    ["bridge"], multiprocess_mode="liveall",
 )
 LAUNCH_LATENESS = Histogram(
     "confbridge_launch_lateness_seconds",

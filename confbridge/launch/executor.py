@@ -30,6 +30,7 @@ from confbridge.launch.dbgate import gate_for
 from confbridge.launch.fence import Fence, LostLease, NoFence
 from confbridge.launch.models import ConferenceRun, LegKind, LegState, RunState
 from confbridge.launch.planner import plan
+from confbridge.launch.scope import Scope, scoped
 from confbridge.launch.state import meeting_title, transition
 from confbridge.logs import current_context, log_context
 from confbridge.notices import coded
@@ -45,8 +46,11 @@ class LaunchEngine:
         self, session_factory: sessionmaker[Session], settings: Settings,
         drivers: Mapping[str, BridgeDriver], *, fence: Fence | None = None, workers: int | None = None,
         gate: AbstractContextManager[Any] | None = None, views: Mapping[str, ParticipantView] | None = None,
+        scope: Scope | None = None,
     ) -> None:
         self.session_factory = session_factory
+        # The runs this engine drives (the scheduler runs one engine per bridge lease it holds); None: all.
+        self.scope = scope
         self.settings = settings
         self.drivers = dict(drivers)
         # Per-bridge cached participant lists refreshed by delta reads; the scheduler passes the ones it
@@ -139,7 +143,7 @@ class LaunchEngine:
         with self._tick_lock:
             now = now or clock.now()
             with self.ctx.write() as s:
-                plan(s, self.settings, now)
+                plan(s, self.settings, now, self.scope)
                 self._advance(s, now)
             with self.ctx.read() as s:
                 self._dispatch(s, now)
@@ -150,7 +154,7 @@ class LaunchEngine:
     def _advance(self, s: Session, now: datetime) -> None:
         runs = s.scalars(select(ConferenceRun).where(
             ConferenceRun.state.in_([RunState.STARTING, RunState.LIVE, RunState.SCHEDULED]),
-            ConferenceRun.planned_start <= now,
+            ConferenceRun.planned_start <= now, *scoped(self.scope, ConferenceRun.bridge_name),
         )).all()
         for run in runs:
             if run.bridge_name not in self.drivers:
@@ -175,7 +179,7 @@ class LaunchEngine:
     def _dispatch(self, s: Session, now: datetime) -> None:
         runs = s.scalars(select(ConferenceRun).where(
             ConferenceRun.state.in_([RunState.SCHEDULED, RunState.STARTING, RunState.LIVE, RunState.ENDING]),
-            ConferenceRun.planned_start <= now,
+            ConferenceRun.planned_start <= now, *scoped(self.scope, ConferenceRun.bridge_name),
         ).order_by(ConferenceRun.planned_start, ConferenceRun.id)).all()
         poll: set[str] = set()
         ctx = self.ctx
@@ -253,7 +257,7 @@ class LaunchEngine:
         with self.ctx.read() as s:
             rows = s.execute(select(ConferenceRun.planned_start, ConferenceRun.planned_end).where(
                 ConferenceRun.state.in_([RunState.SCHEDULED, RunState.STARTING, RunState.LIVE]),
-                ConferenceRun.planned_start <= now + horizon,
+                ConferenceRun.planned_start <= now + horizon, *scoped(self.scope, ConferenceRun.bridge_name),
             )).all()
         out = {t for row in rows for t in row if now < t <= now + horizon}
         return sorted(out)

@@ -29,6 +29,7 @@ from confbridge.launch.models import (
     RunState,
     TimelineKind,
 )
+from confbridge.launch.scope import Scope, owns, scoped
 from confbridge.launch.state import leg_event, meeting_title, note, transition
 from confbridge.notices import coded
 from confbridge.settings import Settings
@@ -233,8 +234,10 @@ def mark_missed(session: Session, run: ConferenceRun) -> None:
     )
 
 
-def plan(session: Session, settings: Settings, now: datetime) -> None:
-    """Create runs for occurrences entering the lookahead window and refresh every open run."""
+def plan(session: Session, settings: Settings, now: datetime, scope: Scope | None = None) -> None:
+    """Create runs for occurrences entering the lookahead window and refresh every open run.
+
+    With a *scope* (one engine per held bridge), only the occurrences and runs on its bridges."""
     horizon = now + timedelta(minutes=settings.launch.lookahead_minutes)
     lookback = now - timedelta(hours=settings.launch.missed_lookback_hours)
     # Generous SQL bounds (setup ≤ limits.MAX_SETUP_MINUTES); exact window checks in Python.
@@ -252,14 +255,16 @@ def plan(session: Session, settings: Settings, now: datetime) -> None:
         .order_by(Occurrence.start)
     ).all()
     for occ in candidates:
-        if occ.window_start <= horizon and occ.effective_end > lookback:
+        if occ.window_start <= horizon and occ.effective_end > lookback \
+                and owns(scope, desired_bridge(settings, occ.meeting)):
             run = create_run(session, settings, occ)
             if run.planned_end <= now:
                 mark_missed(session, run)
     # Every open run is compared with its occurrence each tick: loaded in bulk (a handful of queries
     # whatever the number of runs), because on SQLite this transaction holds the database write lock.
     open_runs = session.scalars(
-        select(ConferenceRun).where(ConferenceRun.state.notin_([str(s) for s in TERMINAL_STATES]))
+        select(ConferenceRun).where(ConferenceRun.state.notin_([str(s) for s in TERMINAL_STATES]),
+                                    *scoped(scope, ConferenceRun.bridge_name))
     ).all()
     occ_ids = [r.occurrence_id for r in open_runs if r.occurrence_id is not None]
     occurrences: dict[int, Occurrence] = {}

@@ -29,6 +29,7 @@ from confbridge.launch.faults import describe
 from confbridge.launch.models import ACTIVE_STATES, CallLeg, ConferenceRun
 from confbridge.launch.planner import desired_bridge, desired_endpoints
 from confbridge.launch.preflight_models import PreflightPhase, PreflightResult, PreflightRun, ResultStatus
+from confbridge.launch.scope import Scope, owns, scoped
 from confbridge.settings import Settings
 
 if TYPE_CHECKING:
@@ -72,8 +73,9 @@ def create_preflight(session: Session, settings: Settings, occ: Occurrence, *, t
     return pf
 
 
-def plan_automatic(session: Session, settings: Settings, now: datetime) -> None:
-    """Create the automatic pre-flight of every occurrence whose setup time is ``preflight_minutes`` away."""
+def plan_automatic(session: Session, settings: Settings, now: datetime, scope: Scope | None = None) -> None:
+    """Create the automatic pre-flight of every occurrence whose setup time is ``preflight_minutes`` away
+    (with a *scope*: of the occurrences on its bridges)."""
     minutes = settings.launch.preflight_minutes
     if minutes <= 0:
         return
@@ -87,7 +89,8 @@ def plan_automatic(session: Session, settings: Settings, now: datetime) -> None:
         )).all()
     for occ in candidates:
         # From preflight_minutes before the setup time until the setup time itself.
-        if occ.window_start - lead <= now < occ.window_start and desired_endpoints(session, occ):
+        if occ.window_start - lead <= now < occ.window_start and owns(scope, desired_bridge(settings, occ.meeting)) \
+                and desired_endpoints(session, occ):
             create_preflight(session, settings, occ, trigger="auto")
 
 
@@ -259,10 +262,11 @@ def advance(ctx: StepContext, driver: BridgeDriver, pf_id: int) -> None:
 def tick(engine: LaunchEngine, now: datetime) -> None:
     """Plan automatic pre-flights and submit one step per open pre-flight (called by the engine's tick)."""
     with engine.ctx.write() as s:
-        plan_automatic(s, engine.settings, now)
+        plan_automatic(s, engine.settings, now, engine.scope)
     with engine.ctx.read() as s:
         rows = s.execute(select(PreflightRun.id, PreflightRun.bridge_name).where(
-            PreflightRun.phase.in_([str(p) for p in OPEN_PHASES]))).all()
+            PreflightRun.phase.in_([str(p) for p in OPEN_PHASES]), *scoped(engine.scope, PreflightRun.bridge_name),
+        )).all()
     for pf_id, bridge in rows:
         driver = engine.drivers.get(bridge)
         if driver is not None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import xmlrpc.server
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -35,8 +35,12 @@ class MonitorLoop:
     def __init__(self, session_factory: sessionmaker[Session], settings: Settings,
                  drivers: Mapping[str, BridgeDriver], probe: Probe | None = None,
                  defer_polls: Callable[[], bool] | None = None,
-                 views: Mapping[str, ParticipantView] | None = None) -> None:
+                 views: Mapping[str, ParticipantView] | None = None,
+                 bridges: Collection[str] | None = None, probe_idle: bool = True) -> None:
         self.session_factory = session_factory
+        # With bridge leases: the calls on these bridges only; the global lease's loop probes idle ones.
+        self.bridges = bridges
+        self.probe_idle = probe_idle
         # The scheduler shares its per-bridge participant views with the launch engine: each poll then
         # fetches only what changed since the other's last read.
         self.views = views
@@ -57,7 +61,8 @@ class MonitorLoop:
         self.passes += 1
         poll = not (self.defer_polls is not None and self.defer_polls())
         return monitor_tick(self.session_factory, self.settings, self.drivers, probe=self.probe,
-                            poll_bridges=poll, views=self.views)
+                            poll_bridges=poll, views=self.views, bridges=self.bridges,
+                            probe_idle=self.probe_idle)
 
     def run(self, stop: threading.Event) -> None:
         """Run until *stop* is set (a lost lease sets it: only the leader monitors)."""

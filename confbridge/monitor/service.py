@@ -14,7 +14,7 @@ endpoint booked within ``monitor.offline_alarm_minutes``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -106,9 +106,14 @@ def _poll(drivers: Mapping[str, BridgeDriver], bridges: set[str],
 
 
 def _verdicts(settings: Settings, now: datetime, legs: list[_Leg], targets: list[_Target],
-              current: dict[int, EndpointStatus], reports: Reports, probe: Probe) -> dict[int, Verdict]:
+              current: dict[int, EndpointStatus], reports: Reports, probe: Probe, *,
+              bridges: Collection[str] | None = None, probe_idle: bool = True) -> dict[int, Verdict]:
     verdicts: dict[int, Verdict] = {}
+    # Endpoints in a call on a bridge another scheduler monitors: neither judged nor probed here.
+    elsewhere = {leg.endpoint_id for leg in legs if bridges is not None and leg.bridge not in bridges}
     for leg in legs:
+        if bridges is not None and leg.bridge not in bridges:
+            continue
         polled = reports.get(leg.bridge)
         info = polled.get((leg.conference, leg.participant_name)) if polled is not None else None
         known = current.get(leg.endpoint_id)
@@ -118,7 +123,7 @@ def _verdicts(settings: Settings, now: datetime, legs: list[_Leg], targets: list
         verdicts[leg.endpoint_id] = Verdict(
             status, leg.run_id, info.packet_loss if info else "none",
             (info.reason or "") if info and info.state in ("failed", "disconnected") else "", leg, info)
-    due = [t for t in targets if t.id not in verdicts and (
+    due = [t for t in targets if probe_idle and t.id not in verdicts and t.id not in elsewhere and (
         t.id not in current or current[t.id].status in IN_CALL | {"dialling", "failed", "unknown"}
         or now - current[t.id].checked_at >= timedelta(seconds=settings.monitor.probe_seconds))]
     if due:
@@ -227,18 +232,23 @@ def _store(session: Session, settings: Settings, now: datetime, verdicts: dict[i
 def monitor_tick(session_factory: sessionmaker[Session], settings: Settings,
                  drivers: Mapping[str, BridgeDriver], now: datetime | None = None, *,
                  probe: Probe | None = None, poll_bridges: bool = True,
-                 views: Mapping[str, ParticipantView] | None = None) -> int:
+                 views: Mapping[str, ParticipantView] | None = None,
+                 bridges: Collection[str] | None = None, probe_idle: bool = True) -> int:
     """One monitoring pass; returns how many endpoint statuses changed.
 
     With ``poll_bridges=False`` (the launch engine is busy dialling) call statuses come from the call
-    legs the engine keeps, and the bridges' request slots are left to the dials.
+    legs the engine keeps, and the bridges' request slots are left to the dials.  With several
+    schedulers each judges the calls on the *bridges* whose leases it holds, and the holder of the
+    global lease probes the endpoints in no call (``probe_idle``).
     """
     now = now or clock.now()
     with session_factory() as session:
         legs, targets, current = _read(session)
-    reports = _poll(drivers, {leg.bridge for leg in legs}, views) if poll_bridges else {}
+    polled = {leg.bridge for leg in legs if bridges is None or leg.bridge in bridges}
+    reports = _poll(drivers, polled, views) if poll_bridges else {}
     probe = probe or make_probe(settings.monitor)
-    verdicts = _verdicts(settings, now, legs, targets, current, reports, probe)
+    verdicts = _verdicts(settings, now, legs, targets, current, reports, probe, bridges=bridges,
+                         probe_idle=probe_idle)
     if not verdicts:
         return 0
     with unit_of_work(session_factory) as session:

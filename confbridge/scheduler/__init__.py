@@ -1,1 +1,1 @@
-"""The scheduler process: one leader (a fenced lease in the database) driving the launch engine."""
+"""The scheduler process: fenced leases in the database (one per bridge, one global) driving the launch engine."""

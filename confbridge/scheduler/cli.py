@@ -13,7 +13,7 @@ from confbridge.cli_context import get_runtime, get_settings
 def scheduler_command(ctx: click.Context) -> None:
     """Launch and end booked conferences on time.
 
-    One scheduler is active; others started against the same database stand by.
+    Several started against the same database share the bridges (a lease per bridge); one alone drives all.
     """
     from confbridge.scheduler.process import run_scheduler
 

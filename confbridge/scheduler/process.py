@@ -1,4 +1,10 @@
-"""The scheduler process: stand by until the lease is ours, then drive the launch engine with APScheduler.
+"""The scheduler process: drive the launch engine with APScheduler for every lease it holds.
+
+Two kinds of lease (``confbridge.scheduler.share``): one per bridge — the holder runs that bridge's
+launch engine (scope: the runs on that bridge, fenced by that lease) and its monitor — and the global
+one (``launch``) — its holder delivers the outbox, purges, probes idle endpoints, and fails the runs on a
+bridge that is not configured.  Several schedulers share the bridges (a fair share each); one alone holds
+everything.
 
 APScheduler only provides ticks: a 1 s interval job (``tick``), the reconcile job, and ``date`` wake-ups
 at planned instants for punctuality; what must happen is always read from our tables.  Jobs are
@@ -16,7 +22,9 @@ import socket
 import threading
 import time
 import uuid
+from contextlib import AbstractContextManager
 from datetime import UTC, timedelta
+from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor as ApsThreadPool
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -32,10 +40,12 @@ from confbridge.health import ProbeServer
 from confbridge.launch.dbgate import gate_for
 from confbridge.launch.executor import LaunchEngine
 from confbridge.launch.fence import LostLease
+from confbridge.launch.scope import Scope
 from confbridge.monitor.loop import FeedbackReceiver, MonitorLoop
 from confbridge.runtime import Runtime, open_runtime
+from confbridge.scheduler import share
 from confbridge.scheduler.lease import Lease
-from confbridge.settings import Settings
+from confbridge.settings import BridgeSettings, Settings
 
 log = logging.getLogger(__name__)
 STANDBY_POLL_SECONDS = 1.0
@@ -54,8 +64,8 @@ def _guard(name: str, fn: object) -> object:
     return job
 
 
-def _drivers(settings: Settings) -> dict[str, BridgeDriver]:
-    return {b.name: make_driver(b) for b in settings.bridges}
+def _drivers(bridges: list[BridgeSettings]) -> dict[str, BridgeDriver]:
+    return {b.name: make_driver(b) for b in bridges}
 
 
 def _keep_lease(lease: Lease, stop: threading.Event, lost: threading.Event) -> None:
@@ -84,33 +94,42 @@ def purge_credentials(session_factory: sessionmaker[Session]) -> tuple[int, int]
         return purge_expired(session)
 
 
-def _lead(settings: Settings, lease: Lease, session_factory: object, stop: threading.Event) -> None:
-    """Act as leader until *stop* or until the lease is lost."""
+def _lead(settings: Settings, lease: Lease, session_factory: object, stop: threading.Event,
+          bridge: BridgeSettings | None = None) -> None:
+    """Drive what *lease* covers until *stop* or until the lease is lost: one *bridge*'s launches and
+    monitoring, or (without one) the global work."""
     lost = threading.Event()
     done = threading.Event()
-    renewer = threading.Thread(target=_keep_lease, args=(lease, done, lost), name="lease", daemon=True)
+    renewer = threading.Thread(target=_keep_lease, args=(lease, done, lost), name=f"lease-{lease.name}",
+                               daemon=True)
     renewer.start()
-    drivers = _drivers(settings)
+    drivers = _drivers([bridge] if bridge is not None else [])
     # One participant view per bridge, shared by the engine's polls and the monitor (delta reads).
     views = {name: ParticipantView(driver) for name, driver in drivers.items()}
+    scope = (Scope.bridge(bridge.name) if bridge is not None
+             else Scope.unconfigured(frozenset(b.name for b in settings.bridges)))
     engine = LaunchEngine(session_factory, settings, drivers, fence=lease,  # type: ignore[arg-type]
-                          gate=lease.gate, views=views)
+                          gate=lease.gate, views=views, scope=scope)
     aps = BackgroundScheduler(
         timezone=UTC,
         executors={"default": ApsThreadPool(4)},
         job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
     )
-    # Endpoint monitoring runs only on the leader, beside the launch engine (and yields to its dials).
+    # Endpoint monitoring runs beside each bridge's engine (and yields to its dials); the global lease's
+    # monitor probes the endpoints in no call.
     monitor = MonitorLoop(session_factory, settings, drivers,  # type: ignore[arg-type]
-                          defer_polls=lambda: engine.dial_backlog() > 0, views=views)
+                          defer_polls=lambda: engine.dial_backlog() > 0, views=views,
+                          bridges=set(drivers), probe_idle=bridge is None)
     monitor_stop = threading.Event()
-    monitor_thread = threading.Thread(target=monitor.run, args=(monitor_stop,), name="monitor", daemon=True)
+    monitor_thread = threading.Thread(target=monitor.run, args=(monitor_stop,), name=f"monitor-{lease.name}",
+                                      daemon=True)
     receiver: FeedbackReceiver | None = None
-    try:
-        receiver = FeedbackReceiver(monitor.hint).start()
-        receiver.register(drivers)
-    except Exception:  # push hints are an optimisation: polling still runs
-        log.exception("bridge feedback receiver not available; monitoring by polling only")
+    if drivers:
+        try:
+            receiver = FeedbackReceiver(monitor.hint).start()
+            receiver.register(drivers)
+        except Exception:  # push hints are an optimisation: polling still runs
+            log.exception("bridge feedback receiver not available; monitoring by polling only")
     try:
         engine.reconcile(wait=True)  # start-up: adopt, re-drive, tear down before anything new
         monitor_thread.start()
@@ -134,15 +153,8 @@ def _lead(settings: Settings, lease: Lease, session_factory: object, stop: threa
 
         aps.add_job(_guard("wakeups", plan_wakeups), "interval", seconds=5, id="wakeups",
                     next_run_time=clock.now())
-        aps.add_job(_guard("audit-purge", lambda: purge_job(session_factory,  # type: ignore[arg-type]
-                                                            settings.audit.retention_days)),
-                    "interval", seconds=PURGE_INTERVAL_SECONDS, id="audit-purge", next_run_time=clock.now())
-        # The active scheduler also delivers the invitation outbox (``confbridge mail worker`` may run
-        # beside it: rows are claimed, so each message is sent by one of them).
-        aps.add_job(_guard("outbox", lambda: _deliver_outbox(settings, session_factory)), "interval",
-                    seconds=settings.mail.poll_seconds, id="outbox", next_run_time=clock.now())
-        aps.add_job(_guard("purge", lambda: purge_credentials(session_factory)), "interval",  # type: ignore[arg-type]
-                    seconds=PURGE_SECONDS, id="purge", next_run_time=clock.now())
+        if bridge is None:
+            _global_jobs(aps, settings, session_factory)
         aps.start()
         while not stop.wait(0.2) and not lost.is_set():
             pass
@@ -152,11 +164,25 @@ def _lead(settings: Settings, lease: Lease, session_factory: object, stop: threa
         if receiver is not None:
             receiver.stop()
         if aps.running:
-            aps.shutdown(wait=False)
+            # A bridge given up to another scheduler: its running tick ends before the lease is released.
+            aps.shutdown(wait=not lost.is_set())
         engine.close()
         for driver in drivers.values():
             driver.close()
         renewer.join(5)
+
+
+def _global_jobs(aps: BackgroundScheduler, settings: Settings, session_factory: object) -> None:
+    """The work that is not per bridge, done by the holder of the global lease."""
+    aps.add_job(_guard("audit-purge", lambda: purge_job(session_factory,  # type: ignore[arg-type]
+                                                        settings.audit.retention_days)),
+                "interval", seconds=PURGE_INTERVAL_SECONDS, id="audit-purge", next_run_time=clock.now())
+    # The active scheduler also delivers the invitation outbox (``confbridge mail worker`` may run
+    # beside it: rows are claimed, so each message is sent by one of them).
+    aps.add_job(_guard("outbox", lambda: _deliver_outbox(settings, session_factory)), "interval",
+                seconds=settings.mail.poll_seconds, id="outbox", next_run_time=clock.now())
+    aps.add_job(_guard("purge", lambda: purge_credentials(session_factory)), "interval",  # type: ignore[arg-type]
+                seconds=PURGE_SECONDS, id="purge", next_run_time=clock.now())
 
 
 def _start_probes(settings: Settings, db_engine: Engine, factory: sessionmaker[Session]) -> ProbeServer | None:
@@ -183,12 +209,91 @@ def _deliver_outbox(settings: Settings, session_factory: object) -> None:
                  len(report.sent), len(report.retrying), len(report.failed))
 
 
+class _Worker:
+    """One held lease and the thread driving it (``_lead``); the lease is released when the thread ends."""
+
+    def __init__(self, settings: Settings, lease: Lease, factory: sessionmaker[Session],
+                 bridge: BridgeSettings | None) -> None:
+        self.lease = lease
+        self.bridge = bridge
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, args=(settings, factory), name=f"drive-{lease.name}",
+                                       daemon=True)
+
+    def _run(self, settings: Settings, factory: sessionmaker[Session]) -> None:
+        try:
+            _lead(settings, self.lease, factory, self.stop, self.bridge)
+        except Exception:
+            log.exception("driving %s failed", self.lease.name)
+        finally:
+            try:
+                self.lease.release()
+            except Exception:
+                log.exception("lease %s release failed", self.lease.name)
+
+    def start(self) -> _Worker:
+        self.thread.start()
+        return self
+
+
+def _gauge(bridge: BridgeSettings | None, value: int) -> None:
+    if bridge is None:
+        metrics.SCHEDULER_LEADER.set(value)
+    else:
+        metrics.BRIDGE_LEASE.labels(bridge.name).set(value)
+
+
+def _share_pass(settings: Settings, factory: sessionmaker[Session], holder: str, gate: AbstractContextManager[Any],
+                workers: dict[str, _Worker]) -> None:
+    """Take the global lease when free; take or give bridges toward this scheduler's fair share."""
+    seconds = settings.launch.lease_seconds
+    if share.GLOBAL_LEASE not in workers:
+        lease = Lease(factory, holder, seconds, gate=gate)
+        if lease.try_acquire():
+            log.info("scheduler %s is active", holder)
+            _gauge(None, 1)
+            workers[share.GLOBAL_LEASE] = _Worker(settings, lease, factory, None).start()
+    bridges = {b.name: b for b in settings.bridges}
+    held = [name for name in workers if name != share.GLOBAL_LEASE]
+    census = share.read_census(factory, bridges, clock.now(), gate)
+    decision = share.decide(census, holder, held)
+    taken = 0
+    for name in decision.take:
+        if taken >= decision.want:
+            break
+        lease = Lease(factory, holder, seconds, name=share.bridge_lease_name(name), gate=gate)
+        if lease.try_acquire():
+            taken += 1
+            log.info("scheduler %s drives bridge %s", holder, name)
+            _gauge(bridges[name], 1)
+            workers[name] = _Worker(settings, lease, factory, bridges[name]).start()
+    if decision.give is not None and not workers[decision.give].stop.is_set():
+        log.info("scheduler %s gives bridge %s up (fair share %d of %d bridges)", holder, decision.give,
+                 share.fair_share(len(bridges), len(census.nodes | {holder})), len(bridges))
+        workers[decision.give].stop.set()
+
+
+def _reap(workers: dict[str, _Worker], holder: str, stop: threading.Event) -> None:
+    for name, worker in list(workers.items()):
+        if worker.thread.is_alive():
+            continue
+        del workers[name]
+        _gauge(worker.bridge, 0)
+        if stop.is_set():
+            continue
+        if worker.bridge is None:
+            log.warning("scheduler %s lost leadership; back to standby", holder)
+        elif not worker.stop.is_set():
+            log.warning("scheduler %s lost bridge %s", holder, name)
+
+
 def run_scheduler(settings: Settings, stop_event: threading.Event | None = None, *,
                   runtime: Runtime | None = None) -> None:
     """Run the scheduler until *stop_event* is set (or SIGTERM/SIGINT when run as a command).
 
-    Several may run against one database: one leads, the others stand by and take over within
-    ``launch.lease_seconds`` + 1 s of the leader's death.  The leader also delivers the outbox.
+    Several may run against one database: they share the bridges (one lease each, a fair share per
+    scheduler) and one holds the global lease; a dead scheduler's leases are taken by the others within
+    ``launch.lease_seconds`` + 1 s.  One alone drives every bridge and does the global work.
     *runtime* is the process's (``confbridge scheduler``, ``confbridge run``); without one, one is opened.
     """
     stop = stop_event or threading.Event()
@@ -198,33 +303,37 @@ def run_scheduler(settings: Settings, stop_event: threading.Event | None = None,
     owned = runtime is None
     runtime = runtime or open_runtime(settings, "scheduler", configure_logging=False)
     factory = runtime.session_factory
-    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    # The engine and the lease share one gate for SQLite transactions (confbridge.launch.dbgate).
-    lease = Lease(factory, holder, settings.launch.lease_seconds, gate=gate_for(factory))
-    log.info("scheduler %s starting (standby until the lease is free)", holder)
+    node_id = uuid.uuid4().hex[:12]
+    holder = f"{socket.gethostname()}:{os.getpid()}:{node_id}"
+    # Every lease and engine of the process shares one gate for SQLite transactions (confbridge.launch.dbgate).
+    gate = gate_for(factory)
+    presence = Lease(factory, holder, settings.launch.lease_seconds, name=share.node_lease_name(node_id), gate=gate)
+    log.info("scheduler %s starting (standby until a lease is free)", holder)
     metrics.SCHEDULER_LEADER.set(0)
     probes = _start_probes(settings, runtime.engine, factory)
+    workers: dict[str, _Worker] = {}
+    try:
+        share.forget_departed(factory, clock.now())
+    except Exception:
+        log.exception("could not delete the presence rows of departed schedulers")
     try:
         while not stop.is_set():
+            _reap(workers, holder, stop)
             try:
-                acquired = lease.try_acquire()
+                if not presence.renew():
+                    presence.try_acquire()
+                _share_pass(settings, factory, holder, gate, workers)
             except Exception:
                 log.exception("lease acquisition failed")
-                acquired = False
-            if acquired:
-                log.info("scheduler %s is active", holder)
-                metrics.SCHEDULER_LEADER.set(1)
-                try:
-                    _lead(settings, lease, factory, stop)
-                finally:
-                    metrics.SCHEDULER_LEADER.set(0)
-                if not stop.is_set():
-                    log.warning("scheduler %s lost leadership; back to standby", holder)
-                continue
             stop.wait(STANDBY_POLL_SECONDS)
     finally:
+        for worker in workers.values():
+            worker.stop.set()
+        for worker in workers.values():
+            worker.thread.join(30)
+            _gauge(worker.bridge, 0)
         try:
-            lease.release()
+            presence.release()
         except Exception:
             log.exception("lease release failed")
         if probes is not None:

@@ -199,3 +199,22 @@ def test_bridge_feedback_event_makes_the_loop_poll_at_once(
         stop.set()
         loop.hint()
         receiver.stop()
+
+
+def test_with_bridge_leases_each_scheduler_judges_its_bridges_calls_and_the_global_one_probes_idle_ones(
+    frozen_clock: clock.FrozenClock, live_conference: LiveConference, session_factory: sessionmaker[Session],
+    settings: Settings, make_user: Any,
+) -> None:
+    conf = live_conference
+    [idle] = add_site_endpoints(session_factory, ["UBND huyện An Biên"], "Huyện")
+    probe = EmulatorProbe(conf.emulator.control_url)
+    # The holder of another bridge's lease (and of the global one): the calls on test-mcu are not its to
+    # judge, and an endpoint in a call is never probed; the idle endpoint is.
+    assert monitor_tick(session_factory, settings, {}, clock.now(), probe=probe, bridges={"mcu-other"},
+                        probe_idle=True) == 1
+    assert statuses(session_factory) == {idle.id: "idle"}
+    # The holder of test-mcu's lease: its calls, and no probing.
+    frozen_clock.advance(seconds=5)
+    assert monitor_tick(session_factory, settings, {"test-mcu": conf.driver}, clock.now(), probe=probe,
+                        bridges={"test-mcu"}, probe_idle=False) == 3
+    assert statuses(session_factory) == {**{e: "in_call" for e in conf.endpoint_ids}, idle.id: "idle"}

@@ -102,3 +102,63 @@ def test_leader_whose_lease_ran_out_locally_stops_before_the_bridge_call(
         assert mcu_emulator.calls() == []
     finally:
         engine.close()
+
+
+@both_databases
+def test_each_bridge_engine_is_fenced_by_its_own_bridge_lease(
+        settings: Any, session_factory: Any, frozen_clock: Any, mcu_emulator_factory: Any) -> None:
+    """Two engines, one per bridge lease: each launches only its bridge's meeting; when one bridge's lease
+    is taken over, that engine stops (no write, no call) while the other bridge's engine carries on."""
+    from confbridge.bridges.registry import make_driver
+    from confbridge.launch.executor import LaunchEngine
+    from confbridge.launch.scope import Scope
+    from confbridge.scheduler.share import bridge_lease_name
+
+    emus = {name: mcu_emulator_factory() for name in ("mcu-a", "mcu-b")}
+    settings = settings.with_overrides(bridges=[
+        emu.bridge_settings(name=name, default=name == "mcu-a").model_dump() for name, emu in emus.items()])
+    eps = make_endpoints(session_factory, 2)
+    occs = {name: book(session_factory, frozen_clock.now() + timedelta(minutes=1), setup=1, endpoints=[ep],
+                       bridge=name)[1] for name, ep in zip(emus, eps, strict=True)}
+    leases = {name: Lease(session_factory, f"holder-{name}", 10, name=bridge_lease_name(name)) for name in emus}
+    assert all(lease.try_acquire() for lease in leases.values())
+    engines = {name: LaunchEngine(session_factory, settings, {name: make_driver(settings.bridge(name))},  # type: ignore[arg-type]
+                                  fence=leases[name], scope=Scope.bridge(name)) for name in emus}
+    try:
+        for _ in range(20):
+            for engine in engines.values():
+                engine.tick(wait=True)
+            if all(run_for(session_factory, o).state == RunState.LIVE for o in occs.values()):
+                break
+            time.sleep(0.05)
+            frozen_clock.advance(seconds=0.5)
+        for name, emu in emus.items():
+            assert [c["name"] for c in emu.state()["conferences"]] == [run_for(session_factory, occs[name])
+                                                                            .conference_name]
+            assert len(emu.calls()) == 1
+        # mcu-a's holder stalls past its lease; another scheduler takes mcu-a (mcu-b's holder renewed).
+        frozen_clock.advance(seconds=6)
+        assert leases["mcu-b"].renew()
+        frozen_clock.advance(seconds=5)
+        assert leases["mcu-b"].renew()
+        taker = Lease(session_factory, "taker", 10, name=bridge_lease_name("mcu-a"))
+        assert taker.try_acquire() and taker.token == 2
+        with session_factory.begin() as s:
+            from confbridge.booking.models import Occurrence
+
+            for occ_id in occs.values():
+                s.get(Occurrence, occ_id).end = frozen_clock.now()  # both meetings end now
+        with pytest.raises(LostLease):
+            engines["mcu-a"].tick(wait=True)
+        for _ in range(20):
+            engines["mcu-b"].tick(wait=True)
+            if run_for(session_factory, occs["mcu-b"]).state == RunState.ENDED:
+                break
+            time.sleep(0.05)
+        assert run_for(session_factory, occs["mcu-b"]).state == RunState.ENDED
+        assert run_for(session_factory, occs["mcu-a"]).state == RunState.LIVE  # untouched by the fenced engine
+        assert len(emus["mcu-a"].state()["conferences"]) == 1  # never torn down by the old holder
+        assert emus["mcu-b"].state()["conferences"] == []
+    finally:
+        for engine in engines.values():
+            engine.close()
