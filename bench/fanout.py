@@ -429,6 +429,15 @@ def main() -> None:
         ok = (live_result["p99_ms"] <= 500 and live_result["mismatched_clients"] == 0
               and live_result["rss_peak_mib"] <= 300)
         print(f"\ngoal (p99 <= 500 ms, equal final state, <= 300 MiB): {'met' if ok else 'NOT met'}")
+    summary: dict[str, Any] = {"bench": "fanout", "endpoints": args.endpoints, "clients": args.clients,
+                               "rate": args.rate, "seconds": args.seconds}
+    for r in results:
+        key = "live" if r["name"].startswith("confbridge") else "baseline"
+        summary.update({f"{key}_{k}": (round(v, 2) if isinstance(v, float) else v) for k, v in r.items()
+                        if k not in ("name", "client_cpu_pct")})
+    if live_result is not None:
+        summary["ok"] = ok
+    print(json.dumps(summary))
 
 
 if __name__ == "__main__":

@@ -217,6 +217,16 @@ def main() -> None:
     print(f"single unloaded launches ({len(single_late)}): first-call lateness p50 "
           f"{pct(single_late, 0.5):.2f} s, p99 {pct(single_late, 0.99):.2f} s, "
           f"mean {statistics.mean(single_late):.2f} s   (goal p99 ≤ 2 s)")
+    print(json.dumps({
+        "bench": "launch_storm", "database": db.dialect.name, "conferences": args.conferences,
+        "endpoints": args.endpoints, "legs": total_legs, "bridge_s": round(t_bridge, 2),
+        "recorded_s": round(t_db, 2), "floor_s": round(floor, 2), "ratio_bridge": round(t_bridge / floor, 3),
+        "ratio_recorded": round(t_db / floor, 3), "duplicate_dials": dup_dials,
+        "duplicate_conferences": dup_confs, "missed": states.get("missed", 0), "failed": states.get("failed", 0),
+        "storm_lateness_p50_s": round(pct(storm_late, 0.5), 3), "storm_lateness_p99_s": round(pct(storm_late, 0.99), 3),
+        "single_lateness_p50_s": round(pct(single_late, 0.5), 3),
+        "single_lateness_p99_s": round(pct(single_late, 0.99), 3),
+    }))
 
 
 if __name__ == "__main__":
