@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import delete, insert, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from confbridge import clock
 from confbridge.audit.models import record, values_of
@@ -544,6 +544,7 @@ def list_occurrences(
 ) -> list[Occurrence]:
     query = (
         select(Occurrence).join(Meeting)
+        .options(contains_eager(Occurrence.meeting))  # from the join: no query per meeting (N+1)
         .where(Occurrence.start < end, Occurrence.end > start)
         .order_by(Occurrence.start, Occurrence.id)
     )
