@@ -8,6 +8,7 @@ window is longer than the longest possible meeting plus setup) so each probe is 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -155,29 +156,32 @@ def _slot_query(
 ) -> str:
     """Slots of *endpoint_ids* overlapping *windows*, joined to their occurrence (o), meeting (m) and
     endpoint (e); ``w.idx`` names the window each row overlaps."""
-    details = (
-        " JOIN occurrences o ON o.id = s.occurrence_id JOIN meetings m ON m.id = s.meeting_id "
-        "JOIN endpoints e ON e.id = s.endpoint_id"
-    )
+    details = " JOIN occurrences o ON o.id = s.occurrence_id JOIN meetings m ON m.id = s.meeting_id"
+    # The endpoint's row only when its columns are read (every slot's endpoint exists: a foreign key).
+    endpoint_join = " JOIN endpoints e ON e.id = s.endpoint_id" if re.search(r"\be\.", columns + order) else ""
     if len(windows) == 1:
         # One window (availability): plain bounds let both planners use the index directly.
         ids = ",".join(str(int(i)) for i in endpoint_ids)
         return (
-            f"SELECT {columns.replace('w.idx', ':i0')} FROM endpoint_slots s{details} "  # noqa: S608
+            f"SELECT {columns.replace('w.idx', ':i0')} FROM endpoint_slots s{details}{endpoint_join} "  # noqa: S608
             f"WHERE s.endpoint_id IN ({ids}) AND s.window_start < :e0 AND s.window_start > :l0 "
             f"AND s.window_end > :s0{exclusions}{order}"
         )
     if session.get_bind().dialect.name == "postgresql":
         # PostgreSQL cannot estimate ranges bound by a VALUES list and preferred reading every slot of the
         # endpoints; LATERAL (kept by OFFSET 0) makes each (window, endpoint) pair one index range probe.
+        # The endpoint's row is joined to ep, outside the probes: joined to the slots, it was read again
+        # (all of the table, hashed) inside every probe.
         ctes, _, _ = _overlap_sql(len(windows), "", "", endpoint_ids=endpoint_ids).partition(" SELECT ")
+        ep_rows = endpoint_join.replace("s.endpoint_id", "ep.id")
         sql = (
-            f"{ctes} SELECT {columns} FROM w CROSS JOIN ep CROSS JOIN LATERAL (SELECT * FROM endpoint_slots s "  # noqa: S608
+            f"{ctes} SELECT {columns} FROM w CROSS JOIN ep{ep_rows} CROSS JOIN LATERAL (SELECT "  # noqa: S608
+            "s.occurrence_id, s.meeting_id, s.endpoint_id, s.window_start, s.window_end FROM endpoint_slots s "
             "WHERE s.endpoint_id = ep.id AND s.window_start < w.we AND s.window_start > w.lo "
             f"AND s.window_end > w.ws{exclusions} OFFSET 0) s{details}{order}"
         )
     else:
-        sql = _overlap_sql(len(windows), "s.endpoint_id = ep.id", columns, details,
+        sql = _overlap_sql(len(windows), "s.endpoint_id = ep.id", columns, details + endpoint_join,
                            "WHERE 1=1" + exclusions + order, endpoint_ids=endpoint_ids)
     return sql
 

@@ -172,7 +172,9 @@ class EndpointSlot(Base):
     __tablename__ = "endpoint_slots"
     __table_args__ = (
         UniqueConstraint("occurrence_id", "endpoint_id"),
-        Index("ix_endpoint_slots_endpoint_window", "endpoint_id", "window_start", "window_end"),
+        # Covering on PostgreSQL (migration 0016): availability and conflict probes read the index only.
+        Index("ix_endpoint_slots_endpoint_window", "endpoint_id", "window_start", "window_end",
+              postgresql_include=["occurrence_id", "meeting_id"]),
         Index("ix_endpoint_slots_bridge_window", "bridge_name", "window_start", "window_end"),
     )
 
