@@ -96,9 +96,14 @@ def _segments(intervals: list[Any], day_start: datetime, slots: int) -> list[Seg
     kinds = ["free"] * slots
     labels: list[tuple[str, int | None]] = [("", None)] * slots
     step = timedelta(minutes=SLOT_MINUTES)
+    edges = [day_start + i * step for i in range(slots + 1)]
     for b in intervals:
-        for i in range(slots):
-            s, e = day_start + i * step, day_start + (i + 1) * step
+        # Only the slots the interval can touch (its setup start to its end, one slot of margin): the
+        # same tests as over the whole row, without a pass over every slot per interval.
+        first = max(0, (min(b.window_start, b.start) - day_start) // step - 1)
+        last = min(slots, (b.end - day_start) // step + 2)
+        for i in range(first, last):
+            s, e = edges[i], edges[i + 1]
             if b.start < e and b.end > s:
                 kinds[i], labels[i] = "busy", (b.meeting_title, b.meeting_id)
             elif b.window_start < e and b.start > s and kinds[i] == "free":
