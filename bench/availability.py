@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import random
 import statistics
 import tempfile
@@ -121,6 +122,7 @@ def main() -> None:
     ap.add_argument("--postgres", action="store_true", help="start a throwaway PostgreSQL cluster for the run")
     ap.add_argument("--occurrences", type=int, default=100_000)
     ap.add_argument("--probes", type=int, default=300)
+    ap.add_argument("--populated", action="store_true", help="--url already holds this bench's data")
     args = ap.parse_args()
     with ExitStack() as stack:
         url = args.url
@@ -139,7 +141,11 @@ def run(args: argparse.Namespace, url: str) -> None:
     settings = load_settings(environ={}).with_overrides(**{
         "database.url": url, "bridges": [{"name": "mcu", "video_ports": 200, "url": "http://127.0.0.1:1/RPC2"}]})
     t0 = time.perf_counter()
-    n_slots = populate(factory, args.occurrences)
+    if args.populated:  # a database this script filled before (same --occurrences): measure again
+        with engine.connect() as conn:
+            n_slots = int(conn.execute(text("SELECT count(*) FROM endpoint_slots")).scalar_one())
+    else:
+        n_slots = populate(factory, args.occurrences)
     populate_s = time.perf_counter() - t0
     # Settle the database after the bulk load (statistics, no autovacuum or checkpoint mid-measurement)
     # and keep the loader's garbage out of the timed loops.
@@ -217,7 +223,9 @@ def run(args: argparse.Namespace, url: str) -> None:
             conn.rollback()
 
     postgres = engine.dialect.name == "postgresql"
-    figures: dict[str, object] = {"bench": "availability", "database": engine.dialect.name,
+    load = os.getloadavg()[0]  # other work on the machine inflates every figure: say how much there was
+    print(f"machine: {os.cpu_count()} CPUs, load average {load:.1f} at the start of the measurements")
+    figures: dict[str, object] = {"bench": "availability", "database": engine.dialect.name, "load_avg": load,
                                   "occurrences": args.occurrences, "slots": n_slots, "probes": args.probes,
                                   "populate_s": round(populate_s, 1)}
     all_ok = True
