@@ -92,7 +92,17 @@ def populate(factory, target: int, seed: int = 7) -> int:  # type: ignore[no-unt
                               "bridge_name": "mcu", "window_start": start - timedelta(minutes=15),
                               "window_end": start + timedelta(minutes=45)})
     with factory.begin() as s:
-        for table, rows in ((Meeting, meetings), (Occurrence, occurrences), (EndpointSlot, slots)):
+        bulk = [(Meeting, meetings), (Occurrence, occurrences), (EndpointSlot, slots)]
+        copy_rows = s.get_bind().dialect.name == "postgresql"  # COPY: a million occurrences in a minute or two
+        for table, rows in bulk:
+            if copy_rows and table is not Meeting:  # (meetings have JSON columns: plain inserts)
+                cursor = s.connection().connection.driver_connection.cursor()
+                columns = list(rows[0])
+                quoted = ", ".join(f'"{c}"' for c in columns)  # "end" is a reserved word
+                with cursor.copy(f"COPY {table.__tablename__} ({quoted}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row([row[c] for c in columns])
+                continue
             for i in range(0, len(rows), 5000):
                 s.execute(insert(table), rows[i:i + 5000])
     return len(slots)
