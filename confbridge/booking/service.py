@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import delete, insert, select, text
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm import Session, contains_eager, lazyload
 
 from confbridge import clock
 from confbridge.audit.models import record, values_of
@@ -545,6 +545,7 @@ def list_occurrences(
     query = (
         select(Occurrence).join(Meeting)
         .options(contains_eager(Occurrence.meeting))  # from the join: no query per meeting (N+1)
+        .options(lazyload(Occurrence.slots))  # a list never reads the slots: not one object per endpoint
         .where(Occurrence.start < end, Occurrence.end > start)
         .order_by(Occurrence.start, Occurrence.id)
     )
