@@ -12,7 +12,7 @@ empty database) with 10,000 endpoints on 700 sites, 20,000 ended conference runs
 
 Goal (issue 15): the month's CDR answers in under 2 s on PostgreSQL, page by page.  Prints figures, then one JSON line.
 
-    .venv/bin/python bench/reports.py [--url URL] [--runs 20000] [--endpoints 10000] [--legs 10]
+    .venv/bin/python bench/reports.py [--postgres | --url URL] [--runs 20000] [--endpoints 10000] [--legs 10]
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import json
 import random
 import tempfile
 import time
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -107,8 +108,18 @@ def main() -> None:
     parser.add_argument("--endpoints", type=int, default=10_000)
     parser.add_argument("--legs", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--postgres", action="store_true", help="start a throwaway PostgreSQL cluster for the run")
     args = parser.parse_args()
-    url = args.url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'reports.db'}"
+    with ExitStack() as stack:
+        url = args.url
+        if args.postgres:
+            from pgcluster import throwaway_postgres
+
+            url = stack.enter_context(throwaway_postgres("shared_buffers=256MB"))
+        run(args, url or f"sqlite:///{Path(stack.enter_context(tempfile.TemporaryDirectory())) / 'reports.db'}")
+
+
+def run(args: argparse.Namespace, url: str) -> None:
     settings = load_settings(environ={}).with_overrides(**{"database.url": url, "bridges": []})
     engine = make_engine(url)
     upgrade(engine)
