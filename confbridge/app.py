@@ -42,6 +42,7 @@ PAGE_MODULES = (
     "confbridge.live.console",
     "confbridge.reports.views",
     "confbridge.reports.audit_views",
+    "confbridge.ui.preset_views",
 )
 
 
