@@ -135,9 +135,12 @@ class Owned(Protocol):
     def owner_id(self) -> int: ...
 
 
+GROUP_MANAGERS: tuple[Role, ...] = (Role.ADMIN,)
+"""Manage endpoint groups (directory records, like endpoints); every signed-in role reads them."""
+
+
 def may_manage_endpoint_groups(user: HasRole) -> bool:
-    """Endpoint groups are directory records: administrators manage them, every signed-in role reads."""
-    return user.role == Role.ADMIN
+    return user.role in GROUP_MANAGERS
 
 
 def may_use_template(user: Person, template: Owned) -> bool:

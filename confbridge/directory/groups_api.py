@@ -10,7 +10,6 @@ from marshmallow import Schema, fields, validate
 from confbridge.api.common import db
 from confbridge.api.validators import ROW_ID
 from confbridge.auth import access
-from confbridge.auth.models import Role
 from confbridge.auth.web import current_user, roles_required
 from confbridge.directory import groups
 
@@ -37,7 +36,7 @@ def list_groups() -> Any:
 
 
 @blp.route("/endpoint-groups", methods=["POST"])
-@roles_required(Role.ADMIN)
+@roles_required(*access.GROUP_MANAGERS)
 @blp.arguments(EndpointGroupSchema)
 @blp.response(201, EndpointGroupSchema)
 def create_group(data: dict[str, Any]) -> Any:
@@ -53,7 +52,7 @@ def get_group(group_id: int) -> Any:
 
 
 @blp.route("/endpoint-groups/<int:group_id>", methods=["PATCH"])
-@roles_required(Role.ADMIN)
+@roles_required(*access.GROUP_MANAGERS)
 @blp.arguments(EndpointGroupPatchSchema)
 @blp.response(200, EndpointGroupSchema)
 def patch_group(data: dict[str, Any], group_id: int) -> Any:
@@ -64,7 +63,7 @@ def patch_group(data: dict[str, Any], group_id: int) -> Any:
 
 
 @blp.route("/endpoint-groups/<int:group_id>", methods=["DELETE"])
-@roles_required(Role.ADMIN)
+@roles_required(*access.GROUP_MANAGERS)
 @blp.response(204)
 def delete_group(group_id: int) -> Any:
     """Delete the group; meetings booked with it keep their endpoints."""

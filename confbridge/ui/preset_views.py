@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from confbridge.api.common import db
+from confbridge.auth import access
 from confbridge.auth.web import current_user
 from confbridge.booking import templates
 from confbridge.directory import groups
@@ -30,7 +31,7 @@ def init_app(app: Flask) -> None:
 
 # ---- endpoint groups ---------------------------------------------------------------------------------
 @groups_bp.get("/")
-@page_roles("admin")
+@page_roles(*access.GROUP_MANAGERS)
 def index() -> ResponseReturnValue:
     return render_template("admin/groups.html", groups=groups.list_groups(db()), active_nav="admin",
                            section="groups")
@@ -66,19 +67,19 @@ def _group_form(group: groups.EndpointGroup | None) -> ResponseReturnValue:
 
 
 @groups_bp.route("/new", methods=["GET", "POST"])
-@page_roles("admin")
+@page_roles(*access.GROUP_MANAGERS)
 def new() -> ResponseReturnValue:
     return _group_form(None)
 
 
 @groups_bp.route("/<int:group_id>/edit", methods=["GET", "POST"])
-@page_roles("admin")
+@page_roles(*access.GROUP_MANAGERS)
 def edit(group_id: int) -> ResponseReturnValue:
     return _group_form(groups.get_group(db(), group_id))
 
 
 @groups_bp.post("/<int:group_id>/delete")
-@page_roles("admin")
+@page_roles(*access.GROUP_MANAGERS)
 def delete(group_id: int) -> ResponseReturnValue:
     group = groups.get_group(db(), group_id)
     name = group.name
