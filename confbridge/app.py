@@ -33,6 +33,8 @@ API_MODULES = (
     "confbridge.live.api",
     "confbridge.reports.api",
     "confbridge.reports.audit_api",
+    "confbridge.directory.groups_api",
+    "confbridge.booking.templates_api",
 )
 PAGE_MODULES = (
     "confbridge.ui.views",
@@ -40,6 +42,7 @@ PAGE_MODULES = (
     "confbridge.live.console",
     "confbridge.reports.views",
     "confbridge.reports.audit_views",
+    "confbridge.ui.preset_views",
 )
 
 

@@ -114,6 +114,14 @@ FIELD_MESSAGES: dict[tuple[str, str] | str, str] = {
     ("host_endpoint_id", "not_a_participant"): N_("Điểm cầu số %(endpoint_id)s không tham gia hội nghị này."),
     ("external_participants", "too_many"): N_("Tối đa %(max_external)s điểm cầu ngoài."),
     ("external_participants", "too_many_uplinks"): N_("Chỉ một điểm cầu ngoài được là đường kết nối cấp trên."),
+    # Endpoint groups and meeting templates.
+    ("name", "taken"): N_("Tên “%(value)s” đã được dùng."),
+    ("group_ids", "unknown"): N_("Không có nhóm điểm cầu số: %(ids)s"),
+    ("group_ids", "too_many"): N_("Tối đa %(max_count)s nhóm."),
+    ("endpoint_ids", "too_many"): N_("Tối đa %(max_count)s điểm cầu."),
+    ("template_id", "unknown"): N_("Không có mẫu lịch họp số %(id)s của bạn."),
+    ("end", "required"): N_("Nhập giờ kết thúc (hoặc chọn mẫu có thời lượng)."),
+    ("duration_minutes", "out_of_range"): N_("Thời lượng từ %(low)s đến %(high)s phút."),
 }
 
 

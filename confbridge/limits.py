@@ -17,3 +17,4 @@ MAX_EXTERNAL_PARTICIPANTS = 20  # outside-the-directory participants of one meet
 PIN_MIN_DIGITS = 4
 PIN_MAX_DIGITS = 16
 MAX_EXTEND_MINUTES = 240  # one "extend the running conference" step
+MAX_GROUP_ENDPOINTS = 500  # endpoints in one endpoint group (and in one meeting template)

@@ -127,3 +127,27 @@ def entitled_user_ids(session: Session, users: set[tuple[int, str]]) -> set[tupl
     )
     current = {(uid, role) for uid, role in rows}
     return users & current
+
+
+# ---- endpoint groups and meeting templates -----------------------------------------------------------
+class Owned(Protocol):
+    @property
+    def owner_id(self) -> int: ...
+
+
+GROUP_MANAGERS: tuple[Role, ...] = (Role.ADMIN,)
+"""Manage endpoint groups (directory records, like endpoints); every signed-in role reads them."""
+
+
+def may_manage_endpoint_groups(user: HasRole) -> bool:
+    return user.role in GROUP_MANAGERS
+
+
+def may_use_template(user: Person, template: Owned) -> bool:
+    """A secretary sees, books from, changes and deletes her own templates; an administrator every one."""
+    return user.role == Role.ADMIN or (user.role == Role.SECRETARY and template.owner_id == user.id)
+
+
+def followed_template_owner(user: Person) -> int | None:
+    """For template lists: ``None`` when *user* sees every template, else the owner id to filter on."""
+    return None if user.role == Role.ADMIN else user.id

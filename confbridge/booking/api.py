@@ -14,12 +14,11 @@ from confbridge.api.common import db, get_settings
 from confbridge.auth import access
 from confbridge.auth.access import may_see_confidential
 from confbridge.auth.web import current_user, roles_required
-from confbridge.booking import service
+from confbridge.booking import presets, service
 from confbridge.booking.conflicts import busy_intervals
+from confbridge.booking.preset_schemas import BookingCheckRequestSchema, BookingRequestSchema
 from confbridge.booking.schemas import (
     AvailabilityQuerySchema,
-    MeetingCheckSchema,
-    MeetingCreateSchema,
     MeetingPatchSchema,
     MeetingSchema,
     OccurrencePatchSchema,
@@ -73,10 +72,11 @@ def _parse_occurrence(value: str) -> datetime:
 
 @blp.route("/meetings", methods=["POST"])
 @roles_required(*access.BOOKERS)
-@blp.arguments(MeetingCreateSchema)
+@blp.arguments(BookingRequestSchema)
 @blp.response(201, MeetingSchema)
 def create_meeting(data: dict[str, Any]) -> Any:
     """Book a meeting (one-off or series). 409 names every conflict."""
+    data = presets.fill_request(db(), current_user(), data)  # group_ids, template_id
     meeting = service.create_meeting(db(), get_settings(), current_user(), _input(data))
     _flush_booking()
     return meeting_dict(meeting, confidential=may_see_confidential(current_user(), meeting))
@@ -84,9 +84,10 @@ def create_meeting(data: dict[str, Any]) -> Any:
 
 @blp.route("/meetings/check", methods=["POST"])
 @roles_required(*access.BOOKERS)
-@blp.arguments(MeetingCheckSchema)
+@blp.arguments(BookingCheckRequestSchema)
 def check_meeting(data: dict[str, Any]) -> ResponseReturnValue:
     """Dry run: conflicts and capacity problems of a prospective booking, and the next free start."""
+    data = presets.fill_request(db(), current_user(), data)  # group_ids, template_id
     exclude = data.pop("exclude_meeting_id", None)
     conflicts, capacity, suggestion = service.check_booking(db(), get_settings(), _input(data),
                                                             exclude_meeting_id=exclude)

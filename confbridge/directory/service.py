@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from confbridge.audit.models import record, values_of
+from confbridge.directory import groups
 from confbridge.directory.addresses import check_address
 from confbridge.directory.models import PROTOCOLS, Endpoint, Site
 from confbridge.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound
@@ -135,6 +136,7 @@ def update_endpoint(session: Session, endpoint: Endpoint, values: dict[str, Any]
 
 def disable_endpoint(session: Session, endpoint: Endpoint, actor_id: int | None) -> Endpoint:
     endpoint.enabled = False
+    groups.drop_endpoint(session, endpoint.id)  # a deleted endpoint leaves every group
     session.flush()
     record(session, actor_id, "endpoint.disable", "endpoint", endpoint.id, name=endpoint.name)
     return endpoint

@@ -20,12 +20,14 @@ from confbridge import clock
 from confbridge.api.common import db, get_settings
 from confbridge.auth.access import may_see_confidential
 from confbridge.auth.web import current_user
-from confbridge.booking import service
+from confbridge.booking import service, templates
 from confbridge.booking.describe import describe_meeting, describe_series
 from confbridge.booking.models import Meeting, Occurrence, OccurrenceStatus
 from confbridge.booking.validation import check_duration
+from confbridge.directory import groups as endpoint_groups
 from confbridge.errors import FieldError, Forbidden, InvalidInput, NotFound
 from confbridge.ui import booking_support as support
+from confbridge.ui import template_form
 from confbridge.ui.calendar_views import live_occurrence_ids
 from confbridge.ui.format import fmt_weekday, parse_date, parse_time
 from confbridge.ui.forms import (
@@ -66,6 +68,10 @@ def _blank_form() -> MultiDict[str, str]:
     if request.args.get("now") == "1":  # "Họp ngay": from now, the default duration, launched at once
         start = _next_minute(user_zone())
         values.update({"date": f"{start:%d/%m/%Y}", "start_time": f"{start:%H:%M}", "start_now": "1"})
+    template_id = request.args.get("template", "")
+    if template_id.isdigit():  # "Bắt đầu từ mẫu": the form filled from one of the user's templates
+        template = templates.get_template(db(), current_user(), int(template_id))
+        return template_form.from_template(MultiDict(values), template, user_zone())
     return MultiDict(values)
 
 
@@ -116,6 +122,8 @@ def _render_form(bf: BookingForm, meeting: Meeting | None, check: dict[str, Any]
         weekday_codes=WEEKDAYS, weekday_names=weekday_names(), nth_names=nth_names(),
         durations=DURATION_CHOICES, selected=set(bf.endpoint_ids),
         summary=_summary(bf), active_nav="booking",
+        endpoint_groups=endpoint_groups.list_groups(db()),
+        templates=templates.list_templates(db(), current_user()) if meeting is None else [],
     ), status
 
 
@@ -132,6 +140,11 @@ def _suggested_start(raw: str, zone: ZoneInfo) -> datetime:
 
 def _save_or_recheck(bf: BookingForm, meeting: Meeting | None) -> ResponseReturnValue:
     action = request.form.get("action", "check")
+    if request.form.get("add_group"):  # a group button without JavaScript: tick its endpoints
+        return _render_form(template_form.with_group(bf, request.form["add_group"], bf.zone), meeting)
+    if action == "save_template":
+        stored = template_form.save_as_template(bf, current_user())
+        return _render_form(bf, meeting, status=200 if stored else 422)
     suggested = request.form.get("suggest", "")
     if suggested:
         # "Dùng giờ này": move the form to the proposed start and check again.

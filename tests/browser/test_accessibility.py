@@ -24,8 +24,10 @@ from confbridge import clock, events, notices
 from confbridge.alarms.service import raise_alarm
 from confbridge.auth.models import User
 from confbridge.auth.service import get_user
+from confbridge.booking import templates
 from confbridge.booking.service import cancel_occurrence, create_meeting
 from confbridge.booking.validation import MeetingInput
+from confbridge.directory import groups
 from confbridge.launch.models import CallLeg, ConferenceRun
 from confbridge.live.bus import MemoryBus
 from confbridge.live.server import LiveServer as WsServer
@@ -101,6 +103,11 @@ def _seed(web: LiveServer, web_users: dict[str, WebUser]) -> int:
         ))
         cancel_occurrence(s, web.settings, actor, meeting, datetime(2026, 12, 8, 14, 0, tzinfo=HCM))
         meeting_id = meeting.id
+        # An endpoint group (id 1) and an administrator's template (id 1): the booking form shows both.
+        groups.create_group(s, {"name": "Các sở, ngành", "endpoint_ids": [2, 3, 4]}, None)
+        templates.create_template(s, web.settings, get_user(s, web_users["admin"].username), {
+            "name": "Giao ban tuần", "title": "Giao ban tuần UBND tỉnh", "duration_minutes": 90,
+            "endpoint_ids": [1], "group_ids": [1]})
     endpoints = add_site_endpoints(factory, ["Hội trường Sở Nội vụ", "UBND xã Bình An"], "Xã đảo")
     with factory() as s:
         organiser = s.scalar(select(User.id).where(User.username == "thuky"))
@@ -149,6 +156,11 @@ def _pages(meeting_id: int) -> list[tuple[str, str]]:
         ("not-found", "/no-such-page"),
         ("reports", "/reports?from=2026-11-01&to=2026-11-30"),
         ("admin-audit", "/admin/audit"),
+        ("admin-groups", "/admin/groups/"),
+        ("admin-group-new", "/admin/groups/new"),
+        ("admin-group-edit", "/admin/groups/1/edit"),
+        ("templates", "/templates/"),
+        ("booking-from-template", "/bookings/new?template=1"),
     ]
 
 

@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.routing import Rule
 
 from confbridge.auth.models import User
+from confbridge.booking import templates
 from confbridge.booking.models import Meeting
+from confbridge.directory import groups
 from tests.factories import book, make_endpoints
 
 # endpoint name → why it needs no sign-in.  Anything else must refuse an anonymous caller.
@@ -54,7 +56,11 @@ def world(app: Flask, session_factory: sessionmaker[Session], frozen_clock: Any,
         meeting = book(s, settings, s.get(User, owner.id), title="Giao ban tuần", start=START, end=END,
                        endpoint_ids=eps[:2], rrule="FREQ=WEEKLY;BYDAY=MO;COUNT=3")
         meeting_id = meeting.id
-    return {"admin": admin, "owner": owner, "other": other, "tech": tech, "eps": eps, "meeting_id": meeting_id}
+        group_id = groups.create_group(s, {"name": "Các huyện", "endpoint_ids": eps[:2]}, admin.id).id
+        template_id = templates.create_template(s, settings, s.get(User, owner.id), {
+            "name": "Giao ban tuần", "title": "Giao ban tuần", "duration_minutes": 90, "endpoint_ids": eps[:2]}).id
+    return {"admin": admin, "owner": owner, "other": other, "tech": tech, "eps": eps, "meeting_id": meeting_id,
+            "group_id": group_id, "template_id": template_id}
 
 
 def _url(rule: Rule, world: dict[str, Any]) -> str:
@@ -63,6 +69,7 @@ def _url(rule: Rule, world: dict[str, Any]) -> str:
         "run_id": 1, "alarm_id": 1, "feed_id": 1, "name": "mcu1", "action": "mute",
         "occurrence_start": START.isoformat(), "occ_key": START.strftime("%Y%m%dT%H%M%SZ"),
         "username": world["owner"].username, "filename": "css/app.css", "report": "conferences", "fmt": "csv",
+        "group_id": world["group_id"], "template_id": world["template_id"],
     }
     missing = set(rule.arguments) - set(values)
     assert not missing, f"{rule.rule}: add a sample value for {missing} to this test"
@@ -128,6 +135,8 @@ def _is_admin_route(method: str, endpoint: str, rule: Rule) -> bool:
         return True
     if rule.rule.startswith("/api/v1/users"):
         return True
+    if rule.rule.startswith("/api/v1/endpoint-groups") and method not in SAFE:
+        return True
     return rule.rule.startswith("/api/v1/endpoints") and method not in SAFE
 
 
@@ -136,6 +145,10 @@ BOOKING_MUTATIONS = {
     "api_meetings.delete_meeting", "api_meetings.patch_occurrence", "api_meetings.delete_occurrence",
     "booking.new", "booking.check_json", "booking.edit", "booking.cancel", "booking.edit_occurrence",
     "booking.cancel_occurrence",
+    # Meeting templates belong to bookers (technicians neither read nor write them).
+    "api_templates.list_templates", "api_templates.create_template", "api_templates.get_template",
+    "api_templates.patch_template", "api_templates.delete_template",
+    "meeting_templates.index_templates", "meeting_templates.delete_template",
 }
 
 
@@ -223,6 +236,16 @@ def test_secretary_cannot_touch_another_secretarys_meeting(
     response = client.post("/bookings/check.json", headers=other, data={"meeting_id": str(mid)})
     if response.status_code != 403:
         wrong.append(f"POST /bookings/check.json meeting_id={mid} → {response.status_code}")
+    # Another secretary's template does not exist for her (404: its existence is not told).
+    tid = world["template_id"]
+    for method, url, body in [("GET", f"/api/v1/templates/{tid}", None),
+                              ("PATCH", f"/api/v1/templates/{tid}", {"title": "hijacked"}),
+                              ("DELETE", f"/api/v1/templates/{tid}", None),
+                              ("POST", f"/templates/{tid}/delete", None),
+                              ("GET", f"/bookings/new?template={tid}", None)]:
+        response = _call(client, method, url, headers=other, json=body)
+        if response.status_code != 404:
+            wrong.append(f"{method} {url} → {response.status_code}")
     assert not wrong, "another secretary changed or read this meeting:\n" + "\n".join(wrong)
     assert _title(session_factory, mid) == before
     # The organiser herself may (the refusals above are about ownership, not about the requests).

@@ -20,6 +20,8 @@ from schemathesis import GenerationMode
 
 from confbridge.auth.models import User
 from confbridge.auth.ratelimit import sign_in_guard
+from confbridge.booking import templates
+from confbridge.directory import groups
 from tests.factories import book, make_endpoints
 
 MAX_EXAMPLES = 15
@@ -37,8 +39,11 @@ def seeded(app: Any, admin: Any, session_factory: Any, frozen_clock: Any) -> dic
                        end=datetime(2026, 12, 7, 2, 0, tzinfo=UTC), endpoint_ids=eps[:2],
                        rrule="FREQ=WEEKLY;BYDAY=MO;COUNT=4")
         occurrence = meeting.occurrences[1].original_start.isoformat()
+        group = groups.create_group(s, {"name": "Các huyện", "endpoint_ids": eps[:2]}, admin.id)
+        template = templates.create_template(s, settings_, user, {"name": "Giao ban", "duration_minutes": 60,
+                                                                  "endpoint_ids": eps[:1]})
         return {"endpoint_ids": eps, "meeting_id": meeting.id, "occurrence_start": occurrence,
-                "username": admin.username}
+                "username": admin.username, "group_id": group.id, "template_id": template.id}
 
 
 def _known_values(seeded: dict[str, Any]) -> dict[str, list[Any]]:
@@ -47,6 +52,8 @@ def _known_values(seeded: dict[str, Any]) -> dict[str, list[Any]]:
         "endpoint_id": seeded["endpoint_ids"],
         "occurrence_start": [seeded["occurrence_start"]],
         "username": [seeded["username"]],
+        "group_id": [seeded["group_id"]],
+        "template_id": [seeded["template_id"]],
     }
 
 

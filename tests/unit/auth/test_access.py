@@ -46,3 +46,19 @@ def test_role_groups_and_list_filters() -> None:
     assert access.followed_organiser(ADMIN) is None and access.followed_organiser(TECH) is None
     assert access.followed_organiser(SEC) == 3
     assert access.followed_organiser(Who(9, "guest")) == -1
+
+
+@dataclass
+class Template:
+    owner_id: int
+
+
+@pytest.mark.parametrize(("who", "use", "groups", "owner_filter"), [
+    (ADMIN, True, True, None), (TECH, False, False, 2), (SEC, True, False, 3), (OTHER_SEC, False, False, 4),
+])
+def test_templates_are_their_owners_and_groups_the_administrators(
+    who: Who, use: bool, groups: bool, owner_filter: int | None,
+) -> None:
+    assert access.may_use_template(who, Template(owner_id=3)) is use
+    assert access.may_manage_endpoint_groups(who) is groups
+    assert access.followed_template_owner(who) == owner_filter

@@ -170,9 +170,26 @@ function renderConflicts(reply) {
   target.replaceChildren(...parts);
 }
 
+// "+ group": tick the group's endpoints besides those chosen (without script the button posts the form
+// and the server ticks them).
+function setupGroupButtons() {
+  for (const button of form.querySelectorAll(".group-pick")) {
+    button.addEventListener("click", (event) => {
+      event.preventDefault();
+      const ids = new Set((button.dataset.endpoints || "").split(",").filter(Boolean));
+      for (const box of form.querySelectorAll('input[name="endpoint_ids"]')) {
+        if (ids.has(box.value)) box.checked = true;
+      }
+      updateCount();
+      scheduleCheck();
+    });
+  }
+}
+
 if (form) {
   showRepeatParts();
   setupSiteButtons();
+  setupGroupButtons();
   updateCount();
   form.addEventListener("change", (event) => {
     if (event.target.name === "repeat") showRepeatParts();
