@@ -33,6 +33,7 @@ API_MODULES = (
     "confbridge.live.api",
     "confbridge.reports.api",
     "confbridge.reports.audit_api",
+    "confbridge.maintenance.api",
 )
 PAGE_MODULES = (
     "confbridge.ui.views",
