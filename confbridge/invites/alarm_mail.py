@@ -51,7 +51,7 @@ RAISE_LOOKBACK = timedelta(hours=1)
 ESCALATE_LOOKBACK = timedelta(hours=24)
 
 SUBJECT = {
-    "raised": N_("Cảnh báo"),
+    "raised": N_("Cảnh báo hội nghị truyền hình"),
     "escalated": N_("Cảnh báo chưa ai xử lý"),
     "acknowledged": N_("Đã tiếp nhận cảnh báo"),
     "cleared": N_("Cảnh báo đã hết"),
