@@ -63,6 +63,7 @@ def _url(rule: Rule, world: dict[str, Any]) -> str:
         "run_id": 1, "alarm_id": 1, "feed_id": 1, "name": "mcu1", "action": "mute",
         "occurrence_start": START.isoformat(), "occ_key": START.strftime("%Y%m%dT%H%M%SZ"),
         "username": world["owner"].username, "filename": "css/app.css", "report": "conferences", "fmt": "csv",
+        "blackout_id": 1,
     }
     missing = set(rule.arguments) - set(values)
     assert not missing, f"{rule.rule}: add a sample value for {missing} to this test"
@@ -128,6 +129,8 @@ def _is_admin_route(method: str, endpoint: str, rule: Rule) -> bool:
         return True
     if rule.rule.startswith("/api/v1/users"):
         return True
+    if "/blackouts" in rule.rule:
+        return False  # technicians manage blackouts too: see BLACKOUT_MUTATIONS
     return rule.rule.startswith("/api/v1/endpoints") and method not in SAFE
 
 
@@ -269,3 +272,20 @@ def test_feeds_open_only_with_their_own_live_token(app: Flask, world: dict[str, 
     forged = client.post("/api/v1/feeds", headers=world["other"].headers,
                          json={"kind": "user", "username": world["owner"].username})
     assert forged.status_code == 403
+
+
+def test_secretary_is_refused_blackout_changes_and_technician_admitted(app: Flask, world: dict[str, Any]) -> None:
+    """Blackouts (maintenance windows) are created and deleted by administrators and technicians only."""
+    client = app.test_client()
+    body = {"start": "2026-12-08T06:00:00+07:00", "end": "2026-12-08T08:00:00+07:00", "reason": "bảo trì"}
+    checked = 0
+    for method, _endpoint, rule in _rules(app):
+        if "/blackouts" not in rule.rule or method in SAFE:
+            continue
+        url = _url(rule, world)
+        refused = _call(client, method, url, headers=world["owner"].headers, json=body)
+        assert refused.status_code == 403, (method, url, refused.status_code)
+        admitted = _call(client, method, url, headers=world["tech"].headers, json=body)
+        assert admitted.status_code != 403, (method, url)
+        checked += 1
+    assert checked >= 4
