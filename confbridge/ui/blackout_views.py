@@ -8,6 +8,7 @@ bookings is saved and the affected meetings are listed in the confirmation (each
 from __future__ import annotations
 
 from datetime import datetime
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
