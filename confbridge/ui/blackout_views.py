@@ -21,16 +21,16 @@ from confbridge.ui.i18n import select_locale, user_zone
 from confbridge.ui.roles import page_roles
 
 bp = Blueprint("admin_blackouts", __name__, url_prefix="/admin")
+FIELDS = ("start_date", "start_time", "end_date", "end_time", "reason")
 
 
-def _local(value: str, name: str, errors: list[FieldError]) -> datetime | None:
-    """``YYYY-MM-DDTHH:MM`` (a datetime-local input) in the user's zone."""
-    text = value.strip()
-    if not text:
+def _local(date: str, time: str, name: str, errors: list[FieldError]) -> datetime | None:
+    """A date input (``YYYY-MM-DD``) and a time input (``HH:MM``) read in the user's zone."""
+    if not date.strip() or not time.strip():
         errors.append(FieldError.of(name, "required"))
         return None
     try:
-        parsed = datetime.fromisoformat(text)
+        parsed = datetime.fromisoformat(f"{date.strip()}T{time.strip()}")
     except ValueError:
         errors.append(FieldError.of(name, "not_datetime"))
         return None
@@ -49,17 +49,17 @@ def _page(endpoint_id: int, values: dict[str, str], errors: dict[str, str], stat
 @bp.get("/endpoints/<int:endpoint_id>/blackouts")
 @page_roles("admin")
 def endpoint_blackouts(endpoint_id: int) -> ResponseReturnValue:
-    return _page(endpoint_id, {"start": "", "end": "", "reason": ""}, {})
+    return _page(endpoint_id, dict.fromkeys(FIELDS, ""), {})
 
 
 @bp.post("/endpoints/<int:endpoint_id>/blackouts")
 @page_roles("admin")
 def endpoint_blackout_add(endpoint_id: int) -> ResponseReturnValue:
-    values = {k: request.form.get(k, "") for k in ("start", "end", "reason")}
+    values = {k: request.form.get(k, "") for k in FIELDS}
     target = service.endpoint_target(db(), endpoint_id)
     parse_errors: list[FieldError] = []
-    start = _local(values["start"], "start", parse_errors)
-    end = _local(values["end"], "end", parse_errors)
+    start = _local(values["start_date"], values["start_time"], "start", parse_errors)
+    end = _local(values["end_date"], values["end_time"], "end", parse_errors)
     try:
         if parse_errors:
             raise InvalidInput.of(parse_errors)

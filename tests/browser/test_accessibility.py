@@ -24,6 +24,7 @@ from confbridge import clock, events, notices
 from confbridge.alarms.service import raise_alarm
 from confbridge.auth.models import User
 from confbridge.auth.service import get_user
+from confbridge.booking.blackout_models import Blackout
 from confbridge.booking.service import cancel_occurrence, create_meeting
 from confbridge.booking.validation import MeetingInput
 from confbridge.launch.models import CallLeg, ConferenceRun
@@ -124,6 +125,8 @@ def _seed(web: LiveServer, web_users: dict[str, WebUser]) -> int:
                     {"endpoint": endpoints[1].name, "meeting": "Kiểm tra kỹ thuật xã đảo",
                      "reason": notices.reason("remote_hangup")},
                     endpoint_id=endpoints[1].id, meeting_id=live_meeting, conference_id=run.id)
+        s.add(Blackout(endpoint_id=1, start=datetime(2026, 12, 20, 6, 0, tzinfo=HCM),
+                       end=datetime(2026, 12, 20, 18, 0, tzinfo=HCM), reason="Thay bộ mã hóa", created_at=now))
     return meeting_id
 
 
@@ -149,6 +152,7 @@ def _pages(meeting_id: int) -> list[tuple[str, str]]:
         ("not-found", "/no-such-page"),
         ("reports", "/reports?from=2026-11-01&to=2026-11-30"),
         ("admin-audit", "/admin/audit"),
+        ("admin-endpoint-blackouts", "/admin/endpoints/1/blackouts"),
     ]
 
 

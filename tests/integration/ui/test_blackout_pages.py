@@ -30,14 +30,16 @@ def test_add_over_a_booking_then_delete(browser_for: Any, app: Any, admin: Any, 
     page = b.get(url).get_data(as_text=True)
     assert "Chưa có lịch bảo trì nào." in page and 'id="blackout-form"' in page
 
-    bad = b.post(url, {"start": "2026-12-07T12:00", "end": "2026-12-07T06:00", "reason": ""})
+    bad = b.post(url, {"start_date": "2026-12-07", "start_time": "12:00", "end_date": "2026-12-07",
+                        "end_time": "06:00", "reason": ""})
     assert bad.status_code == 422
     assert "Giờ kết thúc phải sau giờ bắt đầu." in bad.get_data(as_text=True)
-    assert 'value="2026-12-07T12:00"' in bad.get_data(as_text=True)  # what was typed is kept
-    empty = b.post(url, {"start": "", "end": "x", "reason": ""})
+    assert 'value="12:00"' in bad.get_data(as_text=True)  # what was typed is kept
+    empty = b.post(url, {"start_date": "", "start_time": "", "end_date": "x", "end_time": "y"})
     assert empty.status_code == 422 and "Bắt buộc." in empty.get_data(as_text=True)
 
-    ok = b.post(url, {"start": "2026-12-07T06:00", "end": "2026-12-07T12:00", "reason": "Thay <codec>"})
+    ok = b.post(url, {"start_date": "2026-12-07", "start_time": "06:00", "end_date": "2026-12-07",
+                    "end_time": "12:00", "reason": "Thay <codec>"})
     assert ok.status_code == 302
     listing = b.get(url).get_data(as_text=True)
     assert "1 buổi họp đã đặt bị ảnh hưởng" in listing and "Giao ban &lt;tuần&gt; (07:30 07/12/2026)" in listing
