@@ -410,13 +410,17 @@ def next_free_slot(
     session: Session, settings: Settings, endpoint_ids: Sequence[int], *, after: datetime,
     duration: timedelta, setup: timedelta, zone: ZoneInfo, day_start_hour: int = 7, day_end_hour: int = 18,
     search_days: int = 14, step: timedelta = timedelta(minutes=15), exclude_meeting_ids: Iterable[int] = (),
+    bridge_name: str | None = None,
 ) -> datetime | None:
-    """Earliest meeting start ≥ *after* (working hours in *zone*) at which every endpoint is free."""
+    """Earliest meeting start ≥ *after* (working hours in *zone*) at which every endpoint is free (and
+    neither an endpoint nor the bridge *bridge_name* — None: the default — is blacked out)."""
     horizon = after + timedelta(days=search_days)
     busy = busy_intervals(session, settings, endpoint_ids, after - setup, horizon)
     excluded = set(exclude_meeting_ids)
     intervals = sorted(
-        (b.window_start, b.end) for items in busy.values() for b in items if b.meeting_id not in excluded
+        [(b.window_start, b.end) for items in busy.values() for b in items if b.meeting_id not in excluded]
+        + [(c.start, c.end) for c in blackout_conflicts(session, settings, endpoint_ids, bridge_name,
+                                                         [Window(after - setup, horizon)])]
     )
     candidate = _align(after, step, zone)
     while candidate < horizon:

@@ -535,7 +535,7 @@ def check_booking(
         suggestion = next_free_slot(
             session, settings, [e.id for e in checked.endpoints], after=max(checked.start, now),
             duration=checked.duration, setup=timedelta(minutes=checked.setup_minutes), zone=checked.zone,
-            exclude_meeting_ids=excluded,
+            exclude_meeting_ids=excluded, bridge_name=checked.bridge_name,
         )
     return conflicts, capacity, suggestion
 

@@ -55,6 +55,8 @@ def test_a_booking_over_an_endpoint_blackout_is_refused_with_kind_blackout(
     assert check.status_code == 200 and check.json["ok"] is False
     assert [c["kind"] for c in check.json["conflicts"]] == ["blackout"]
     assert "is out of service 06:00 07/12/2026–12:00 07/12/2026 (maintenance:" in check.json["conflicts"][0]["message"]
+    # the suggested start lies after the blackout (and its setup time), not inside it
+    assert check.json["next_free_start"] == "2026-12-07T05:15:00+00:00"  # 12:15 in Hà Nội
 
     # the other endpoints, and the same endpoint after the blackout ends, book as usual
     assert client.post("/api/v1/meetings", json=_meeting(eps[1:], "Khác"), headers=secretary.headers).status_code == 201
