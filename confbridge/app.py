@@ -35,6 +35,7 @@ API_MODULES = (
     "confbridge.reports.audit_api",
     "confbridge.directory.groups_api",
     "confbridge.booking.templates_api",
+    "confbridge.maintenance.api",
 )
 PAGE_MODULES = (
     "confbridge.ui.views",

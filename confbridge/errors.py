@@ -34,6 +34,8 @@ FIELD_MESSAGES: dict[tuple[str, str] | str, str] = {
     ("end", "too_short"): N_("Cuộc họp dài ít nhất %(min_minutes)s phút."),
     ("end", "too_long"): N_("Cuộc họp dài tối đa %(max_hours)s giờ."),
     ("start", "in_past"): N_("Thời gian này đã qua."),
+    ("end", "in_past"): N_("Thời gian này đã qua."),
+    ("end", "blackout_too_long"): N_("Một lịch ngừng phục vụ dài tối đa %(max_days)s ngày."),
     ("start", "not_an_occurrence"): N_("Giờ bắt đầu phải là một buổi của quy tắc lặp."),
     ("start", "beyond_horizon"): N_("Chỉ nhận đặt lịch trong vòng %(days)s ngày tới."),
     ("rrule", "beyond_horizon"): N_("Chỉ nhận đặt lịch trong vòng %(days)s ngày tới."),

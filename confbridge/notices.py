@@ -111,6 +111,8 @@ MESSAGES: dict[str, str] = {
     "alarm.scheduler_heartbeat": N_("Máy lập lịch không gia hạn từ %(at)s (máy %(holder)s)"),
     "alarm.preflight_failed": N_("Gọi thử trước «%(meeting)s»: %(endpoint)s không sẵn sàng (%(reason)s)"),
     "alarm.mail_failed": N_("Không gửi được thư mời tới %(recipient)s: %(error)s"),
+    "alarm.blackout_overlap": N_("«%(meeting)s» lúc %(at)s trùng lịch ngừng phục vụ của %(target)s "
+                                 "(%(start)s–%(end)s: %(reason)s)"),
 }
 
 

@@ -331,6 +331,28 @@ class ReportSettings(_Section):
         return self
 
 
+ALARM_SEVERITIES = ("info", "minor", "major", "critical")  # lowest first
+
+
+class AlertSettings(_Section):
+    # Alarms at or above min_severity are e-mailed (through the outbox) to `email` once when raised;
+    # if still open and unacknowledged after escalate_after_minutes, to `escalate_email` once.
+    email: list[str] = Field(default_factory=list, max_length=50)
+    escalate_email: list[str] = Field(default_factory=list, max_length=50)
+    escalate_after_minutes: int = Field(default=10, ge=1, le=24 * 60)
+    min_severity: Literal["info", "minor", "major", "critical"] = "major"
+
+    @field_validator("email", "escalate_email")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        from confbridge.text import valid_email
+
+        bad = [a for a in value if not valid_email(a)]
+        if bad:
+            raise ValueError(f"not plain e-mail addresses: {', '.join(repr(a) for a in bad)}")
+        return value
+
+
 class Settings(_Section):
     timezone: str = "Asia/Ho_Chi_Minh"
     data_dir: str = "data"
@@ -349,6 +371,7 @@ class Settings(_Section):
     metrics: MetricsSettings = MetricsSettings()
     audit: AuditSettings = AuditSettings()
     reports: ReportSettings = ReportSettings()
+    alerts: AlertSettings = AlertSettings()
 
     @field_validator("timezone")
     @classmethod

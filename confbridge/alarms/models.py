@@ -30,6 +30,7 @@ ALARM_KINDS = (
     "launch_late",
     "mail_failed",
     "preflight_failed",
+    "blackout_overlap",
 )
 
 

@@ -24,6 +24,8 @@ OPERATORS: tuple[Role, ...] = (Role.ADMIN, Role.TECHNICIAN)
 """Run conferences, acknowledge alarms, and see every meeting, conference and alarm."""
 ANY_ROLE: tuple[Role, ...] = (Role.SECRETARY, Role.ADMIN, Role.TECHNICIAN)
 """Every signed-in role."""
+MAINTAINERS: tuple[Role, ...] = (Role.ADMIN, Role.TECHNICIAN)
+"""Create and delete blackout windows (maintenance) of endpoints and bridges."""
 
 
 class HasRole(Protocol):
@@ -68,6 +70,11 @@ def starts_at_console(user: HasRole) -> bool:
 def may_operate(user: HasRole) -> bool:
     """Start, end, extend conferences; mute or redial participants; acknowledge alarms."""
     return user.role in OPERATORS
+
+
+def may_manage_blackouts(user: HasRole) -> bool:
+    """Administrators and technicians take endpoints and bridges out of service (blackouts)."""
+    return user.role in MAINTAINERS
 
 
 def may_see_meeting(user: Person, meeting: Organised | None) -> bool:

@@ -12,11 +12,13 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, column, text
+from sqlalchemy import ColumnElement, Integer, column, or_, select, text
 from sqlalchemy.orm import Session
 
+from confbridge.booking.blackout_models import Blackout
 from confbridge.booking.describe import WEEKDAY_NAMES, WEEKDAYS
 from confbridge.db import UTCDateTime
 from confbridge.i18n import N_, translate
@@ -56,6 +58,8 @@ class ConflictItem:
     requested_start: datetime  # the window of ours that collides
     zone: str
 
+    kind: ClassVar[str] = "booking"
+
     def text(self, locale: str | None, zone: ZoneInfo | None = None) -> str:
         """The conflict in *locale*'s words, times in *zone* (default: the conflicting meeting's zone)."""
         zone = zone or ZoneInfo(self.zone)
@@ -66,7 +70,7 @@ class ConflictItem:
 
     def as_dict(self, locale: str | None = "en") -> dict[str, object]:
         return {
-            "endpoint_id": self.endpoint_id, "endpoint_name": self.endpoint_name,
+            "kind": self.kind, "endpoint_id": self.endpoint_id, "endpoint_name": self.endpoint_name,
             "meeting_id": self.meeting_id, "meeting_title": self.meeting_title,
             "occurrence_start": self.occurrence_start.isoformat(), "start": self.start.isoformat(),
             "end": self.end.isoformat(), "window_start": self.window_start.isoformat(),
@@ -91,6 +95,78 @@ def refusal_summary(conflicts: Sequence[ConflictItem], capacity: Sequence[Capaci
     if more:
         lines.append(translate(locale, MORE_TEXT, count=more))
     return "; ".join(lines)
+
+
+BLACKOUT_TEXT = N_("%(target)s ngừng phục vụ %(start)s–%(end)s (bảo trì: %(reason)s)")
+
+
+@dataclass(frozen=True)
+class BlackoutConflict(ConflictItem):
+    """A blackout window of a booked endpoint or of the meeting's bridge that one of our windows
+    overlaps (``meeting_*`` are empty; ``endpoint_id`` is 0 for a bridge's blackout)."""
+
+    blackout_id: int = 0
+    bridge_name: str | None = None
+    reason: str = ""
+
+    kind: ClassVar[str] = "blackout"
+
+    def text(self, locale: str | None, zone: ZoneInfo | None = None) -> str:
+        """The blackout in *locale*'s words, times in *zone* (default: the configured zone)."""
+        zone = zone or ZoneInfo(self.zone)
+        start, end = self.start.astimezone(zone), self.end.astimezone(zone)
+        target = self.endpoint_name if self.bridge_name is None else f"MCU {self.bridge_name}"
+        return translate(locale, BLACKOUT_TEXT, target=target, start=f"{start:%H:%M %d/%m/%Y}",
+                         end=f"{end:%H:%M %d/%m/%Y}", reason=self.reason or "—")
+
+    def as_dict(self, locale: str | None = "en") -> dict[str, object]:
+        return {
+            "kind": self.kind, "blackout_id": self.blackout_id,
+            "endpoint_id": self.endpoint_id or None, "endpoint_name": self.endpoint_name or None,
+            "bridge_name": self.bridge_name, "start": self.start.isoformat(), "end": self.end.isoformat(),
+            "reason": self.reason, "requested_start": self.requested_start.isoformat(),
+            "message": self.text(locale),
+        }
+
+
+def blackout_conflicts(
+    session: Session, settings: Settings, endpoint_ids: Sequence[int], bridge_name: str | None,
+    windows: Sequence[Window], *, limit: int = 1000,
+) -> list[BlackoutConflict]:
+    """Blackouts of *endpoint_ids* or of the bridge (*bridge_name*; None: the default bridge) that
+    overlap one of *windows*: one item per (blackout, first window it meets)."""
+    if not windows:
+        return []
+    from confbridge.directory.models import Endpoint
+
+    bridge = settings.bridge(bridge_name)
+    targets: list[ColumnElement[bool]] = []
+    if endpoint_ids:
+        targets.append(Blackout.endpoint_id.in_([int(i) for i in endpoint_ids]))
+    if bridge is not None:
+        targets.append(Blackout.bridge_name == bridge.name)
+    if not targets:
+        return []
+    lo, hi = min(w.start for w in windows), max(w.end for w in windows)
+    rows = session.execute(
+        select(Blackout, Endpoint.name).outerjoin(Endpoint, Endpoint.id == Blackout.endpoint_id)
+        .where(or_(*targets), Blackout.start < hi, Blackout.end > lo).order_by(Blackout.start, Blackout.id)
+    ).all()
+    out: list[BlackoutConflict] = []
+    ordered = sorted(windows, key=lambda w: w.start)
+    for blackout, ep_name in rows:
+        hit = next((w for w in ordered if w.start < blackout.end and w.end > blackout.start), None)
+        if hit is None:
+            continue
+        out.append(BlackoutConflict(
+            endpoint_id=blackout.endpoint_id or 0, endpoint_name=ep_name or "", meeting_id=0, meeting_title="",
+            occurrence_start=hit.start, start=blackout.start, end=blackout.end, window_start=blackout.start,
+            requested_start=hit.start, zone=settings.timezone, blackout_id=blackout.id,
+            bridge_name=blackout.bridge_name, reason=blackout.reason,
+        ))
+        if len(out) >= limit:
+            break
+    return out
 
 
 def _max_window(settings: Settings) -> timedelta:
@@ -189,12 +265,15 @@ def _slot_query(
 def find_conflicts(
     session: Session, settings: Settings, endpoint_ids: Iterable[int], windows: Sequence[Window], *,
     exclude_meeting_ids: Iterable[int] = (), exclude_occurrence_ids: Iterable[int] = (),
-    limit: int = 1000,
+    limit: int = 1000, bridge_name: str | None = None,
 ) -> list[ConflictItem]:
-    """Every stored slot of *endpoint_ids* overlapping one of *windows* (half-open intervals)."""
+    """Every stored slot of *endpoint_ids* overlapping one of *windows* (half-open intervals), then
+    every blackout of those endpoints or of the bridge *bridge_name* (None: the default bridge) that
+    one of the windows overlaps (kind ``blackout``)."""
     ids = [int(i) for i in endpoint_ids]
     if not ids or not windows:
         return []
+    blackouts: list[ConflictItem] = list(blackout_conflicts(session, settings, ids, bridge_name, windows))
     stmt = text(_slot_query(
         session, settings, ids, windows,
         "w.idx, s.endpoint_id, e.name, m.id, m.title, m.timezone, o.original_start, o.start, o.\"end\", "
@@ -219,7 +298,7 @@ def find_conflicts(
             occurrence_start=orig, start=start, end=end, window_start=wstart,
             requested_start=windows[idx].start, zone=zone,
         ))
-    return out
+    return out + blackouts
 
 
 @dataclass(frozen=True)
@@ -335,13 +414,17 @@ def next_free_slot(
     session: Session, settings: Settings, endpoint_ids: Sequence[int], *, after: datetime,
     duration: timedelta, setup: timedelta, zone: ZoneInfo, day_start_hour: int = 7, day_end_hour: int = 18,
     search_days: int = 14, step: timedelta = timedelta(minutes=15), exclude_meeting_ids: Iterable[int] = (),
+    bridge_name: str | None = None,
 ) -> datetime | None:
-    """Earliest meeting start ≥ *after* (working hours in *zone*) at which every endpoint is free."""
+    """Earliest meeting start ≥ *after* (working hours in *zone*) at which every endpoint is free (and
+    neither an endpoint nor the bridge *bridge_name* — None: the default — is blacked out)."""
     horizon = after + timedelta(days=search_days)
     busy = busy_intervals(session, settings, endpoint_ids, after - setup, horizon)
     excluded = set(exclude_meeting_ids)
     intervals = sorted(
-        (b.window_start, b.end) for items in busy.values() for b in items if b.meeting_id not in excluded
+        [(b.window_start, b.end) for items in busy.values() for b in items if b.meeting_id not in excluded]
+        + [(c.start, c.end) for c in blackout_conflicts(session, settings, endpoint_ids, bridge_name,
+                                                         [Window(after - setup, horizon)])]
     )
     candidate = _align(after, step, zone)
     while candidate < horizon:

@@ -111,6 +111,7 @@ def _check_free(
     conflicts = find_conflicts(
         session, settings, [e.id for e in checked.endpoints], windows,
         exclude_meeting_ids=exclude_meeting_ids, exclude_occurrence_ids=exclude_occurrence_ids,
+        bridge_name=checked.bridge_name,
     )
     capacity = check_capacity(
         session, settings, checked.bridge_name, windows, len(checked.endpoints),
@@ -503,7 +504,8 @@ def extend_occurrence(session: Session, settings: Settings, occ: Occurrence, min
     current_end = occ.effective_end
     new_end = current_end + timedelta(minutes=minutes)
     window = Window(current_end, new_end)
-    conflicts = find_conflicts(session, settings, endpoint_ids, [window], exclude_occurrence_ids=(occ.id,))
+    conflicts = find_conflicts(session, settings, endpoint_ids, [window], exclude_occurrence_ids=(occ.id,),
+                               bridge_name=bridge_name)
     capacity = check_capacity(session, settings, bridge_name, [window], len(endpoint_ids),
                               exclude_occurrence_ids=(occ.id,))
     if conflicts or capacity:
@@ -525,7 +527,7 @@ def check_booking(
     windows = _windows(checked.starts, checked.duration, checked.setup_minutes)
     excluded = (exclude_meeting_id,) if exclude_meeting_id else ()
     conflicts = find_conflicts(session, settings, [e.id for e in checked.endpoints], windows,
-                               exclude_meeting_ids=excluded)
+                               exclude_meeting_ids=excluded, bridge_name=checked.bridge_name)
     capacity = check_capacity(session, settings, checked.bridge_name, windows, len(checked.endpoints),
                               exclude_meeting_ids=excluded)
     suggestion = None
@@ -533,7 +535,7 @@ def check_booking(
         suggestion = next_free_slot(
             session, settings, [e.id for e in checked.endpoints], after=max(checked.start, now),
             duration=checked.duration, setup=timedelta(minutes=checked.setup_minutes), zone=checked.zone,
-            exclude_meeting_ids=excluded,
+            exclude_meeting_ids=excluded, bridge_name=checked.bridge_name,
         )
     return conflicts, capacity, suggestion
 

@@ -30,7 +30,8 @@ class OutboxMessage(Base):
     __table_args__ = (Index("ix_invitation_outbox_status_due", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    # None: a mail about no meeting (an alarm e-mail, confbridge.invites.alarm_mail).
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
     # The occurrence a per-occurrence mail is about (its RECURRENCE-ID), else None.
     occurrence_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
     recipient: Mapped[str] = mapped_column(String(254))

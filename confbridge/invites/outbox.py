@@ -198,7 +198,7 @@ class DeliveryReport:
 @dataclass(frozen=True)
 class _Claim:
     id: int
-    meeting_id: int
+    meeting_id: int | None
     recipient: str
     raw: bytes
     attempts: int

@@ -83,6 +83,7 @@ def _keep_lease(lease: Lease, stop: threading.Event, lost: threading.Event) -> N
 
 
 PURGE_SECONDS = 3600
+ALARM_MAIL_SECONDS = 5  # alarm e-mail and escalation: a raised alarm is mailed within this
 
 
 def purge_credentials(session_factory: sessionmaker[Session]) -> tuple[int, int]:
@@ -183,6 +184,9 @@ def _global_jobs(aps: BackgroundScheduler, settings: Settings, session_factory: 
                 seconds=settings.mail.poll_seconds, id="outbox", next_run_time=clock.now())
     aps.add_job(_guard("purge", lambda: purge_credentials(session_factory)), "interval",  # type: ignore[arg-type]
                 seconds=PURGE_SECONDS, id="purge", next_run_time=clock.now())
+    # Alarm e-mail and escalation ([alerts]): queued to the outbox from the alarm tables.
+    aps.add_job(_guard("alarm-mail", lambda: _mail_alarms(settings, session_factory)), "interval",
+                seconds=ALARM_MAIL_SECONDS, id="alarm-mail", next_run_time=clock.now())
 
 
 def _start_probes(settings: Settings, db_engine: Engine, factory: sessionmaker[Session]) -> ProbeServer | None:
@@ -198,6 +202,12 @@ def _start_probes(settings: Settings, db_engine: Engine, factory: sessionmaker[S
                          f"({exc.strerror}); change [scheduler] metrics_port") from None
     log.info("scheduler metrics on http://%s:%d/metrics", settings.scheduler.metrics_host, probes.port)
     return probes
+
+
+def _mail_alarms(settings: Settings, session_factory: object) -> None:
+    from confbridge.invites.alarm_mail import mail_alarms
+
+    mail_alarms(session_factory, settings)  # type: ignore[arg-type]
 
 
 def _deliver_outbox(settings: Settings, session_factory: object) -> None:

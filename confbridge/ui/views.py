@@ -74,6 +74,7 @@ def init_app(app: Flask) -> None:
     from confbridge.ui import (
         admin_views,
         auth_views,
+        blackout_views,
         booking_views,
         calendar_views,
         readiness_views,
@@ -86,6 +87,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin_views.bp)
     app.register_blueprint(subscribe_views.bp)
     app.register_blueprint(readiness_views.bp)
+    app.register_blueprint(blackout_views.bp)
 
     @app.errorhandler(404)
     @app.errorhandler(405)

@@ -4,7 +4,7 @@ PostgreSQL (INCLUDE), so availability and conflict probes are index-only scans (
 SQLite has no INCLUDE: its index stays as it was.
 
 Revision ID: 0016
-Revises: 0011
+Revises: 0014
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0016"
-down_revision: str | None = "0011"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -25,6 +25,7 @@ from confbridge.alarms.service import raise_alarm
 from confbridge.auth.models import User
 from confbridge.auth.service import get_user
 from confbridge.booking import templates
+from confbridge.booking.blackout_models import Blackout
 from confbridge.booking.service import cancel_occurrence, create_meeting
 from confbridge.booking.validation import MeetingInput
 from confbridge.directory import groups
@@ -131,6 +132,8 @@ def _seed(web: LiveServer, web_users: dict[str, WebUser]) -> int:
                     {"endpoint": endpoints[1].name, "meeting": "Kiểm tra kỹ thuật xã đảo",
                      "reason": notices.reason("remote_hangup")},
                     endpoint_id=endpoints[1].id, meeting_id=live_meeting, conference_id=run.id)
+        s.add(Blackout(endpoint_id=1, start=datetime(2026, 12, 20, 6, 0, tzinfo=HCM),
+                       end=datetime(2026, 12, 20, 18, 0, tzinfo=HCM), reason="Thay bộ mã hóa", created_at=now))
     return meeting_id
 
 
@@ -161,6 +164,7 @@ def _pages(meeting_id: int) -> list[tuple[str, str]]:
         ("admin-group-edit", "/admin/groups/1/edit"),
         ("templates", "/templates/"),
         ("booking-from-template", "/bookings/new?template=1"),
+        ("admin-endpoint-blackouts", "/admin/endpoints/1/blackouts"),
     ]
 
 

@@ -70,6 +70,7 @@ def _url(rule: Rule, world: dict[str, Any]) -> str:
         "occurrence_start": START.isoformat(), "occ_key": START.strftime("%Y%m%dT%H%M%SZ"),
         "username": world["owner"].username, "filename": "css/app.css", "report": "conferences", "fmt": "csv",
         "group_id": world["group_id"], "template_id": world["template_id"],
+        "blackout_id": 1,
     }
     missing = set(rule.arguments) - set(values)
     assert not missing, f"{rule.rule}: add a sample value for {missing} to this test"
@@ -137,6 +138,8 @@ def _is_admin_route(method: str, endpoint: str, rule: Rule) -> bool:
         return True
     if rule.rule.startswith("/api/v1/endpoint-groups") and method not in SAFE:
         return True
+    if rule.rule.startswith("/api/v1/endpoints/<int:endpoint_id>/blackouts"):
+        return False  # technicians manage blackouts too (REST): see the blackout test below
     return rule.rule.startswith("/api/v1/endpoints") and method not in SAFE
 
 
@@ -292,3 +295,21 @@ def test_feeds_open_only_with_their_own_live_token(app: Flask, world: dict[str, 
     forged = client.post("/api/v1/feeds", headers=world["other"].headers,
                          json={"kind": "user", "username": world["owner"].username})
     assert forged.status_code == 403
+
+
+def test_secretary_is_refused_blackout_changes_and_technician_admitted(app: Flask, world: dict[str, Any]) -> None:
+    """Blackouts (maintenance windows) are created and deleted over REST by administrators and technicians
+    only (the blackout page is under /admin: administrators, checked with the other admin routes)."""
+    client = app.test_client()
+    body = {"start": "2026-12-08T06:00:00+07:00", "end": "2026-12-08T08:00:00+07:00", "reason": "bảo trì"}
+    checked = 0
+    for method, _endpoint, rule in _rules(app):
+        if "/blackouts" not in rule.rule or not rule.rule.startswith("/api/") or method in SAFE:
+            continue
+        url = _url(rule, world)
+        refused = _call(client, method, url, headers=world["owner"].headers, json=body)
+        assert refused.status_code == 403, (method, url, refused.status_code)
+        admitted = _call(client, method, url, headers=world["tech"].headers, json=body)
+        assert admitted.status_code != 403, (method, url)
+        checked += 1
+    assert checked >= 4

@@ -62,6 +62,7 @@ def test_create_get_and_conflict(client, secretary, session_factory, frozen_cloc
     assert r.status_code == 409
     assert r.json["error"] == "conflict"
     assert r.json["conflicts"] == [{
+        "kind": "booking",
         "endpoint_id": eps[1], "endpoint_name": "UBND huyện 002", "meeting_id": body["id"],
         "meeting_title": "Giao ban tuần", "occurrence_start": "2026-12-14T00:30:00+00:00",
         "start": "2026-12-14T00:30:00+00:00", "end": "2026-12-14T02:00:00+00:00",
