@@ -74,6 +74,19 @@ class BookingSettings(_Section):
     # among the conferences overlapping it; dial_in_domain builds the SIP URI ("" → number only).
     dial_in_range: str = "7000-7999"
     dial_in_domain: str = Field("", max_length=200)
+    # Public holidays of this country (the ``holidays`` package's code, e.g. "VN"; "" = none): a series
+    # skips its occurrences on them unless booked with on_holidays "keep"; a one-off gets a warning.
+    holidays: str = Field("VN", max_length=8)
+
+    @field_validator("holidays")
+    @classmethod
+    def _holidays(cls, value: str) -> str:
+        import holidays as holiday_calendars
+
+        value = value.strip().upper()
+        if value and value not in holiday_calendars.list_supported_countries():
+            raise ValueError('a country code the "holidays" package knows (e.g. "VN"), or "" for none')
+        return value
 
     @field_validator("dial_in_range")
     @classmethod
@@ -197,6 +210,9 @@ class MailSettings(_Section):
     dial_in: str = ""
     # Minutes before the start at which calendars remind the attendee (VALARM).
     reminder_minutes: int = Field(15, ge=0, le=7 * 24 * 60)
+    # Minutes before the setup time at which each booked endpoint's contact is e-mailed a reminder
+    # (meeting, setup time, dial-in, helpdesk) through the outbox; 0: off.
+    contact_reminder_minutes: int = Field(60, ge=0, le=7 * 24 * 60)
     # Retries back off exponentially from retry_base_seconds, capped at retry_max_seconds.
     retry_base_seconds: float = Field(30.0, gt=0, le=86400)
     retry_max_seconds: float = Field(3600.0, gt=0, le=7 * 86400)

@@ -79,6 +79,8 @@ class Meeting(Base):
     exdates: Mapped[list[str]] = mapped_column(JSON, default=list)  # UTC ISO instants
     status: Mapped[str] = mapped_column(String(20), default=MeetingStatus.PLANNED)
     sequence: Mapped[int] = mapped_column(Integer, default=0)
+    # "skip" (occurrences on a public holiday become EXDATEs) or "keep" (booking.holidays).
+    on_holidays: Mapped[str] = mapped_column(String(10), default="skip", server_default="skip")
     # Set on the second half of a "this and following" split: the series it was cut from.
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

@@ -38,6 +38,10 @@ class Endpoint(Base):
     seats: Mapped[int] = mapped_column(Integer, default=0)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # The room's local technician: receives the invitations (optional attendee) and the reminder e-mail.
+    contact_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    contact_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    contact_phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
 
     site: Mapped[Site] = relationship(back_populates="endpoints", lazy="joined")
 
