@@ -55,6 +55,8 @@ FIELD_MESSAGES: dict[tuple[str, str] | str, str] = {
     ("attendees", "daily_cap"): N_(
         "Mỗi người tổ chức được mời tối đa %(cap)s người nhận mới mỗi ngày (đã gửi %(sent)s trong 24 giờ qua)."),
     ("exdates", "too_many"): N_("Tối đa %(max_occurrences)s ngày loại trừ."),
+    ("rrule", "only_holidays"): N_(
+        "Mọi buổi của chuỗi lịch đều rơi vào ngày nghỉ lễ; chọn giữ các buổi ngày lễ hoặc đổi quy tắc lặp."),
     # Generic codes any service may use.
     "unknown_field": N_("Trường này không được hỗ trợ."),
     "one_of": N_("Chọn một trong: %(choices)s."),

@@ -14,7 +14,7 @@ from confbridge.api.common import db, get_settings
 from confbridge.auth import access
 from confbridge.auth.access import may_see_confidential
 from confbridge.auth.web import current_user, roles_required
-from confbridge.booking import presets, service
+from confbridge.booking import holiday_policy, presets, service
 from confbridge.booking.conflicts import busy_intervals
 from confbridge.booking.preset_schemas import BookingCheckRequestSchema, BookingRequestSchema
 from confbridge.booking.schemas import (
@@ -60,6 +60,12 @@ def _flush_booking() -> None:
         raise
 
 
+def _with_holidays(meeting: Any, out: dict[str, Any]) -> dict[str, Any]:
+    """``skipped_holidays`` and ``warnings`` (public holidays) in the caller's language."""
+    locale = negotiate(request.headers.get("Accept-Language"))
+    return {**out, **holiday_policy.holiday_notes(get_settings(), meeting, locale)}
+
+
 def _parse_occurrence(value: str) -> datetime:
     try:
         instant = datetime.fromisoformat(value.replace(" ", "+"))
@@ -79,7 +85,7 @@ def create_meeting(data: dict[str, Any]) -> Any:
     data = presets.fill_request(db(), current_user(), data)  # group_ids, template_id
     meeting = service.create_meeting(db(), get_settings(), current_user(), _input(data))
     _flush_booking()
-    return meeting_dict(meeting, confidential=may_see_confidential(current_user(), meeting))
+    return _with_holidays(meeting, meeting_dict(meeting, confidential=may_see_confidential(current_user(), meeting)))
 
 
 @blp.route("/meetings/check", methods=["POST"])
@@ -131,7 +137,7 @@ def patch_meeting(data: dict[str, Any], meeting_id: int) -> Any:
     meeting = service.update_meeting(session, get_settings(), current_user(),
                                      service.get_meeting(session, meeting_id), _changes(data))
     _flush_booking()
-    return meeting_dict(meeting, confidential=may_see_confidential(current_user(), meeting))
+    return _with_holidays(meeting, meeting_dict(meeting, confidential=may_see_confidential(current_user(), meeting)))
 
 
 @blp.route("/meetings/<int:meeting_id>", methods=["DELETE"])

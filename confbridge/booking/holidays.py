@@ -20,14 +20,29 @@ from confbridge.booking import recurrence
 COUNTRY = "VN"
 
 
-@lru_cache(maxsize=64)
-def _year(year: int, country: str) -> dict[date, str]:
-    return dict(holiday_calendars.country_holidays(country, years=year, language="vi").items())
+# Our locales → the package's language codes (a calendar without the language uses its own default).
+PACKAGE_LANGUAGES = {"vi": "vi", "en": "en_US"}
 
 
-def holiday_name(day: date, country: str = COUNTRY) -> str | None:
-    """The holiday's Vietnamese name (e.g. "Mùng ba Tết Nguyên Đán"), or None on a working day."""
-    return _year(day.year, country).get(day)
+def _language(country: str, locale: str | None) -> str | None:
+    calendar = holiday_calendars.country_holidays(country)
+    wanted = PACKAGE_LANGUAGES.get(locale or "vi", "vi")
+    supported = getattr(calendar, "supported_languages", ()) or ()
+    if wanted in supported:
+        return wanted
+    return "vi" if "vi" in supported else None
+
+
+@lru_cache(maxsize=128)
+def _year(year: int, country: str, locale: str | None = "vi") -> dict[date, str]:
+    language = _language(country, locale)
+    return dict(holiday_calendars.country_holidays(country, years=year, language=language).items())
+
+
+def holiday_name(day: date, country: str = COUNTRY, locale: str | None = "vi") -> str | None:
+    """The holiday's name (e.g. "Mùng ba Tết Nguyên Đán"; in *locale* when the package has it, else in
+    Vietnamese), or None on a working day."""
+    return _year(day.year, country, locale).get(day)
 
 
 def is_public_holiday(day: date, country: str = COUNTRY) -> bool:

@@ -38,6 +38,8 @@ class MeetingCreateSchema(Schema):
     bridge_name = fields.String(load_default=None, allow_none=True)
     join_muted = fields.Boolean(load_default=False, metadata={
         "description": "everyone but the host joins with the microphone muted on the bridge"})
+    on_holidays = fields.String(load_default="skip", validate=validate.OneOf(["skip", "keep"]), metadata={
+        "description": "a series' occurrences on a public holiday: skip (EXDATE, default) or keep"})
 
 
 class MeetingCheckSchema(MeetingCreateSchema):
@@ -61,6 +63,7 @@ class MeetingPatchSchema(Schema):
     pin = fields.String(allow_none=True)
     bridge_name = fields.String(allow_none=True)
     join_muted = fields.Boolean()
+    on_holidays = fields.String(validate=validate.OneOf(["skip", "keep"]))
 
 
 class OccurrencePatchSchema(Schema):
@@ -137,6 +140,18 @@ class DialInSchema(Schema):
     uri = fields.String(allow_none=True, metadata={"description": "sip:<number>@<booking.dial_in_domain>"})
 
 
+class SkippedHolidaySchema(Schema):
+    date = fields.String(metadata={"description": "YYYY-MM-DD in the meeting's zone"})
+    name = fields.String(metadata={"description": "the holiday, in the reader's language when known"})
+
+
+class BookingWarningSchema(Schema):
+    code = fields.String(metadata={"description": "public_holiday"})
+    date = fields.String()
+    name = fields.String()
+    message = fields.String(metadata={"description": "in the reader's language (Accept-Language)"})
+
+
 class MeetingSchema(Schema):
     id = fields.Integer()
     uid = fields.String()
@@ -162,3 +177,6 @@ class MeetingSchema(Schema):
     dial_in = fields.Nested(DialInSchema, allow_none=True)
     external_participants = fields.List(fields.Nested(ExternalParticipantSchema))
     occurrences = fields.List(fields.Nested(OccurrenceSchema))
+    on_holidays = fields.String()
+    skipped_holidays = fields.List(fields.Nested(SkippedHolidaySchema))
+    warnings = fields.List(fields.Nested(BookingWarningSchema))

@@ -44,6 +44,7 @@ def meeting_dict(meeting: Meeting, *, with_occurrences: bool = False, confidenti
         "join_muted": meeting.join_muted, "organiser": meeting.organiser.username,
         "parent_id": meeting.parent_id, "dial_in": meeting.dial_in,
         "external_participants": [dict(x) for x in meeting.external_participants or []],
+        "on_holidays": meeting.on_holidays,
     }
     if not confidential:
         del out["pin"], out["attendees"], out["dial_in"]

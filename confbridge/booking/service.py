@@ -20,7 +20,7 @@ from confbridge import clock
 from confbridge.audit.models import record, values_of
 from confbridge.auth import access
 from confbridge.auth.models import User
-from confbridge.booking import dial_in, hooks, recurrence
+from confbridge.booking import dial_in, holiday_policy, hooks, recurrence
 from confbridge.booking.conflicts import (
     CapacityProblem,
     ConflictItem,
@@ -242,6 +242,8 @@ def create_meeting(session: Session, settings: Settings, actor: User, data: Meet
     require_booker(actor)
     now = clock.now()
     checked = check_meeting(session, settings, data, now)  # expands the rule: before the lock
+    on_holidays = holiday_policy.check_choice(data.on_holidays)
+    holiday_policy.skip_holidays(settings, checked, on_holidays)
     lock_bookings(session)
     windows = _windows(checked.starts, checked.duration, checked.setup_minutes)
     _check_free(session, settings, checked, windows)
@@ -249,6 +251,7 @@ def create_meeting(session: Session, settings: Settings, actor: User, data: Meet
         uid=f"{uuid.uuid4()}@confbridge", organiser_id=actor.id, status=MeetingStatus.PLANNED, sequence=0,
         created_at=now, updated_at=now,
     )
+    meeting.on_holidays = on_holidays
     _apply(meeting, checked)
     session.add(meeting)
     session.flush()
@@ -286,7 +289,13 @@ def update_meeting(
     if meeting.status == MeetingStatus.CANCELLED:
         raise Conflict.said(N_("Cuộc họp này đã hủy, không thể thay đổi."))
     now = clock.now()
+    changes = dict(changes)
+    on_holidays = holiday_policy.check_choice(changes.pop("on_holidays", None) or meeting.on_holidays)
+    if on_holidays != meeting.on_holidays and "exdates" not in changes:
+        changes["exdates"] = holiday_policy.exdates_without_holidays(settings, meeting)
     checked = check_meeting(session, settings, _input_from(meeting, changes), now, allow_past=True)
+    holiday_policy.skip_holidays(settings, checked, on_holidays)
+    meeting.on_holidays = on_holidays
     lock_bookings(session)  # after the expansion above: the lock is never held while a rule expands
     starts = set(checked.starts)
     overridden = [o for o in meeting.occurrences if o.overridden and o.end > now
@@ -478,12 +487,14 @@ def create_meeting_from(
     """A new series continuing *parent* (same organiser); used by "this and following"."""
     now = clock.now()
     checked = check_meeting(session, settings, data, now)
+    holiday_policy.skip_holidays(settings, checked, parent.on_holidays)
     windows = _windows(checked.starts, checked.duration, checked.setup_minutes)
     _check_free(session, settings, checked, windows)
     meeting = Meeting(
         uid=f"{uuid.uuid4()}@confbridge", organiser_id=parent.organiser_id, status=MeetingStatus.PLANNED,
         sequence=0, parent_id=parent.id, created_at=now, updated_at=now,
     )
+    meeting.on_holidays = parent.on_holidays
     _apply(meeting, checked)
     session.add(meeting)
     session.flush()
@@ -524,6 +535,7 @@ def check_booking(
 
     now = clock.now()
     checked = check_meeting(session, settings, data, now)
+    holiday_policy.skip_holidays(settings, checked, holiday_policy.check_choice(data.on_holidays))
     windows = _windows(checked.starts, checked.duration, checked.setup_minutes)
     excluded = (exclude_meeting_id,) if exclude_meeting_id else ()
     conflicts = find_conflicts(session, settings, [e.id for e in checked.endpoints], windows,

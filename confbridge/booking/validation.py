@@ -107,6 +107,7 @@ class MeetingInput:
     bridge_name: str | None = None
     join_muted: bool = False
     external_participants: list[dict[str, Any]] = field(default_factory=list)
+    on_holidays: str | None = None  # "skip" (default) | "keep": see booking.holiday_policy
 
 
 @dataclass
