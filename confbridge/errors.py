@@ -106,6 +106,7 @@ FIELD_MESSAGES: dict[tuple[str, str] | str, str] = {
     ("address", "bad_sip"): N_("Cần một SIP URI, ví dụ room@vc.example."),
     ("address", "bad_h323"): N_("Cần một số E.164 hoặc bí danh H.323."),
     ("file", "missing_columns"): N_("Tệp CSV thiếu cột: %(columns)s"),
+    ("contact_phone", "bad_phone"): N_("Số điện thoại chỉ gồm chữ số, dấu cách và + ( ) . -"),
     # Subscriptions and launch.
     ("endpoint_id", "unknown"): N_("Không có điểm cầu số %(id)s."),
     ("audio", "audio_or_video"): N_("Chọn âm thanh và/hoặc hình ảnh."),

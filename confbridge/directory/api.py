@@ -28,6 +28,10 @@ class EndpointSchema(Schema):
     address = fields.String(required=True)
     seats = fields.Integer(load_default=0, strict=True)
     enabled = fields.Boolean(load_default=True)
+    contact_name = fields.String(load_default="", metadata={"description": "the room's local technician"})
+    contact_email = fields.String(load_default="", metadata={
+        "description": "gets the invitations (optional attendee) and the reminder before the setup time"})
+    contact_phone = fields.String(load_default="")
 
 
 class EndpointPatchSchema(Schema):
@@ -38,6 +42,9 @@ class EndpointPatchSchema(Schema):
     address = fields.String()
     seats = fields.Integer(strict=True)
     enabled = fields.Boolean()
+    contact_name = fields.String()
+    contact_email = fields.String()
+    contact_phone = fields.String()
 
 
 @blp.route("/endpoints", methods=["GET"])

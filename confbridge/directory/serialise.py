@@ -16,4 +16,6 @@ def endpoint_dict(endpoint: Endpoint) -> dict[str, Any]:
         "id": endpoint.id, "name": endpoint.name, "site": endpoint.site.name, "site_id": endpoint.site_id,
         "kind": endpoint.kind, "protocol": endpoint.protocol, "address": endpoint.address,
         "seats": endpoint.seats, "enabled": endpoint.enabled,
+        "contact_name": endpoint.contact_name, "contact_email": endpoint.contact_email,
+        "contact_phone": endpoint.contact_phone,
     }

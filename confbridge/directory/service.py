@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,9 +19,12 @@ from confbridge.directory.addresses import check_address
 from confbridge.directory.models import PROTOCOLS, Endpoint, Site
 from confbridge.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound
 from confbridge.i18n import N_
-from confbridge.text import check_line
+from confbridge.text import check_email, check_line
 
 FIELDS = ("name", "site", "protocol", "address", "seats", "enabled", "kind")
+# The room's local technician (issue 14): optional; the e-mail gets invitations and reminders.
+CONTACT_FIELDS = ("contact_name", "contact_email", "contact_phone")
+_PHONE = re.compile(r"^[0-9+() .\-]{3,40}$")
 
 
 def get_or_create_site(session: Session, name: str) -> Site:
@@ -49,7 +53,7 @@ def list_endpoints(session: Session, *, include_disabled: bool = True) -> list[E
 def _check(values: dict[str, Any], partial: bool, current_protocol: str | None = None) -> dict[str, Any]:
     line_errors: list[FieldError] = []
     out: dict[str, Any] = {}
-    unknown = set(values) - set(FIELDS)
+    unknown = set(values) - set(FIELDS) - set(CONTACT_FIELDS)
     for key in sorted(unknown):
         line_errors.append(FieldError.of(key, "unknown_field"))
     if "name" in values or not partial:
@@ -83,8 +87,27 @@ def _check(values: dict[str, Any], partial: bool, current_protocol: str | None =
         if not isinstance(enabled, bool):
             line_errors.append(FieldError.of("enabled", "not_boolean"))
         out["enabled"] = enabled
+    out.update(_check_contact(values, line_errors))
     if line_errors:
         raise InvalidInput.of(line_errors)
+    return out
+
+
+def _check_contact(values: dict[str, Any], errors: list[FieldError]) -> dict[str, str]:
+    """contact_name / contact_email (the one e-mail rule, ``confbridge.text``) / contact_phone; "" clears."""
+    out: dict[str, str] = {}
+    if "contact_name" in values:
+        out["contact_name"] = check_line(str(values["contact_name"] or ""), "contact_name", errors,
+                                         max_len=200, required=False)
+    if "contact_email" in values:
+        email = str(values["contact_email"] or "").strip()
+        out["contact_email"] = check_email(email, "contact_email", errors) if email else ""
+    if "contact_phone" in values:
+        phone = check_line(str(values["contact_phone"] or ""), "contact_phone", errors, max_len=40,
+                           required=False)
+        if phone and not _PHONE.match(phone):
+            errors.append(FieldError.of("contact_phone", "bad_phone"))
+        out["contact_phone"] = phone
     return out
 
 
@@ -113,6 +136,8 @@ def create_endpoint(session: Session, values: dict[str, Any], actor_id: int | No
         address=data["address"], seats=data["seats"], enabled=data.get("enabled", True),
         kind=data.get("kind", ""),
     )
+    for key in CONTACT_FIELDS:
+        setattr(endpoint, key, data.get(key, ""))
     session.add(endpoint)
     session.flush()
     record(session, actor_id, "endpoint.create", "endpoint", endpoint.id, name=endpoint.name)
@@ -125,7 +150,7 @@ def update_endpoint(session: Session, endpoint: Endpoint, values: dict[str, Any]
     before = values_of(endpoint, data)
     if "site" in data:
         endpoint.site = get_or_create_site(session, data.pop("site"))
-    for key in ("name", "protocol", "address", "seats", "enabled", "kind"):
+    for key in ("name", "protocol", "address", "seats", "enabled", "kind", *CONTACT_FIELDS):
         if key in data:
             setattr(endpoint, key, data[key])
     session.flush()
@@ -164,7 +189,8 @@ def import_rows(session: Session, rows: list[dict[str, Any]], actor_id: int | No
     """Create or update endpoints (matched by address) row by row; a bad row is reported, not fatal."""
     report = ImportReport()
     for number, row in enumerate(rows, start=first_row):
-        values = {k: (v.strip() if isinstance(v, str) else v) for k, v in row.items() if k in FIELDS}
+        values = {k: (v.strip() if isinstance(v, str) else v) for k, v in row.items()
+                  if k in FIELDS or k in CONTACT_FIELDS}
         if "enabled" in values and isinstance(values["enabled"], str):
             values["enabled"] = values["enabled"].lower() not in {"0", "false", "no", "không"}
         try:

@@ -22,7 +22,8 @@ from confbridge.ui.roles import page_roles
 
 log = logging.getLogger(__name__)
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-ENDPOINT_FIELDS = ("name", "site", "kind", "protocol", "address", "seats")
+ENDPOINT_FIELDS = ("name", "site", "kind", "protocol", "address", "seats",
+                   "contact_name", "contact_email", "contact_phone")
 MAX_CSV_BYTES = 1024 * 1024
 
 
@@ -52,7 +53,9 @@ def _endpoint_form(endpoint: Any | None) -> ResponseReturnValue:
     values["protocol"] = "sip"
     if endpoint is not None:
         values.update(name=endpoint.name, site=endpoint.site.name, kind=endpoint.kind,
-                      protocol=endpoint.protocol, address=endpoint.address, seats=str(endpoint.seats))
+                      protocol=endpoint.protocol, address=endpoint.address, seats=str(endpoint.seats),
+                      contact_name=endpoint.contact_name, contact_email=endpoint.contact_email,
+                      contact_phone=endpoint.contact_phone)
     errors: dict[str, str] = {}
     if request.method == "POST":
         current = dict(values)
