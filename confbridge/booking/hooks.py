@@ -32,6 +32,8 @@ class BookingChange:
     significant: bool = True
     # For "split": the new series that took over "this and following".
     new_meeting: Meeting | None = None
+    # The endpoint contacts (email, name) before an "updated" change: those no longer booked get a CANCEL.
+    previous_contacts: list[tuple[str, str]] = field(default_factory=list)
 
 
 Listener = Callable[[Session, BookingChange], None]

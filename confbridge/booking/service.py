@@ -29,6 +29,7 @@ from confbridge.booking.conflicts import (
     find_conflicts,
     refusal_summary,
 )
+from confbridge.booking.contacts import endpoint_contacts
 from confbridge.booking.models import (
     Attendee,
     EndpointSlot,
@@ -306,6 +307,7 @@ def update_meeting(
     windows += [Window(o.window_start, o.end) for o in overridden]
     _check_free(session, settings, checked, windows, exclude_meeting_ids=(meeting.id,))
     previous = _attendee_pairs(meeting)
+    previous_contacts = endpoint_contacts(meeting)
     significant = _significant(meeting, checked)
     before = values_of(meeting, changes)
     _apply(meeting, checked)
@@ -317,7 +319,8 @@ def update_meeting(
     dial_in.assign(session, settings.booking, meeting, now)
     record(session, actor.id, "meeting.update", "meeting", meeting.id, changes=sorted(changes),
            before=before, after=values_of(meeting, changes), sequence=meeting.sequence)
-    hooks.notify(session, hooks.BookingChange("updated", meeting, actor.id, previous, None, significant))
+    hooks.notify(session, hooks.BookingChange("updated", meeting, actor.id, previous, None, significant,
+                                              previous_contacts=previous_contacts))
     return meeting
 
 

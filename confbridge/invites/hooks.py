@@ -118,20 +118,23 @@ def check_new_recipients(session: Session, mail: MailSettings, meeting: Meeting,
 def on_booking_change(session: Session, change: BookingChange) -> None:
     mail = _mail_settings()
     meeting = change.meeting
-    current = ics.attendees_of(meeting)
+    # Attendees, then the booked endpoints' contacts (optional attendees: see booking.contacts).
+    current = ics.recipients_of(meeting)
     current_keys = {_key(e) for e, _ in current}
-    removed = [(e, n) for e, n in change.previous_attendees if _key(e) not in current_keys]
+    attendee_keys = {_key(e) for e, _ in ics.attendees_of(meeting)}
+    before = change.previous_attendees + change.previous_contacts
+    removed = [(e, n) for e, n in before if _key(e) not in current_keys]
 
     if change.kind == "created":
-        check_new_recipients(session, mail, meeting, len(current))
+        check_new_recipients(session, mail, meeting, len(attendee_keys))
         _request(session, mail, meeting, "invitation", current)
     elif change.kind in ("updated", "split"):
-        previous_keys = {_key(e) for e, _ in change.previous_attendees}
+        previous_keys = {_key(e) for e, _ in before}
         # Those who already had it get the update, those just added their first invitation; both carry
         # the same (current) calendar.
         stay = [(e, n) for e, n in current if _key(e) in previous_keys]
         added = [(e, n) for e, n in current if _key(e) not in previous_keys]
-        check_new_recipients(session, mail, meeting, len(added))
+        check_new_recipients(session, mail, meeting, len([p for p in added if _key(p[0]) in attendee_keys]))
         _request(session, mail, meeting, "update", stay)
         _request(session, mail, meeting, "invitation", added)
         _cancel_whole(session, mail, meeting, "removed", removed)

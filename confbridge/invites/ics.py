@@ -29,6 +29,7 @@ from icalendar import Alarm, Calendar, Event, vCalAddress, vDuration, vRecur, vT
 
 from confbridge import clock
 from confbridge.booking import recurrence
+from confbridge.booking.contacts import endpoint_contacts
 from confbridge.booking.describe import describe_meeting
 from confbridge.booking.models import Meeting, MeetingStatus, Occurrence, OccurrenceStatus
 from confbridge.i18n import LOCALES, N_, bilingual, translate
@@ -60,6 +61,11 @@ def sequence_of(meeting: Meeting) -> int:
 
 def attendees_of(meeting: Meeting) -> list[Participant]:
     return [(a.email, a.name) for a in meeting.attendees]
+
+
+def recipients_of(meeting: Meeting) -> list[Participant]:
+    """Everyone the meeting's mails go to: its attendees, then its endpoints' contacts (optional)."""
+    return attendees_of(meeting) + endpoint_contacts(meeting)
 
 
 def location_of(meeting: Meeting) -> str:
@@ -115,12 +121,13 @@ def param_text(value: str) -> str:
     return one_line(value).replace("\\", "\uff3c")
 
 
-def _attendee(email: str, name: str, *, reply_wanted: bool) -> vCalAddress:
+def _attendee(email: str, name: str, *, reply_wanted: bool, optional: bool = False) -> vCalAddress:
     address = vCalAddress(f"mailto:{one_line(email)}")
     if param_text(name):
         address.params["CN"] = param_text(name)
     address.params["CUTYPE"] = "INDIVIDUAL"
-    address.params["ROLE"] = "REQ-PARTICIPANT"
+    # An endpoint's contact (the room's technician) is told, not required (RFC 5545 ROLE).
+    address.params["ROLE"] = "OPT-PARTICIPANT" if optional else "REQ-PARTICIPANT"
     if reply_wanted:  # a cancellation asks for no answer
         address.params["PARTSTAT"] = "NEEDS-ACTION"
         address.params["RSVP"] = "TRUE"
@@ -172,8 +179,10 @@ def _common(
                   parameters={"VALUE": "URI", "FEATURE": "AUDIO,VIDEO",
                               "LABEL": f"{bilingual(DIAL_IN_NUMBER)}: {one_line(meeting.dial_in_number or '')}"})
     event.add("organizer", _organizer(meeting, mail))
+    optional = {e.strip().lower() for e, _ in endpoint_contacts(meeting)}
     for email, name in attendees:
-        event.add("attendee", _attendee(email, name, reply_wanted=reply_wanted))
+        event.add("attendee", _attendee(email, name, reply_wanted=reply_wanted,
+                                        optional=email.strip().lower() in optional))
     event.add("last-modified", meeting.updated_at.astimezone(UTC))
     event.add("transp", "OPAQUE")
 
@@ -276,7 +285,7 @@ def request_calendar(
 ) -> Calendar:
     """METHOD:REQUEST: the whole current state (series + moved occurrences), to be applied by UID."""
     stamp = stamp or clock.now()
-    people = attendees_of(meeting) if attendees is None else list(attendees)
+    people = recipients_of(meeting) if attendees is None else list(attendees)
     cal = _new_calendar("REQUEST")
     cal.add_component(_series_event(meeting, mail, stamp, people, status="CONFIRMED", with_alarm=True))
     if meeting.is_series:
@@ -295,7 +304,7 @@ def cancel_calendar(
 ) -> Calendar:
     """METHOD:CANCEL for the whole meeting, or (``occurrence`` given, series only) one instance."""
     stamp = stamp or clock.now()
-    people = attendees_of(meeting) if attendees is None else list(attendees)
+    people = recipients_of(meeting) if attendees is None else list(attendees)
     cal = _new_calendar("CANCEL")
     if occurrence is not None and meeting.is_series:
         cal.add_component(

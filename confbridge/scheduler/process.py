@@ -84,6 +84,7 @@ def _keep_lease(lease: Lease, stop: threading.Event, lost: threading.Event) -> N
 
 PURGE_SECONDS = 3600
 ALARM_MAIL_SECONDS = 5  # alarm e-mail and escalation: a raised alarm is mailed within this
+REMINDER_POLL_SECONDS = 30
 
 
 def purge_credentials(session_factory: sessionmaker[Session]) -> tuple[int, int]:
@@ -187,6 +188,10 @@ def _global_jobs(aps: BackgroundScheduler, settings: Settings, session_factory: 
     # Alarm e-mail and escalation ([alerts]): queued to the outbox from the alarm tables.
     aps.add_job(_guard("alarm-mail", lambda: _mail_alarms(settings, session_factory)), "interval",
                 seconds=ALARM_MAIL_SECONDS, id="alarm-mail", next_run_time=clock.now())
+    # Reminders to the endpoints' contacts are queued into that outbox (idempotent per occurrence and
+    # contact: confbridge.invites.reminders); first round after one interval, not in the start-up burst.
+    aps.add_job(_guard("contact-reminders", lambda: _queue_reminders(settings, session_factory)), "interval",
+                seconds=REMINDER_POLL_SECONDS, id="contact-reminders")
 
 
 def _start_probes(settings: Settings, db_engine: Engine, factory: sessionmaker[Session]) -> ProbeServer | None:
@@ -208,6 +213,12 @@ def _mail_alarms(settings: Settings, session_factory: object) -> None:
     from confbridge.invites.alarm_mail import mail_alarms
 
     mail_alarms(session_factory, settings)  # type: ignore[arg-type]
+
+
+def _queue_reminders(settings: Settings, session_factory: object) -> None:
+    from confbridge.invites.reminders import queue_due_reminders
+
+    queue_due_reminders(session_factory, settings)  # type: ignore[arg-type]
 
 
 def _deliver_outbox(settings: Settings, session_factory: object) -> None:
