@@ -11,11 +11,13 @@ The rule decides on dates; the words (holiday names in the reader's language, th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from confbridge.booking.holidays import holiday_name, is_public_holiday
+from confbridge.booking import recurrence
+from confbridge.booking.holidays import holiday_exdates, holiday_name, is_public_holiday
 from confbridge.booking.models import Meeting, OccurrenceStatus
 from confbridge.booking.validation import CheckedMeeting
 from confbridge.errors import FieldError, InvalidInput
@@ -25,6 +27,7 @@ from confbridge.settings import Settings
 SKIP, KEEP = "skip", "keep"
 CHOICES = (SKIP, KEEP)
 WARNING_CODE = "public_holiday"
+SKIPPED = N_("Buổi ngày %(date)s (%(name)s) rơi vào ngày nghỉ lễ và sẽ được bỏ qua.")
 WARNING = N_("Ngày %(date)s là ngày nghỉ lễ (%(name)s): nhiều điểm cầu có thể không có người trực.")
 
 
@@ -77,19 +80,53 @@ def holiday_notes(settings: Settings, meeting: Meeting, locale: str) -> dict[str
     occurrences on a holiday), holiday names and messages in *locale*."""
     country = settings.booking.holidays
     skipped: list[dict[str, str]] = []
-    warnings: list[dict[str, str]] = []
     if not country:
-        return {"skipped_holidays": skipped, "warnings": warnings}
+        return {"skipped_holidays": skipped, "warnings": []}
     zone = ZoneInfo(meeting.timezone)
     if meeting.rrule and meeting.on_holidays == SKIP:
         for day in sorted({_day(datetime.fromisoformat(e), zone) for e in meeting.exdates or []}):
             name = holiday_name(day, country, locale)
             if name:
                 skipped.append({"date": day.isoformat(), "name": name})
-    days = sorted({_day(o.start, zone) for o in meeting.occurrences if o.status == OccurrenceStatus.PLANNED})
-    for day in days:
+    days = {_day(o.start, zone) for o in meeting.occurrences if o.status == OccurrenceStatus.PLANNED}
+    return {"skipped_holidays": skipped, "warnings": day_warnings(settings, days, locale)}
+
+
+def day_warnings(settings: Settings, days: Iterable[date], locale: str) -> list[dict[str, str]]:
+    """A ``public_holiday`` warning for each of *days* that is a public holiday."""
+    country = settings.booking.holidays
+    warnings: list[dict[str, str]] = []
+    for day in sorted(set(days)) if country else []:
         name = holiday_name(day, country, locale)
         if name:
             warnings.append({"code": WARNING_CODE, "date": day.isoformat(), "name": name,
                              "message": translate(locale, WARNING, date=f"{day:%d/%m/%Y}", name=name)})
-    return {"skipped_holidays": skipped, "warnings": warnings}
+    return warnings
+
+
+def form_notes(settings: Settings, start: datetime, zone: ZoneInfo, rule: str | None,
+               exdates: Iterable[datetime], locale: str) -> list[str]:
+    """The booking form's words: the holidays a series will skip, or the warning for a one-off."""
+    country = settings.booking.holidays
+    if not country:
+        return []
+    if not rule:
+        return [w["message"] for w in day_warnings(settings, [start.astimezone(zone).date()], locale)]
+    skipped = series_skips(settings, start, zone, rule, exdates)
+    out = []
+    for instant in skipped:
+        day = instant.astimezone(zone).date()
+        out.append(translate(locale, SKIPPED, date=f"{day:%d/%m/%Y}", name=holiday_name(day, country, locale) or ""))
+    return out
+
+
+def series_skips(settings: Settings, start: datetime, zone: ZoneInfo, rule: str | None,
+                 exdates: Iterable[datetime]) -> list[datetime]:
+    """The starts (aware UTC) a "skip" series made of *rule* leaves out for being public holidays."""
+    country = settings.booking.holidays
+    if not country or not rule:
+        return []
+    try:
+        return holiday_exdates(start, zone, recurrence.normalise_rrule(rule, zone), exdates, country)
+    except InvalidInput:
+        return []

@@ -20,7 +20,7 @@ from confbridge import clock
 from confbridge.api.common import db, get_settings
 from confbridge.auth.access import may_see_confidential
 from confbridge.auth.web import current_user
-from confbridge.booking import service, templates
+from confbridge.booking import holiday_policy, service, templates
 from confbridge.booking.describe import describe_meeting, describe_series
 from confbridge.booking.models import Meeting, Occurrence, OccurrenceStatus
 from confbridge.booking.validation import check_duration
@@ -97,13 +97,16 @@ def _check(bf: BookingForm, meeting: Meeting | None) -> dict[str, Any]:
         conflicts, capacity, suggestion = service.check_booking(
             db(), settings, bf.to_input(), exclude_meeting_id=meeting.id if meeting else None,
         )
-        starts, skipped = support.preview_starts(bf.start, bf.zone, bf.rrule, bf.exdates)
+        holidays = holiday_policy.series_skips(settings, bf.start, bf.zone, bf.rrule, bf.exdates)
+        starts, skipped = support.preview_starts(bf.start, bf.zone, bf.rrule, [*bf.exdates, *holidays])
     except InvalidInput as exc:
         bf.errors.update(service_errors(exc.errors))
         return result
     lines, more = support.conflict_lines(conflicts, capacity, zone)
     result.update(conflicts=lines, more=more, suggestion=suggestion, preview=starts, skipped=skipped,
                   checked=True, invite=support.draft_invitation(db(), settings, bf.to_input()))
+    result["holidays"] = holiday_policy.form_notes(settings, bf.start, bf.zone, bf.rrule, bf.exdates,
+                                                   select_locale())
     return result
 
 
@@ -223,6 +226,7 @@ def check_json() -> ResponseReturnValue:
         "preview": [f"{s.astimezone(zone):%d/%m/%Y %H:%M}" for s in check.get("preview", [])],
         "preview_weekdays": [_weekday(s.astimezone(zone)) for s in check.get("preview", [])],
         "skipped": [f"{s.astimezone(zone):%d/%m/%Y}" for s in check.get("skipped", [])],
+        "holidays": check.get("holidays", []),
         "summary": _summary(bf),
         "rrule": bf.rrule,
         "availability": availability,

@@ -21,6 +21,7 @@ from confbridge.directory.service import list_endpoints
 from confbridge.errors import FieldError, InvalidInput
 from confbridge.launch.models import ACTIVE_STATES, ConferenceRun
 from confbridge.ui.format import MAX_YEAR, MIN_YEAR, DateOutOfRange, parse_date
+from confbridge.ui.holiday_marks import holiday_marks
 from confbridge.ui.i18n import user_zone
 from confbridge.ui.roles import ANY_ROLE, SECRETARY_ROLES, page_roles
 
@@ -78,7 +79,7 @@ def week() -> ResponseReturnValue:
         "calendar/week.html", view=view, days=days, by_day=by_day, today=today, day=day,
         prev_day=day - step, next_day=day + step, endpoints=list_endpoints(db()),
         sites=list(db().scalars(select(Site).order_by(Site.name))), endpoint_id=endpoint_id, site_id=site_id,
-        active_nav="calendar", week_number=first.isocalendar()[1],
+        active_nav="calendar", week_number=first.isocalendar()[1], holidays=holiday_marks(days),
     )
 
 
@@ -141,5 +142,5 @@ def availability() -> ResponseReturnValue:
         hours=list(range(first_hour, last_hour)),
         slots_per_hour=60 // SLOT_MINUTES, now_col=now_col, prev_day=day - timedelta(days=1),
         next_day=day + timedelta(days=1), active_nav="availability",
-        settings_setup=get_settings().booking.default_setup_minutes,
+        settings_setup=get_settings().booking.default_setup_minutes, holiday=holiday_marks([day]).get(day),
     )

@@ -111,7 +111,14 @@ function renderAvailability(availability) {
   }
 }
 
+function renderHolidays(reply) {
+  // Public holidays: what a series skips, or the warning for a one-off (words made by the server).
+  const box = document.getElementById("holiday-warnings");
+  if (box) box.replaceChildren(...(reply.holidays || []).map((text) => el("p", {}, text)));
+}
+
 function renderPreview(reply) {
+  renderHolidays(reply);
   const box = document.getElementById("preview-box");
   const list = document.getElementById("preview-list");
   list.replaceChildren(...(reply.preview || []).map((text, i) =>
