@@ -239,8 +239,13 @@ def service_errors(errors: list[FieldError]) -> dict[str, str]:
 def form_from_meeting(meeting: Meeting, zone: ZoneInfo) -> MultiDict[str, str]:
     """The edit form's initial values for a whole series."""
     local = meeting.start.astimezone(ZoneInfo(meeting.timezone))
-    choice = choice_from_rrule(meeting.rrule, [datetime.fromisoformat(e) for e in meeting.exdates],
-                               ZoneInfo(meeting.timezone))
+    exdates = [datetime.fromisoformat(e) for e in meeting.exdates]
+    if meeting.on_holidays == "skip":  # the holidays the rule skips are not the person's own skip dates
+        from confbridge.api.common import get_settings
+        from confbridge.booking.holiday_policy import exdates_without_holidays
+
+        exdates = exdates_without_holidays(get_settings(), meeting)
+    choice = choice_from_rrule(meeting.rrule, exdates, ZoneInfo(meeting.timezone))
     items: list[tuple[str, Any]] = [
         ("title", meeting.title), ("description", meeting.description), ("date", f"{local:%d/%m/%Y}"),
         ("start_time", f"{local:%H:%M}"), ("duration", str(int(meeting.duration.total_seconds() // 60))),
