@@ -13,7 +13,7 @@ from confbridge.directory import groups as directory_groups  # noqa: F401
 from confbridge.directory import models as directory_models  # noqa: F401
 from confbridge.invites import alarm_mail_models  # noqa: F401
 from confbridge.invites import models as invites_models  # noqa: F401
-from confbridge.invites import reminder_models  # noqa: F401
+from confbridge.invites import reminder_models as invites_reminders  # noqa: F401
 from confbridge.launch import models as launch_models  # noqa: F401
 from confbridge.launch import preflight_models  # noqa: F401
 from confbridge.monitor import models as monitor_models  # noqa: F401
