@@ -55,6 +55,11 @@ FIELD_MESSAGES: dict[tuple[str, str] | str, str] = {
     ("attendees", "daily_cap"): N_(
         "Mỗi người tổ chức được mời tối đa %(cap)s người nhận mới mỗi ngày (đã gửi %(sent)s trong 24 giờ qua)."),
     ("exdates", "too_many"): N_("Tối đa %(max_occurrences)s ngày loại trừ."),
+    # Booking on behalf, co-organisers and approval (booking.organisers, booking.approval).
+    "unknown_user": N_("Không có tài khoản “%(username)s”."),
+    "inactive_user": N_("Tài khoản “%(username)s” đã bị khóa."),
+    "cannot_organise": N_("Tài khoản “%(username)s” không có quyền đặt lịch nên không thể là người chủ trì."),
+    ("reason", "required"): N_("Nhập lý do từ chối."),
     # Generic codes any service may use.
     "unknown_field": N_("Trường này không được hỗ trợ."),
     "one_of": N_("Chọn một trong: %(choices)s."),

@@ -20,7 +20,7 @@ from confbridge import clock
 from confbridge.audit.models import record, values_of
 from confbridge.auth import access
 from confbridge.auth.models import User
-from confbridge.booking import dial_in, hooks, recurrence
+from confbridge.booking import approval, dial_in, hooks, organisers, recurrence
 from confbridge.booking.conflicts import (
     CapacityProblem,
     ConflictItem,
@@ -238,24 +238,31 @@ def _significant(meeting: Meeting, checked: CheckedMeeting) -> bool:
 
 
 # ---- operations --------------------------------------------------------------------------------------
-def create_meeting(session: Session, settings: Settings, actor: User, data: MeetingInput) -> Meeting:
+def create_meeting(session: Session, settings: Settings, actor: User, data: MeetingInput, *,
+                   organizer: str | None = None, co_organizers: list[str] | None = None) -> Meeting:
+    """Book; *organizer* books on that person's behalf (the actor is kept as ``booked_by``)."""
     require_booker(actor)
     now = clock.now()
+    people = organisers.resolve(session, actor, organizer, co_organizers)
     checked = check_meeting(session, settings, data, now)  # expands the rule: before the lock
     lock_bookings(session)
     windows = _windows(checked.starts, checked.duration, checked.setup_minutes)
     _check_free(session, settings, checked, windows)
     meeting = Meeting(
-        uid=f"{uuid.uuid4()}@confbridge", organiser_id=actor.id, status=MeetingStatus.PLANNED, sequence=0,
-        created_at=now, updated_at=now,
+        uid=f"{uuid.uuid4()}@confbridge", organiser_id=people.organiser.id, status=MeetingStatus.PLANNED,
+        sequence=0, created_at=now, updated_at=now, booked_by_id=actor.id,
     )
+    meeting.co_organisers = people.co_organisers
     _apply(meeting, checked)
+    approval.decide_on_booking(meeting, actor, now)
     session.add(meeting)
     session.flush()
     materialise(session, settings, meeting, now)
     dial_in.assign(session, settings.booking, meeting, now)
     record(session, actor.id, "meeting.create", "meeting", meeting.id, title=meeting.title,
-           start=meeting.start.isoformat(), rrule=meeting.rrule, endpoints=meeting.endpoint_ids)
+           start=meeting.start.isoformat(), rrule=meeting.rrule, endpoints=meeting.endpoint_ids,
+           organiser=people.organiser.username, co_organisers=[u.username for u in people.co_organisers],
+           approval=meeting.approval)
     hooks.notify(session, hooks.BookingChange("created", meeting, actor.id))
     return meeting
 
@@ -286,6 +293,12 @@ def update_meeting(
     if meeting.status == MeetingStatus.CANCELLED:
         raise Conflict.said(N_("Cuộc họp này đã hủy, không thể thay đổi."))
     now = clock.now()
+    people = None
+    if "organizer" in changes or "co_organizers" in changes:
+        changes = dict(changes)
+        people = organisers.resolve(
+            session, actor, changes.pop("organizer", None),
+            changes.pop("co_organizers", [u.username for u in meeting.co_organisers]), current=meeting.organiser)
     checked = check_meeting(session, settings, _input_from(meeting, changes), now, allow_past=True)
     lock_bookings(session)  # after the expansion above: the lock is never held while a rule expands
     starts = set(checked.starts)
@@ -299,7 +312,11 @@ def update_meeting(
     previous = _attendee_pairs(meeting)
     significant = _significant(meeting, checked)
     before = values_of(meeting, changes)
+    previous_endpoints = meeting.endpoint_ids
     _apply(meeting, checked)
+    if people is not None:
+        meeting.organiser_id, meeting.co_organisers = people.organiser.id, people.co_organisers
+    approval.decide_on_booking(meeting, actor, now, previous_endpoints)
     if significant:
         meeting.sequence += 1
     meeting.updated_at = now
@@ -483,7 +500,10 @@ def create_meeting_from(
     meeting = Meeting(
         uid=f"{uuid.uuid4()}@confbridge", organiser_id=parent.organiser_id, status=MeetingStatus.PLANNED,
         sequence=0, parent_id=parent.id, created_at=now, updated_at=now,
+        booked_by_id=parent.booked_by_id, approval=parent.approval, approval_by_id=parent.approval_by_id,
+        approval_at=parent.approval_at,
     )
+    meeting.co_organisers = list(parent.co_organisers)
     _apply(meeting, checked)
     session.add(meeting)
     session.flush()

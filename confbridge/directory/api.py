@@ -28,6 +28,8 @@ class EndpointSchema(Schema):
     address = fields.String(required=True)
     seats = fields.Integer(load_default=0, strict=True)
     enabled = fields.Boolean(load_default=True)
+    requires_approval = fields.Boolean(load_default=False, metadata={
+        "description": "bookings of this endpoint wait for an approver (status pending)"})
 
 
 class EndpointPatchSchema(Schema):
@@ -38,6 +40,7 @@ class EndpointPatchSchema(Schema):
     address = fields.String()
     seats = fields.Integer(strict=True)
     enabled = fields.Boolean()
+    requires_approval = fields.Boolean()
 
 
 @blp.route("/endpoints", methods=["GET"])

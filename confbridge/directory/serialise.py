@@ -16,4 +16,5 @@ def endpoint_dict(endpoint: Endpoint) -> dict[str, Any]:
         "id": endpoint.id, "name": endpoint.name, "site": endpoint.site.name, "site_id": endpoint.site_id,
         "kind": endpoint.kind, "protocol": endpoint.protocol, "address": endpoint.address,
         "seats": endpoint.seats, "enabled": endpoint.enabled,
+        "requires_approval": endpoint.requires_approval,
     }

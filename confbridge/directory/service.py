@@ -20,7 +20,7 @@ from confbridge.errors import Conflict, DomainError, FieldError, InvalidInput, N
 from confbridge.i18n import N_
 from confbridge.text import check_line
 
-FIELDS = ("name", "site", "protocol", "address", "seats", "enabled", "kind")
+FIELDS = ("name", "site", "protocol", "address", "seats", "enabled", "kind", "requires_approval")
 
 
 def get_or_create_site(session: Session, name: str) -> Site:
@@ -83,6 +83,11 @@ def _check(values: dict[str, Any], partial: bool, current_protocol: str | None =
         if not isinstance(enabled, bool):
             line_errors.append(FieldError.of("enabled", "not_boolean"))
         out["enabled"] = enabled
+    if "requires_approval" in values:
+        needs = values["requires_approval"]
+        if not isinstance(needs, bool):
+            line_errors.append(FieldError.of("requires_approval", "not_boolean"))
+        out["requires_approval"] = needs
     if line_errors:
         raise InvalidInput.of(line_errors)
     return out
@@ -111,7 +116,7 @@ def create_endpoint(session: Session, values: dict[str, Any], actor_id: int | No
     endpoint = Endpoint(
         name=data["name"], site=get_or_create_site(session, data["site"]), protocol=data["protocol"],
         address=data["address"], seats=data["seats"], enabled=data.get("enabled", True),
-        kind=data.get("kind", ""),
+        kind=data.get("kind", ""), requires_approval=data.get("requires_approval", False),
     )
     session.add(endpoint)
     session.flush()
@@ -125,7 +130,7 @@ def update_endpoint(session: Session, endpoint: Endpoint, values: dict[str, Any]
     before = values_of(endpoint, data)
     if "site" in data:
         endpoint.site = get_or_create_site(session, data.pop("site"))
-    for key in ("name", "protocol", "address", "seats", "enabled", "kind"):
+    for key in ("name", "protocol", "address", "seats", "enabled", "kind", "requires_approval"):
         if key in data:
             setattr(endpoint, key, data[key])
     session.flush()
@@ -167,6 +172,8 @@ def import_rows(session: Session, rows: list[dict[str, Any]], actor_id: int | No
         values = {k: (v.strip() if isinstance(v, str) else v) for k, v in row.items() if k in FIELDS}
         if "enabled" in values and isinstance(values["enabled"], str):
             values["enabled"] = values["enabled"].lower() not in {"0", "false", "no", "không"}
+        if isinstance(values.get("requires_approval"), str):
+            values["requires_approval"] = values["requires_approval"].lower() in {"1", "true", "yes", "có"}
         try:
             with session.begin_nested():
                 existing = session.scalar(select(Endpoint).where(Endpoint.address == values.get("address")))
