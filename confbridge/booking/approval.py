@@ -47,13 +47,13 @@ def decide_on_booking(meeting: Meeting, actor: User, now: datetime,
     if not fresh:
         return
     if access.may_approve(actor):
-        _set(meeting, APPROVED, actor.id, now)
+        _set(meeting, APPROVED, actor, now)
     else:
         _set(meeting, PENDING, None, None)
 
 
-def _set(meeting: Meeting, state: str | None, by: int | None, at: datetime | None) -> None:
-    meeting.approval, meeting.approval_by_id, meeting.approval_at = state, by, at
+def _set(meeting: Meeting, state: str | None, by: User | None, at: datetime | None) -> None:
+    meeting.approval, meeting.approval_by, meeting.approval_at = state, by, at
     meeting.approval_reason = None
 
 

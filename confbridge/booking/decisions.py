@@ -40,7 +40,7 @@ def approve(session: Session, settings: Settings, actor: User, meeting: Meeting)
     require_approver(actor)
     _require_pending(meeting)
     now = clock.now()
-    meeting.approval, meeting.approval_by_id, meeting.approval_at = approval.APPROVED, actor.id, now
+    meeting.approval, meeting.approval_by, meeting.approval_at = approval.APPROVED, actor, now
     meeting.approval_reason = None
     session.flush()
     record(session, actor.id, "meeting.approve", "meeting", meeting.id, title=meeting.title)
@@ -59,7 +59,7 @@ def reject(session: Session, settings: Settings, actor: User, meeting: Meeting, 
     _require_pending(meeting)
     now = clock.now()
     lock_bookings(session)
-    meeting.approval, meeting.approval_by_id, meeting.approval_at = approval.REJECTED, actor.id, now
+    meeting.approval, meeting.approval_by, meeting.approval_at = approval.REJECTED, actor, now
     meeting.approval_reason = text
     meeting.status = MeetingStatus.CANCELLED
     meeting.sequence += 1

@@ -249,8 +249,8 @@ def create_meeting(session: Session, settings: Settings, actor: User, data: Meet
     windows = _windows(checked.starts, checked.duration, checked.setup_minutes)
     _check_free(session, settings, checked, windows)
     meeting = Meeting(
-        uid=f"{uuid.uuid4()}@confbridge", organiser_id=people.organiser.id, status=MeetingStatus.PLANNED,
-        sequence=0, created_at=now, updated_at=now, booked_by_id=actor.id,
+        uid=f"{uuid.uuid4()}@confbridge", organiser=people.organiser, status=MeetingStatus.PLANNED,
+        sequence=0, created_at=now, updated_at=now, booked_by=actor,
     )
     meeting.co_organisers = people.co_organisers
     _apply(meeting, checked)
@@ -315,7 +315,7 @@ def update_meeting(
     previous_endpoints = meeting.endpoint_ids
     _apply(meeting, checked)
     if people is not None:
-        meeting.organiser_id, meeting.co_organisers = people.organiser.id, people.co_organisers
+        meeting.organiser, meeting.co_organisers = people.organiser, people.co_organisers
     approval.decide_on_booking(meeting, actor, now, previous_endpoints)
     if significant:
         meeting.sequence += 1

@@ -173,7 +173,7 @@ def import_rows(session: Session, rows: list[dict[str, Any]], actor_id: int | No
         if "enabled" in values and isinstance(values["enabled"], str):
             values["enabled"] = values["enabled"].lower() not in {"0", "false", "no", "không"}
         if isinstance(values.get("requires_approval"), str):
-            values["requires_approval"] = values["requires_approval"].lower() in {"1", "true", "yes", "có"}
+            values["requires_approval"] = values["requires_approval"].lower() in {"1", "true", "yes"}
         try:
             with session.begin_nested():
                 existing = session.scalar(select(Endpoint).where(Endpoint.address == values.get("address")))
