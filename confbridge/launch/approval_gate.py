@@ -11,21 +11,22 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, not_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from confbridge import limits
 from confbridge.alarms.models import Alarm
 from confbridge.alarms.service import clear_alarm, raise_alarm
-from confbridge.booking.approval import is_pending, pending_clause
+from confbridge.booking.approval import PENDING, is_pending, pending_clause
 from confbridge.booking.models import Meeting, Occurrence, OccurrenceStatus
 
 KIND = "approval_overdue"
 
 
 def launchable() -> ColumnElement[bool]:
-    """SQL over ``Meeting``: not waiting for approval."""
-    return not_(pending_clause())
+    """SQL over ``Meeting``: not waiting for approval (NULL ``approval``: nothing to approve; a bare
+    ``NOT (approval = 'pending')`` would be NULL, i.e. false, for those)."""
+    return or_(Meeting.approval.is_(None), Meeting.approval != PENDING)
 
 
 def alarm_key(occurrence_id: int) -> str:
