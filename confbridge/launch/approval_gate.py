@@ -8,6 +8,7 @@ condition the planner and the pre-flight planner add to their candidate queries.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -33,8 +34,9 @@ def alarm_key(occurrence_id: int) -> str:
     return f"{KIND}:occ={occurrence_id}"
 
 
-def flag_overdue(session: Session, now: datetime) -> None:
-    """Raise the alarm for pending occurrences in their setup window; clear the ones no longer due."""
+def flag_overdue(session: Session, now: datetime, owns: Callable[[Meeting], bool] | None = None) -> None:
+    """Raise the alarm for pending occurrences in their setup window (with *owns*: only those of the
+    calling engine's bridges); clear the ones no longer due."""
     due = session.scalars(
         select(Occurrence).join(Meeting, Meeting.id == Occurrence.meeting_id).where(
             pending_clause(), Occurrence.status == OccurrenceStatus.PLANNED,
@@ -42,7 +44,7 @@ def flag_overdue(session: Session, now: datetime) -> None:
     ).all()
     keys: set[str] = set()
     for occ in due:
-        if occ.window_start > now:
+        if occ.window_start > now or (owns is not None and not owns(occ.meeting)):
             continue
         keys.add(alarm_key(occ.id))
         zone = occ.meeting.timezone

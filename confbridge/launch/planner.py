@@ -284,5 +284,5 @@ def plan(session: Session, settings: Settings, now: datetime, scope: Scope | Non
         if run.state in ACTIVE_STATES or run.state == RunState.SCHEDULED:
             current = occurrences.get(run.occurrence_id) if run.occurrence_id is not None else None
             _refresh(session, settings, run, now, current, cache)
-    approval_gate.flag_overdue(session, now)
+    approval_gate.flag_overdue(session, now, lambda m: owns(scope, desired_bridge(settings, m)))
     session.flush()
