@@ -2,7 +2,7 @@
 meeting_co_organisers table, endpoints.requires_approval
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0016
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from alembic import op
 from confbridge.db import UTCDateTime
 
 revision: str = "0012"
-down_revision: str | None = "0010"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
