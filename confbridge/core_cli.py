@@ -101,7 +101,7 @@ def _read_password() -> str:
 
 @user_group.command("add")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["admin", "secretary", "technician"]), required=True)
+@click.option("--role", type=click.Choice(["admin", "secretary", "technician", "approver"]), required=True)
 @click.option("--email", default=None)
 @click.option("--name", "display_name", default="", help="Display name")
 @click.pass_context

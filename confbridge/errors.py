@@ -57,6 +57,11 @@ FIELD_MESSAGES: dict[tuple[str, str] | str, str] = {
     ("exdates", "too_many"): N_("Tối đa %(max_occurrences)s ngày loại trừ."),
     ("rrule", "only_holidays"): N_(
         "Mọi buổi của chuỗi lịch đều rơi vào ngày nghỉ lễ; chọn giữ các buổi ngày lễ hoặc đổi quy tắc lặp."),
+    # Booking on behalf, co-organisers and approval (booking.organisers, booking.approval).
+    "unknown_user": N_("Không có tài khoản “%(username)s”."),
+    "inactive_user": N_("Tài khoản “%(username)s” đã bị khóa."),
+    "cannot_organise": N_("Tài khoản “%(username)s” không có quyền đặt lịch nên không thể là người chủ trì."),
+    ("reason", "required"): N_("Nhập lý do từ chối."),
     # Generic codes any service may use.
     "unknown_field": N_("Trường này không được hỗ trợ."),
     "one_of": N_("Chọn một trong: %(choices)s."),

@@ -113,6 +113,8 @@ MESSAGES: dict[str, str] = {
     "alarm.mail_failed": N_("Không gửi được thư mời tới %(recipient)s: %(error)s"),
     "alarm.blackout_overlap": N_("«%(meeting)s» lúc %(at)s trùng lịch ngừng phục vụ của %(target)s "
                                  "(%(start)s–%(end)s: %(reason)s)"),
+    "alarm.approval_overdue": N_("Cuộc họp «%(meeting)s» vẫn chờ phê duyệt lúc %(at)s (giờ chuẩn bị): "
+                                 "không khởi tạo"),
 }
 
 

@@ -31,6 +31,7 @@ ALARM_KINDS = (
     "mail_failed",
     "preflight_failed",
     "blackout_overlap",
+    "approval_overdue",
 )
 
 

@@ -22,10 +22,12 @@ BOOKERS: tuple[Role, ...] = (Role.SECRETARY, Role.ADMIN)
 """May book, change and cancel meetings (a secretary only her own)."""
 OPERATORS: tuple[Role, ...] = (Role.ADMIN, Role.TECHNICIAN)
 """Run conferences, acknowledge alarms, and see every meeting, conference and alarm."""
-ANY_ROLE: tuple[Role, ...] = (Role.SECRETARY, Role.ADMIN, Role.TECHNICIAN)
+ANY_ROLE: tuple[Role, ...] = (Role.SECRETARY, Role.ADMIN, Role.TECHNICIAN, Role.APPROVER)
 """Every signed-in role."""
 MAINTAINERS: tuple[Role, ...] = (Role.ADMIN, Role.TECHNICIAN)
 """Create and delete blackout windows (maintenance) of endpoints and bridges."""
+APPROVERS: tuple[Role, ...] = (Role.ADMIN, Role.APPROVER)
+"""Approve or reject bookings of endpoints that require approval; they read every meeting (not its PIN)."""
 
 
 class HasRole(Protocol):
@@ -41,6 +43,15 @@ class Person(HasRole, Protocol):
 class Organised(Protocol):
     @property
     def organiser_id(self) -> int | None: ...
+
+
+def _organises(user: Person, meeting: Organised) -> bool:
+    """The organiser, a co-organiser, or the person who booked it on the organiser's behalf."""
+    if meeting.organiser_id == user.id:
+        return True
+    if user.id in getattr(meeting, "co_organiser_ids", ()):
+        return True
+    return getattr(meeting, "booked_by_id", None) == user.id
 
 
 def sees_everything(user: HasRole) -> bool:
@@ -78,15 +89,33 @@ def may_manage_blackouts(user: HasRole) -> bool:
 
 
 def may_see_meeting(user: Person, meeting: Organised | None) -> bool:
-    """Operators see every meeting; a secretary the ones she organises."""
-    if sees_everything(user):
+    """Operators see every meeting; approvers every meeting (to decide on it); a secretary the ones she
+    organises, co-organises or booked for someone else."""
+    if sees_everything(user) or user.role == Role.APPROVER:
         return True
-    return user.role == Role.SECRETARY and meeting is not None and meeting.organiser_id == user.id
+    return user.role == Role.SECRETARY and meeting is not None and _organises(user, meeting)
 
 
 def may_edit_meeting(user: Person, meeting: Organised) -> bool:
-    """An administrator, or the secretary who organises it (technicians never edit bookings)."""
-    return user.role == Role.ADMIN or (user.role == Role.SECRETARY and meeting.organiser_id == user.id)
+    """An administrator, or a secretary who organises it, co-organises it or booked it on behalf of its
+    organiser (technicians and approvers never edit bookings)."""
+    return user.role == Role.ADMIN or (user.role == Role.SECRETARY and _organises(user, meeting))
+
+
+def may_approve(user: HasRole) -> bool:
+    """Approve or reject a pending booking: administrators and approvers."""
+    return user.role in APPROVERS
+
+
+def starts_at_approvals(user: HasRole) -> bool:
+    """An approver's home page is the approvals page."""
+    return user.role == Role.APPROVER
+
+
+def may_organise(user: HasRole) -> bool:
+    """Who can be named a meeting's organiser or co-organiser: people who may book (secretaries, admins).
+    Anyone who may book may book on someone else's behalf."""
+    return user.role in BOOKERS
 
 
 def may_see_conference(user: Person, meeting: Organised | None) -> bool:
@@ -115,8 +144,7 @@ def may_see_confidential(user: Person | None, meeting: Organised) -> bool:
         return False
     if sees_everything(user):
         return True
-    co_organisers = getattr(meeting, "co_organiser_ids", ())
-    return meeting.organiser_id == user.id or user.id in co_organisers
+    return _organises(user, meeting)
 
 
 def still_entitled(session: Session, user_id: int, role: str) -> bool:

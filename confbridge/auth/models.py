@@ -16,6 +16,7 @@ class Role(StrEnum):
     ADMIN = "admin"
     SECRETARY = "secretary"
     TECHNICIAN = "technician"
+    APPROVER = "approver"  # approves or rejects bookings of endpoints that require approval (issue 14)
 
 
 class User(Base):

@@ -14,16 +14,18 @@ from confbridge.api.common import db, get_settings
 from confbridge.auth import access
 from confbridge.auth.access import may_see_confidential
 from confbridge.auth.web import current_user, roles_required
-from confbridge.booking import holiday_policy, presets, service
+from confbridge.booking import decisions, holiday_policy, presets, service
 from confbridge.booking.conflicts import busy_intervals
 from confbridge.booking.preset_schemas import BookingCheckRequestSchema, BookingRequestSchema
 from confbridge.booking.schemas import (
     AvailabilityQuerySchema,
+    MeetingListQuerySchema,
     MeetingPatchSchema,
     MeetingSchema,
     OccurrencePatchSchema,
     OccurrenceSchema,
     RangeQuerySchema,
+    RejectSchema,
     ScopeQuerySchema,
 )
 from confbridge.booking.serialise import meeting_dict, occurrence_dict
@@ -36,7 +38,7 @@ ANY_ROLE = access.ANY_ROLE
 
 
 def _input(data: dict[str, Any]) -> MeetingInput:
-    data = dict(data)
+    data = {k: v for k, v in data.items() if k not in ("organizer", "co_organizers")}
     data["attendees"] = [(a["email"], a.get("name", "")) for a in data.get("attendees", [])]
     return MeetingInput(**data)
 
@@ -83,7 +85,8 @@ def _parse_occurrence(value: str) -> datetime:
 def create_meeting(data: dict[str, Any]) -> Any:
     """Book a meeting (one-off or series). 409 names every conflict."""
     data = presets.fill_request(db(), current_user(), data)  # group_ids, template_id
-    meeting = service.create_meeting(db(), get_settings(), current_user(), _input(data))
+    meeting = service.create_meeting(db(), get_settings(), current_user(), _input(data),
+                                     organizer=data.get("organizer"), co_organizers=data.get("co_organizers"))
     _flush_booking()
     return _with_holidays(meeting, meeting_dict(meeting, confidential=may_see_confidential(current_user(), meeting)))
 
@@ -108,13 +111,21 @@ def check_meeting(data: dict[str, Any]) -> ResponseReturnValue:
 
 @blp.route("/meetings", methods=["GET"])
 @roles_required(*ANY_ROLE)
-@blp.arguments(RangeQuerySchema, location="query")
+@blp.arguments(MeetingListQuerySchema, location="query")
 def list_meetings(query: dict[str, Any]) -> ResponseReturnValue:
-    """Meetings with an occurrence in [from, to)."""
-    occurrences = service.list_occurrences(db(), query["from_"], query["to"], endpoint_id=query["endpoint_id"])
+    """Meetings with an occurrence in [from, to); `status=pending`: the meetings waiting for approval
+    (the period optional)."""
     seen: dict[int, Any] = {}
-    for occ in occurrences:
-        seen.setdefault(occ.meeting_id, occ.meeting)
+    if query["status"] == "pending":
+        for m in decisions.list_pending(db()):
+            if query["endpoint_id"] is None or query["endpoint_id"] in m.endpoint_ids:
+                if query["from_"] is None or any(
+                        o.start < query["to"] and o.end > query["from_"] for o in m.occurrences):
+                    seen[m.id] = m
+    else:
+        occurrences = service.list_occurrences(db(), query["from_"], query["to"], endpoint_id=query["endpoint_id"])
+        for occ in occurrences:
+            seen.setdefault(occ.meeting_id, occ.meeting)
     viewer = current_user()
     return jsonify([meeting_dict(m, confidential=may_see_confidential(viewer, m)) for m in seen.values()])
 
@@ -177,6 +188,28 @@ def delete_occurrence(query: dict[str, Any], meeting_id: int, occurrence_start: 
         session, get_settings(), current_user(), service.get_meeting(session, meeting_id),
         _parse_occurrence(occurrence_start), query["scope"],
     )
+    return meeting_dict(meeting, confidential=may_see_confidential(current_user(), meeting))
+
+
+@blp.route("/meetings/<int:meeting_id>/approve", methods=["POST"])
+@roles_required(*access.APPROVERS)
+@blp.response(200, MeetingSchema)
+def approve_meeting(meeting_id: int) -> Any:
+    """Approve a pending meeting (administrators, approvers): the held invitations go out."""
+    session = db()
+    meeting = decisions.approve(session, get_settings(), current_user(), service.get_meeting(session, meeting_id))
+    return meeting_dict(meeting, confidential=may_see_confidential(current_user(), meeting))
+
+
+@blp.route("/meetings/<int:meeting_id>/reject", methods=["POST"])
+@roles_required(*access.APPROVERS)
+@blp.arguments(RejectSchema)
+@blp.response(200, MeetingSchema)
+def reject_meeting(data: dict[str, Any], meeting_id: int) -> Any:
+    """Reject a pending meeting with a reason (e-mailed to the organiser); its endpoints are freed."""
+    session = db()
+    meeting = decisions.reject(session, get_settings(), current_user(), service.get_meeting(session, meeting_id),
+                               data["reason"])
     return meeting_dict(meeting, confidential=may_see_confidential(current_user(), meeting))
 
 

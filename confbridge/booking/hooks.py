@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from confbridge.booking.models import Meeting, Occurrence
 
 ChangeKind = Literal[
-    "created", "updated", "cancelled", "occurrence_updated", "occurrence_cancelled", "split"
+    "created", "updated", "cancelled", "occurrence_updated", "occurrence_cancelled", "split",
+    "approved", "rejected",
 ]
 
 

@@ -51,6 +51,14 @@ meeting_endpoints = Table(
 )
 
 
+meeting_co_organisers = Table(
+    "meeting_co_organisers",
+    Base.metadata,
+    Column("meeting_id", ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
 class Meeting(Base):
     __tablename__ = "meetings"
 
@@ -85,8 +93,21 @@ class Meeting(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
+    # Booking on behalf and approval (booking.organisers, booking.approval).  ``booked_by_id`` is who
+    # made the booking (NULL on rows older than it: the organiser); ``approval`` is NULL when no booked
+    # endpoint needs approval, else "pending" | "approved" | "rejected".
+    booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approval: Mapped[str | None] = mapped_column(String(20), index=True)
+    approval_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approval_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approval_reason: Mapped[str | None] = mapped_column(Text)
 
-    organiser: Mapped[User] = relationship(lazy="joined")
+    organiser: Mapped[User] = relationship(lazy="joined", foreign_keys=[organiser_id])
+    booked_by: Mapped[User | None] = relationship(lazy="selectin", foreign_keys=[booked_by_id])
+    approval_by: Mapped[User | None] = relationship(lazy="selectin", foreign_keys=[approval_by_id])
+    co_organisers: Mapped[list[User]] = relationship(
+        secondary=meeting_co_organisers, lazy="selectin", order_by=User.id
+    )
     host_endpoint: Mapped[Endpoint | None] = relationship(lazy="joined")
     endpoints: Mapped[list[Endpoint]] = relationship(
         secondary=meeting_endpoints, lazy="selectin", order_by=Endpoint.id
@@ -109,6 +130,10 @@ class Meeting(Base):
     @property
     def endpoint_ids(self) -> list[int]:
         return [e.id for e in self.endpoints]
+
+    @property
+    def co_organiser_ids(self) -> list[int]:
+        return [u.id for u in self.co_organisers]
 
     @property
     def dial_in(self) -> dict[str, str | None] | None:

@@ -40,6 +40,10 @@ class MeetingCreateSchema(Schema):
         "description": "everyone but the host joins with the microphone muted on the bridge"})
     on_holidays = fields.String(load_default="skip", validate=validate.OneOf(["skip", "keep"]), metadata={
         "description": "a series' occurrences on a public holiday: skip (EXDATE, default) or keep"})
+    organizer = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64), metadata={
+        "description": "username of the organiser when booking on someone's behalf (default: the caller)"})
+    co_organizers = fields.List(fields.String(validate=validate.Length(max=64)), load_default=list, metadata={
+        "description": "usernames who manage the meeting with the organiser"})
 
 
 class MeetingCheckSchema(MeetingCreateSchema):
@@ -64,6 +68,8 @@ class MeetingPatchSchema(Schema):
     bridge_name = fields.String(allow_none=True)
     join_muted = fields.Boolean()
     on_holidays = fields.String(validate=validate.OneOf(["skip", "keep"]))
+    organizer = fields.String(validate=validate.Length(max=64))
+    co_organizers = fields.List(fields.String(validate=validate.Length(max=64)))
 
 
 class OccurrencePatchSchema(Schema):
@@ -180,3 +186,39 @@ class MeetingSchema(Schema):
     on_holidays = fields.String()
     skipped_holidays = fields.List(fields.Nested(SkippedHolidaySchema))
     warnings = fields.List(fields.Nested(BookingWarningSchema))
+    organizer = fields.String(metadata={"description": "the organiser's username"})
+    booked_by = fields.String(allow_none=True, metadata={"description": "who made the booking"})
+    co_organizers = fields.List(fields.String())
+    approval = fields.Nested(lambda: ApprovalSchema(), allow_none=True)
+
+
+class ApprovalSchema(Schema):
+    state = fields.String(metadata={"enum": ["pending", "approved", "rejected"]})
+    by = fields.String(allow_none=True)
+    at = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+
+
+class MeetingListQuerySchema(Schema):
+    """``GET /meetings``: a period (``from``/``to``) or ``status=pending`` (what waits for approval)."""
+
+    from_ = fields.AwareDateTime(load_default=None, data_key="from")
+    to = fields.AwareDateTime(load_default=None)
+    endpoint_id = fields.Integer(load_default=None, validate=ROW_ID)
+    status = fields.String(load_default=None, validate=validate.OneOf(["pending"]))
+
+    @validates_schema
+    def _range(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("status") is None:
+            for key, name in (("from_", "from"), ("to", "to")):
+                if data.get(key) is None:
+                    raise ValidationError("Missing data for required field.", name)
+        if data.get("from_") is not None and data.get("to") is not None:
+            if data["to"] <= data["from_"]:
+                raise ValidationError("must be after from", "to")
+            if (data["to"] - data["from_"]).days > _TimeRangeSchema.max_days:
+                raise ValidationError(f"at most {_TimeRangeSchema.max_days} days", "to")
+
+
+class RejectSchema(Schema):
+    reason = fields.String(required=True, metadata={"description": "why (sent to the organiser)"})

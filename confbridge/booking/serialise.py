@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from confbridge.booking.approval import status_of
 from confbridge.booking.models import Meeting, Occurrence
 
 
@@ -28,6 +29,8 @@ def occurrence_dict(occ: Occurrence, *, with_meeting: bool = True) -> dict[str, 
         out["organiser"] = occ.meeting.organiser.username
         if occ.meeting.status == "cancelled":
             out["status"] = "cancelled"
+        elif status_of(occ.meeting) == "pending":
+            out["status"] = "pending"
     return out
 
 
@@ -46,8 +49,28 @@ def meeting_dict(meeting: Meeting, *, with_occurrences: bool = False, confidenti
         "external_participants": [dict(x) for x in meeting.external_participants or []],
         "on_holidays": meeting.on_holidays,
     }
+    out.update(organisers_dict(meeting))
     if not confidential:
         del out["pin"], out["attendees"], out["dial_in"]
     if with_occurrences:
         out["occurrences"] = [occurrence_dict(o, with_meeting=False) for o in meeting.occurrences]
     return out
+
+
+def organisers_dict(meeting: Meeting) -> dict[str, Any]:
+    """Who the meeting belongs to and its approval (``status`` reads ``pending`` / ``rejected``)."""
+    approval = None
+    if meeting.approval:
+        approval = {
+            "state": meeting.approval,
+            "by": meeting.approval_by.username if meeting.approval_by is not None else None,
+            "at": meeting.approval_at.isoformat() if meeting.approval_at else None,
+            "reason": meeting.approval_reason,
+        }
+    return {
+        "status": status_of(meeting),
+        "organizer": meeting.organiser.username,
+        "booked_by": (meeting.booked_by or meeting.organiser).username,
+        "co_organizers": [u.username for u in meeting.co_organisers],
+        "approval": approval,
+    }

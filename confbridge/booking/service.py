@@ -20,7 +20,7 @@ from confbridge import clock
 from confbridge.audit.models import record, values_of
 from confbridge.auth import access
 from confbridge.auth.models import User
-from confbridge.booking import dial_in, holiday_policy, hooks, recurrence
+from confbridge.booking import approval, dial_in, holiday_policy, hooks, organisers, recurrence
 from confbridge.booking.conflicts import (
     CapacityProblem,
     ConflictItem,
@@ -239,9 +239,12 @@ def _significant(meeting: Meeting, checked: CheckedMeeting) -> bool:
 
 
 # ---- operations --------------------------------------------------------------------------------------
-def create_meeting(session: Session, settings: Settings, actor: User, data: MeetingInput) -> Meeting:
+def create_meeting(session: Session, settings: Settings, actor: User, data: MeetingInput, *,
+                   organizer: str | None = None, co_organizers: list[str] | None = None) -> Meeting:
+    """Book; *organizer* books on that person's behalf (the actor is kept as ``booked_by``)."""
     require_booker(actor)
     now = clock.now()
+    people = organisers.resolve(session, actor, organizer, co_organizers)
     checked = check_meeting(session, settings, data, now)  # expands the rule: before the lock
     on_holidays = holiday_policy.check_choice(data.on_holidays)
     holiday_policy.skip_holidays(settings, checked, on_holidays)
@@ -249,17 +252,21 @@ def create_meeting(session: Session, settings: Settings, actor: User, data: Meet
     windows = _windows(checked.starts, checked.duration, checked.setup_minutes)
     _check_free(session, settings, checked, windows)
     meeting = Meeting(
-        uid=f"{uuid.uuid4()}@confbridge", organiser_id=actor.id, status=MeetingStatus.PLANNED, sequence=0,
-        created_at=now, updated_at=now,
+        uid=f"{uuid.uuid4()}@confbridge", organiser=people.organiser, status=MeetingStatus.PLANNED,
+        sequence=0, created_at=now, updated_at=now, booked_by=actor,
     )
     meeting.on_holidays = on_holidays
+    meeting.co_organisers = people.co_organisers
     _apply(meeting, checked)
+    approval.decide_on_booking(meeting, actor, now)
     session.add(meeting)
     session.flush()
     materialise(session, settings, meeting, now)
     dial_in.assign(session, settings.booking, meeting, now)
     record(session, actor.id, "meeting.create", "meeting", meeting.id, title=meeting.title,
-           start=meeting.start.isoformat(), rrule=meeting.rrule, endpoints=meeting.endpoint_ids)
+           start=meeting.start.isoformat(), rrule=meeting.rrule, endpoints=meeting.endpoint_ids,
+           organiser=people.organiser.username, co_organisers=[u.username for u in people.co_organisers],
+           approval=meeting.approval)
     hooks.notify(session, hooks.BookingChange("created", meeting, actor.id))
     return meeting
 
@@ -294,6 +301,12 @@ def update_meeting(
     on_holidays = holiday_policy.check_choice(changes.pop("on_holidays", None) or meeting.on_holidays)
     if on_holidays != meeting.on_holidays and "exdates" not in changes:
         changes["exdates"] = holiday_policy.exdates_without_holidays(settings, meeting)
+    people = None
+    if "organizer" in changes or "co_organizers" in changes:
+        changes = dict(changes)
+        people = organisers.resolve(
+            session, actor, changes.pop("organizer", None),
+            changes.pop("co_organizers", [u.username for u in meeting.co_organisers]), current=meeting.organiser)
     checked = check_meeting(session, settings, _input_from(meeting, changes), now, allow_past=True)
     holiday_policy.skip_holidays(settings, checked, on_holidays)
     meeting.on_holidays = on_holidays
@@ -310,7 +323,11 @@ def update_meeting(
     previous_contacts = endpoint_contacts(meeting)
     significant = _significant(meeting, checked)
     before = values_of(meeting, changes)
+    previous_endpoints = meeting.endpoint_ids
     _apply(meeting, checked)
+    if people is not None:
+        meeting.organiser, meeting.co_organisers = people.organiser, people.co_organisers
+    approval.decide_on_booking(meeting, actor, now, previous_endpoints)
     if significant:
         meeting.sequence += 1
     meeting.updated_at = now
@@ -496,8 +513,11 @@ def create_meeting_from(
     meeting = Meeting(
         uid=f"{uuid.uuid4()}@confbridge", organiser_id=parent.organiser_id, status=MeetingStatus.PLANNED,
         sequence=0, parent_id=parent.id, created_at=now, updated_at=now,
+        booked_by_id=parent.booked_by_id, approval=parent.approval, approval_by_id=parent.approval_by_id,
+        approval_at=parent.approval_at,
     )
     meeting.on_holidays = parent.on_holidays
+    meeting.co_organisers = list(parent.co_organisers)
     _apply(meeting, checked)
     session.add(meeting)
     session.flush()

@@ -32,6 +32,8 @@ class EndpointSchema(Schema):
     contact_email = fields.String(load_default="", metadata={
         "description": "gets the invitations (optional attendee) and the reminder before the setup time"})
     contact_phone = fields.String(load_default="")
+    requires_approval = fields.Boolean(load_default=False, metadata={
+        "description": "bookings of this endpoint wait for an approver (status pending)"})
 
 
 class EndpointPatchSchema(Schema):
@@ -45,6 +47,7 @@ class EndpointPatchSchema(Schema):
     contact_name = fields.String()
     contact_email = fields.String()
     contact_phone = fields.String()
+    requires_approval = fields.Boolean()
 
 
 @blp.route("/endpoints", methods=["GET"])

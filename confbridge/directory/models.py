@@ -37,6 +37,8 @@ class Endpoint(Base):
     address: Mapped[str] = mapped_column(String(255), unique=True)
     seats: Mapped[int] = mapped_column(Integer, default=0)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A booking that includes this endpoint waits for an approver (booking.approval).
+    requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     # The room's local technician: receives the invitations (optional attendee) and the reminder e-mail.
     contact_name: Mapped[str] = mapped_column(String(200), default="", server_default="")

@@ -18,4 +18,5 @@ def endpoint_dict(endpoint: Endpoint) -> dict[str, Any]:
         "seats": endpoint.seats, "enabled": endpoint.enabled,
         "contact_name": endpoint.contact_name, "contact_email": endpoint.contact_email,
         "contact_phone": endpoint.contact_phone,
+        "requires_approval": endpoint.requires_approval,
     }

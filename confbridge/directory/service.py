@@ -21,7 +21,7 @@ from confbridge.errors import Conflict, DomainError, FieldError, InvalidInput, N
 from confbridge.i18n import N_
 from confbridge.text import check_email, check_line
 
-FIELDS = ("name", "site", "protocol", "address", "seats", "enabled", "kind")
+FIELDS = ("name", "site", "protocol", "address", "seats", "enabled", "kind", "requires_approval")
 # The room's local technician (issue 14): optional; the e-mail gets invitations and reminders.
 CONTACT_FIELDS = ("contact_name", "contact_email", "contact_phone")
 _PHONE = re.compile(r"^[0-9+() .\-]{3,40}$")
@@ -88,6 +88,11 @@ def _check(values: dict[str, Any], partial: bool, current_protocol: str | None =
             line_errors.append(FieldError.of("enabled", "not_boolean"))
         out["enabled"] = enabled
     out.update(_check_contact(values, line_errors))
+    if "requires_approval" in values:
+        needs = values["requires_approval"]
+        if not isinstance(needs, bool):
+            line_errors.append(FieldError.of("requires_approval", "not_boolean"))
+        out["requires_approval"] = needs
     if line_errors:
         raise InvalidInput.of(line_errors)
     return out
@@ -134,7 +139,7 @@ def create_endpoint(session: Session, values: dict[str, Any], actor_id: int | No
     endpoint = Endpoint(
         name=data["name"], site=get_or_create_site(session, data["site"]), protocol=data["protocol"],
         address=data["address"], seats=data["seats"], enabled=data.get("enabled", True),
-        kind=data.get("kind", ""),
+        kind=data.get("kind", ""), requires_approval=data.get("requires_approval", False),
     )
     for key in CONTACT_FIELDS:
         setattr(endpoint, key, data.get(key, ""))
@@ -150,7 +155,7 @@ def update_endpoint(session: Session, endpoint: Endpoint, values: dict[str, Any]
     before = values_of(endpoint, data)
     if "site" in data:
         endpoint.site = get_or_create_site(session, data.pop("site"))
-    for key in ("name", "protocol", "address", "seats", "enabled", "kind", *CONTACT_FIELDS):
+    for key in ("name", "protocol", "address", "seats", "enabled", "kind", "requires_approval", *CONTACT_FIELDS):
         if key in data:
             setattr(endpoint, key, data[key])
     session.flush()
@@ -193,6 +198,8 @@ def import_rows(session: Session, rows: list[dict[str, Any]], actor_id: int | No
                   if k in FIELDS or k in CONTACT_FIELDS}
         if "enabled" in values and isinstance(values["enabled"], str):
             values["enabled"] = values["enabled"].lower() not in {"0", "false", "no", "không"}
+        if isinstance(values.get("requires_approval"), str):
+            values["requires_approval"] = values["requires_approval"].lower() in {"1", "true", "yes"}
         try:
             with session.begin_nested():
                 existing = session.scalar(select(Endpoint).where(Endpoint.address == values.get("address")))

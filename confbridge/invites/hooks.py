@@ -9,7 +9,12 @@ updated / split        REQUEST (SEQUENCE bumped when significant) to every curre
 occurrence_updated     REQUEST (series + the moved occurrence's RECURRENCE-ID VEVENT) to all
 occurrence_cancelled   CANCEL with that occurrence's RECURRENCE-ID to all
 cancelled              CANCEL (whole meeting) to all, including anyone removed by the same change
+approved               the held REQUEST to all (an update if invitations went out before), and the
+                       decision to the organiser (invites.decision)
+rejected               CANCEL to all only if invitations went out before; the decision to the organiser
 =====================  ==========================================================================
+
+While a meeting waits for approval (booking.approval) and nothing was sent yet, every change is held.
 
 An "updated" change sends the REQUEST to every current attendee, not only to the added ones: a title or
 agenda change does not bump SEQUENCE but people still need to see it, and a REQUEST with an unchanged
@@ -26,9 +31,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from confbridge import clock
+from confbridge.booking.approval import PENDING
 from confbridge.booking.models import Meeting, Occurrence
 from confbridge.errors import FieldError, InvalidInput
 from confbridge.invites import ics
+from confbridge.invites.decision import enqueue_decision
 from confbridge.invites.mail import MailContent
 from confbridge.invites.models import OutboxMessage
 from confbridge.invites.outbox import enqueue
@@ -115,9 +122,33 @@ def check_new_recipients(session: Session, mail: MailSettings, meeting: Meeting,
         raise InvalidInput.of([FieldError.of("attendees", "daily_cap", cap=cap, sent=sent)])
 
 
+def _sent_before(session: Session, meeting: Meeting) -> bool:
+    return session.scalar(select(OutboxMessage.id).where(
+        OutboxMessage.meeting_id == meeting.id, OutboxMessage.method != "NOTICE").limit(1)) is not None
+
+
+def _on_decision(session: Session, mail: MailSettings, change: BookingChange) -> None:
+    """Approval decided (booking.decisions): the held invitations go out, or the cancellation of what
+    was already sent; the organiser (and the booker) are told either way."""
+    meeting = change.meeting
+    sent = _sent_before(session, meeting)
+    current = ics.attendees_of(meeting)
+    if change.kind == "approved":
+        _request(session, mail, meeting, "update" if sent else "invitation", current)
+    elif sent and current:
+        cal = ics.cancel_calendar(meeting, mail, attendees=current)
+        _send(session, mail, meeting, "cancel", "CANCEL", ics.to_bytes(cal), current, ics.max_sequence(cal))
+    enqueue_decision(session, mail, meeting, change.kind)
+
+
 def on_booking_change(session: Session, change: BookingChange) -> None:
     mail = _mail_settings()
     meeting = change.meeting
+    if change.kind in ("approved", "rejected"):
+        _on_decision(session, mail, change)
+        return
+    if meeting.approval == PENDING and not _sent_before(session, meeting):
+        return  # held until an approver decides (booking.approval)
     # Attendees, then the booked endpoints' contacts (optional attendees: see booking.contacts).
     current = ics.recipients_of(meeting)
     current_keys = {_key(e) for e, _ in current}

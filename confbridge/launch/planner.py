@@ -18,6 +18,7 @@ from confbridge.alarms.service import raise_alarm
 from confbridge.booking.models import Meeting, MeetingStatus, Occurrence, OccurrenceStatus
 from confbridge.bridges import naming
 from confbridge.directory.models import Endpoint
+from confbridge.launch import approval_gate
 from confbridge.launch.models import (
     ACTIVE_STATES,
     LEG_POSITIONS,
@@ -249,6 +250,7 @@ def plan(session: Session, settings: Settings, now: datetime, scope: Scope | Non
             ConferenceRun.id.is_(None),
             Occurrence.status == OccurrenceStatus.PLANNED,
             Meeting.status == MeetingStatus.PLANNED,
+            approval_gate.launchable(),
             Occurrence.start <= horizon + timedelta(hours=4),
             Occurrence.end >= lookback,
         )
@@ -282,4 +284,5 @@ def plan(session: Session, settings: Settings, now: datetime, scope: Scope | Non
         if run.state in ACTIVE_STATES or run.state == RunState.SCHEDULED:
             current = occurrences.get(run.occurrence_id) if run.occurrence_id is not None else None
             _refresh(session, settings, run, now, current, cache)
+    approval_gate.flag_overdue(session, now, lambda m: owns(scope, desired_bridge(settings, m)))
     session.flush()

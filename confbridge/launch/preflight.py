@@ -25,6 +25,7 @@ from confbridge.alarms.service import clear_alarm, raise_alarm
 from confbridge.booking.models import Meeting, MeetingStatus, Occurrence, OccurrenceStatus
 from confbridge.bridges import naming
 from confbridge.bridges.base import BridgeDriver, DialTarget, NotFound, ParticipantInfo, TransientError
+from confbridge.launch.approval_gate import launchable as _launchable
 from confbridge.launch.faults import describe
 from confbridge.launch.models import ACTIVE_STATES, CallLeg, ConferenceRun
 from confbridge.launch.planner import desired_bridge, desired_endpoints
@@ -84,6 +85,7 @@ def plan_automatic(session: Session, settings: Settings, now: datetime, scope: S
     candidates = session.scalars(
         select(Occurrence).join(Meeting, Meeting.id == Occurrence.meeting_id).where(
             Occurrence.status == OccurrenceStatus.PLANNED, Meeting.status == MeetingStatus.PLANNED,
+            _launchable(),
             Occurrence.start > now, Occurrence.start <= now + lead + timedelta(hours=4),
             Occurrence.id.notin_(already),
         )).all()

@@ -22,7 +22,7 @@ from confbridge.ui.roles import page_roles
 
 log = logging.getLogger(__name__)
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-ENDPOINT_FIELDS = ("name", "site", "kind", "protocol", "address", "seats",
+ENDPOINT_FIELDS = ("name", "site", "kind", "protocol", "address", "seats", "requires_approval",
                    "contact_name", "contact_email", "contact_phone")
 MAX_CSV_BYTES = 1024 * 1024
 
@@ -55,7 +55,8 @@ def _endpoint_form(endpoint: Any | None) -> ResponseReturnValue:
         values.update(name=endpoint.name, site=endpoint.site.name, kind=endpoint.kind,
                       protocol=endpoint.protocol, address=endpoint.address, seats=str(endpoint.seats),
                       contact_name=endpoint.contact_name, contact_email=endpoint.contact_email,
-                      contact_phone=endpoint.contact_phone)
+                      contact_phone=endpoint.contact_phone,
+                      requires_approval="1" if endpoint.requires_approval else "")
     errors: dict[str, str] = {}
     if request.method == "POST":
         current = dict(values)
@@ -63,6 +64,8 @@ def _endpoint_form(endpoint: Any | None) -> ResponseReturnValue:
         # An edit sends only what changed (the audit entry then names the real changes).
         data: dict[str, Any] = dict(values) if endpoint is None else {
             k: v for k, v in values.items() if v != current[k]}
+        if "requires_approval" in data:  # a checkbox: "1" when ticked
+            data["requires_approval"] = data["requires_approval"] == "1"
         try:
             if endpoint is None:
                 endpoint = directory.create_endpoint(db(), data, current_user().id)

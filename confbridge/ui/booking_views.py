@@ -20,7 +20,7 @@ from confbridge import clock
 from confbridge.api.common import db, get_settings
 from confbridge.auth.access import may_see_confidential
 from confbridge.auth.web import current_user
-from confbridge.booking import holiday_policy, service, templates
+from confbridge.booking import holiday_policy, organisers, service, templates
 from confbridge.booking.describe import describe_meeting, describe_series
 from confbridge.booking.models import Meeting, Occurrence, OccurrenceStatus
 from confbridge.booking.validation import check_duration
@@ -124,7 +124,7 @@ def _render_form(bf: BookingForm, meeting: Meeting | None, check: dict[str, Any]
         "booking/form.html", form=bf, meeting=meeting, groups=groups, check=check or {},
         weekday_codes=WEEKDAYS, weekday_names=weekday_names(), nth_names=nth_names(),
         durations=DURATION_CHOICES, selected=set(bf.endpoint_ids),
-        summary=_summary(bf), active_nav="booking",
+        summary=_summary(bf), active_nav="booking", people=organisers.candidates(db()),
         endpoint_groups=endpoint_groups.list_groups(db()),
         templates=templates.list_templates(db(), current_user()) if meeting is None else [],
     ), status
@@ -163,13 +163,14 @@ def _save_or_recheck(bf: BookingForm, meeting: Meeting | None) -> ResponseReturn
     user = current_user()
     try:
         if meeting is None:
-            saved = service.create_meeting(db(), get_settings(), user, bf.to_input())
+            saved = service.create_meeting(db(), get_settings(), user, bf.to_input(), **_people(bf))
         else:
             data = bf.to_input()
             changes = {k: getattr(data, k) for k in (
                 "title", "description", "start", "end", "endpoint_ids", "host_endpoint_id", "attendees",
                 "rrule", "exdates", "setup_minutes", "pin")}
             changes["timezone"] = data.timezone
+            changes.update(_people(bf))
             saved = service.update_meeting(db(), get_settings(), user, meeting, changes)
     except service.BookingConflict:
         db().rollback()
@@ -182,6 +183,13 @@ def _save_or_recheck(bf: BookingForm, meeting: Meeting | None) -> ResponseReturn
     n = sum(1 for o in saved.occurrences if o.status == OccurrenceStatus.PLANNED)
     flash(_("Đã lưu lịch “%(title)s” (%(count)d buổi).", title=saved.title, count=n), "success")
     return redirect(url_for("booking.meeting", meeting_id=saved.id))
+
+
+def _people(bf: BookingForm) -> dict[str, Any]:
+    """The organiser and co-organiser pickers, when the form showed them (booking.organisers)."""
+    if bf.get("people_shown") != "1":
+        return {}
+    return {"organizer": bf.get("organizer").strip() or None, "co_organizers": bf.getlist("co_organizers")}
 
 
 @bp.route("/bookings/new", methods=["GET", "POST"])

@@ -216,6 +216,7 @@ SERVICE_FIELDS = {
     "start": "date", "end": "duration", "rrule": "repeat", "endpoint_ids": "endpoint_ids", "title": "title",
     "pin": "pin", "setup_minutes": "setup_minutes", "host_endpoint_id": "host_endpoint_id",
     "description": "description", "timezone": "date", "bridge_name": "endpoint_ids", "exdates": "skip_dates",
+    "organizer": "organizer", "co_organizers": "co_organizers",
 }
 
 

@@ -20,7 +20,8 @@ ANY_ROLE = access.ANY_ROLE
 
 
 def role_label(role: str) -> str:
-    labels = {"secretary": _("Thư ký"), "admin": _("Quản trị viên"), "technician": _("Kỹ thuật viên")}
+    labels = {"secretary": _("Thư ký"), "admin": _("Quản trị viên"), "technician": _("Kỹ thuật viên"),
+              "approver": _("Người phê duyệt")}
     return labels.get(role, role)
 
 

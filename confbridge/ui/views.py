@@ -32,6 +32,8 @@ def _nav_items(user: HasRole | None) -> list[tuple[str, str, str]]:
         return items
     if access.may_read_calendar(user):
         items.append((url_for("calendar.week"), _("Lịch"), "calendar"))
+    if access.may_approve(user):
+        items.append((url_for("approvals.index"), _("Duyệt lịch"), "approvals"))
     if access.may_book(user):
         items.append((url_for("booking.new"), _("Đặt lịch"), "booking"))
         items.append((url_for("calendar.availability"), _("Tình trạng điểm cầu"), "availability"))
@@ -73,6 +75,7 @@ def init_app(app: Flask) -> None:
 
     from confbridge.ui import (
         admin_views,
+        approval_views,
         auth_views,
         blackout_views,
         booking_views,
@@ -88,6 +91,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(subscribe_views.bp)
     app.register_blueprint(readiness_views.bp)
     app.register_blueprint(blackout_views.bp)
+    app.register_blueprint(approval_views.bp)
 
     @app.errorhandler(404)
     @app.errorhandler(405)
@@ -109,5 +113,7 @@ def init_app(app: Flask) -> None:
         has_console = any(rule.rule == "/console" for rule in app.url_map.iter_rules())
         if access.starts_at_console(user) and has_console:
             return redirect("/console")
+        if access.starts_at_approvals(user):
+            return redirect(url_for("approvals.index"))
         return redirect(url_for("calendar.week"))
 

@@ -29,6 +29,7 @@ from confbridge.booking.blackout_models import Blackout
 from confbridge.booking.service import cancel_occurrence, create_meeting
 from confbridge.booking.validation import MeetingInput
 from confbridge.directory import groups
+from confbridge.directory.models import Endpoint
 from confbridge.launch.models import CallLeg, ConferenceRun
 from confbridge.live.bus import MemoryBus
 from confbridge.live.server import LiveServer as WsServer
@@ -137,6 +138,20 @@ def _seed(web: LiveServer, web_users: dict[str, WebUser]) -> int:
     return meeting_id
 
 
+def _seed_pending(web: LiveServer, web_users: dict[str, WebUser]) -> int:
+    """Issue 14: a booking of the provincial hall (requires approval) waiting for a decision."""
+    with web.session_factory.begin() as s:
+        hall = s.get(Endpoint, 1)
+        assert hall is not None
+        hall.requires_approval = True
+        actor = get_user(s, web_users["secretary"].username)
+        meeting = create_meeting(s, web.settings, actor, MeetingInput(
+            title="Hội nghị tỉnh chờ duyệt", start=datetime(2026, 12, 4, 10, 0, tzinfo=HCM),
+            end=datetime(2026, 12, 4, 11, 0, tzinfo=HCM), endpoint_ids=[1, 2], timezone="Asia/Ho_Chi_Minh",
+        ), co_organizers=[web_users["admin"].username])
+        return meeting.id
+
+
 def _pages(meeting_id: int) -> list[tuple[str, str]]:
     return [
         ("calendar-week", "/calendar?date=2026-11-30"),
@@ -199,6 +214,7 @@ def test_every_page_passes_the_wcag_audit(
     live_settings = web.settings.with_overrides(**{"live.allowed_origins": [web.url]})
     ws = LiveServerThread(WsServer(live_settings.live, web.session_factory, bus), port=live_port).start()
     meeting_id = _seed(web, web_users)
+    pending_id = _seed_pending(web, web_users)
     width, height = VIEWPORTS[viewport]
     # The CSP (rightly) refuses scripts the app did not send: the audit's own script is let in.
     context = chromium.new_context(viewport={"width": width, "height": height}, locale=LOCALES[lang],
@@ -220,7 +236,8 @@ def test_every_page_passes_the_wcag_audit(
         if lang != "vi":  # the account remembers its own language: choose it once more
             page.locator(f".lang-btn[value='{lang}']").click()
             expect(page.locator("html")).to_have_attribute("lang", lang)
-        for name, url in _pages(meeting_id):
+        for name, url in [*_pages(meeting_id), ("approvals", "/approvals/"),
+                          ("meeting-pending", f"/meetings/{pending_id}")]:
             page.goto(web.url + url)
             expect(page.locator("html")).to_have_attribute("lang", lang)
             if name == "console":

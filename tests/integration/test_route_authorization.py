@@ -313,3 +313,42 @@ def test_secretary_is_refused_blackout_changes_and_technician_admitted(app: Flas
         assert admitted.status_code != 403, (method, url)
         checked += 1
     assert checked >= 4
+APPROVAL_ROUTES = {
+    "api_meetings.approve_meeting", "api_meetings.reject_meeting", "approvals.index", "approvals.approve",
+    "approvals.reject",
+}
+
+
+def test_only_approvers_and_admins_reach_the_approval_routes_and_approvers_do_not_book(
+    app: Flask, world: dict[str, Any], make_user: Any, session_factory: sessionmaker[Session],
+) -> None:
+    """Issue 14: the approval routes refuse secretaries and technicians; the approver role reads but
+    neither books, changes meetings nor enters the admin pages."""
+    client = app.test_client()
+    approver = make_user("approver", "sotttt")
+    before = _title(session_factory, world["meeting_id"])
+    wrong, checked = [], 0
+    for method, endpoint, rule in _rules(app):
+        url = _url(rule, world)
+        if endpoint in APPROVAL_ROUTES:
+            for who in ("owner", "tech"):
+                response = _call(client, method, url, headers=world[who].headers, json={"reason": "x"})
+                checked += 1
+                if response.status_code != 403:
+                    wrong.append(f"{who}: {method} {url} → {response.status_code}")
+        elif endpoint in BOOKING_MUTATIONS or _is_admin_route(method, endpoint, rule):
+            body = {"title": "hijacked"} if method == "PATCH" else None
+            response = _call(client, method, url, headers=approver.headers, json=body)
+            checked += 1
+            if response.status_code != 403:
+                wrong.append(f"approver: {method} {url} → {response.status_code}")
+    assert not wrong, "\n".join(wrong)
+    assert checked >= 30
+    assert _title(session_factory, world["meeting_id"]) == before
+    # …while the approver reads the meeting (without its PIN) and opens the approvals page.
+    got = client.get(f"/api/v1/meetings/{world['meeting_id']}", headers=approver.headers)
+    assert got.status_code == 200 and "pin" not in got.json
+    assert client.get("/approvals/", headers=approver.headers).status_code == 200
+    # The meeting is not pending: approving it is a 409, not a 500.
+    r = client.post(f"/api/v1/meetings/{world['meeting_id']}/approve", headers=approver.headers)
+    assert r.status_code == 409
