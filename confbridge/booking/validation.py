@@ -15,12 +15,12 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from confbridge import limits
 from confbridge.booking import recurrence
 from confbridge.directory.addresses import PROTOCOLS, check_address
+from confbridge.directory.choice import chosen_endpoints
 from confbridge.directory.models import Endpoint
 from confbridge.errors import FieldError, InvalidInput
 from confbridge.settings import Settings
@@ -206,16 +206,7 @@ def check_meeting(session: Session, settings: Settings, data: MeetingInput, now:
     pin = check_pin(data.pin, errors)
 
     ids = check_endpoint_choice(data.endpoint_ids, data.host_endpoint_id, errors)
-    endpoints: list[Endpoint] = []
-    if ids:
-        found = {e.id: e for e in session.scalars(select(Endpoint).where(Endpoint.id.in_(ids)))}
-        missing = [i for i in ids if i not in found]
-        disabled = [found[i].name for i in ids if i in found and not found[i].enabled]
-        if missing:
-            errors.append(FieldError.of("endpoint_ids", "unknown", ids=", ".join(map(str, missing))))
-        elif disabled:
-            errors.append(FieldError.of("endpoint_ids", "disabled", names=", ".join(disabled)))
-        endpoints = [found[i] for i in ids if i in found]
+    endpoints = chosen_endpoints(session, ids or [], errors)
 
     bridge_name = data.bridge_name
     if bridge_name is not None and settings.bridge(bridge_name) is None:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from confbridge import clock, limits
 from confbridge.audit.models import record
 from confbridge.db import Base, UTCDateTime
+from confbridge.directory.choice import chosen_endpoints
 from confbridge.directory.models import Endpoint
 from confbridge.errors import FieldError, InvalidInput, NotFound
 from confbridge.i18n import N_
@@ -79,14 +80,7 @@ def _check(session: Session, values: dict[str, Any], current: EndpointGroup | No
         if len(ids) > limits.MAX_GROUP_ENDPOINTS:
             errors.append(FieldError.of("endpoint_ids", "too_many", max_count=limits.MAX_GROUP_ENDPOINTS))
             return name, None
-        found = {e.id: e for e in session.scalars(select(Endpoint).where(Endpoint.id.in_(ids)))} if ids else {}
-        missing = [i for i in ids if i not in found]
-        disabled = [found[i].name for i in ids if i in found and not found[i].enabled]
-        if missing:
-            errors.append(FieldError.of("endpoint_ids", "unknown", ids=", ".join(map(str, missing))))
-        elif disabled:
-            errors.append(FieldError.of("endpoint_ids", "disabled", names=", ".join(disabled)))
-        endpoints = [found[i] for i in ids if i in found]
+        endpoints = chosen_endpoints(session, ids, errors)
     return name, endpoints
 
 
