@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from confbridge import clock
@@ -37,7 +37,12 @@ ALARM_KINDS = (
 
 class Alarm(Base):
     __tablename__ = "alarms"
-    __table_args__ = (Index("ix_alarms_key_open", "key", "cleared_at"),)
+    __table_args__ = (
+        Index("ix_alarms_key_open", "key", "cleared_at"),
+        # One open alarm per key, whoever raises it (launch engine, monitor, two schedulers): migration 0017.
+        Index("ux_alarms_open_key", "key", unique=True, postgresql_where=text("cleared_at IS NULL"),
+              sqlite_where=text("cleared_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(200))

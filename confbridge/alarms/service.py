@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from confbridge import clock
@@ -19,6 +20,15 @@ def _open(session: Session, key: str) -> Alarm | None:
     return session.scalars(
         select(Alarm).where(Alarm.key == key, Alarm.cleared_at.is_(None)).order_by(Alarm.id.desc())
     ).first()
+
+
+def _refresh(alarm: Alarm, message: str, code: str, params: dict[str, Any], severity: str, now: Any,
+             details: dict[str, Any]) -> None:
+    alarm.message, alarm.code, alarm.params = message, code, params
+    alarm.severity = severity
+    alarm.last_seen_at = now
+    alarm.count += 1
+    alarm.details = {**alarm.details, **details}
 
 
 def raise_alarm(
@@ -44,13 +54,18 @@ def raise_alarm(
             meeting_id=meeting_id, conference_id=conference_id, bridge_name=bridge_name,
             details=details, raised_at=now, last_seen_at=now, count=1,
         )
-        session.add(alarm)
+        try:
+            with session.begin_nested():  # another raiser may open the same key at the same moment
+                session.add(alarm)
+        except IntegrityError:
+            # Theirs won (one open alarm per key, ux_alarms_open_key): refresh it like any repeat.
+            existing = _open(session, key)
+            if existing is None:
+                raise
+            _refresh(existing, message, code, params, severity, now, details)
+            alarm = existing
     else:
-        alarm.message, alarm.code, alarm.params = message, code, params
-        alarm.severity = severity
-        alarm.last_seen_at = now
-        alarm.count += 1
-        alarm.details = {**alarm.details, **details}
+        _refresh(alarm, message, code, params, severity, now, details)
     session.flush()
     queue_event(session, "alarm", action="raised", alarm=alarm.as_dict())
     return alarm
