@@ -48,7 +48,9 @@ BASE = datetime(2027, 1, 4, 0, 0, tzinfo=UTC)  # a Monday
 DAYS = 364
 
 
-def populate(factory, target: int, seed: int = 7) -> int:  # type: ignore[no-untyped-def]
+def populate(factory, target: int, seed: int = 7, n_endpoints: int = N_ENDPOINTS) -> int:  # type: ignore[no-untyped-def]
+    # Each endpoint holds at most DAYS × len(HOURS) = 3,640 meetings a year and the loader never
+    # double-books: a million occurrences (~3 million slots) need ~2,000 endpoints (--endpoints).
     rnd = random.Random(seed)
     taken: set[tuple[int, int, int]] = set()  # (endpoint, day, hour)
     with factory.begin() as s:
@@ -56,14 +58,14 @@ def populate(factory, target: int, seed: int = 7) -> int:  # type: ignore[no-unt
         s.execute(insert(Endpoint), [
             {"id": i, "name": f"Điểm cầu {i:03d}", "site_id": 1, "protocol": "sip",
              "address": f"ep{i}@vc.example", "seats": 30, "enabled": True, "kind": "district",
-             "created_at": BASE} for i in range(1, N_ENDPOINTS + 1)])
+             "created_at": BASE} for i in range(1, n_endpoints + 1)])
         s.add(User(id=1, username="bench", role="secretary", password_hash="!", display_name="b"))
     meetings, occurrences, slots = [], [], []
     occ_id = 0
     meeting_id = 0
     while occ_id < target:
         meeting_id += 1
-        eps = rnd.sample(range(1, N_ENDPOINTS + 1), rnd.choice([2, 3, 3, 4]))
+        eps = rnd.sample(range(1, n_endpoints + 1), rnd.choice([2, 3, 3, 4]))
         hour = rnd.choice(HOURS)
         series = rnd.random() < 0.8
         day0 = rnd.randrange(0, 7 * 4)
@@ -132,6 +134,8 @@ def main() -> None:
     ap.add_argument("--postgres", action="store_true", help="start a throwaway PostgreSQL cluster for the run")
     ap.add_argument("--occurrences", type=int, default=100_000)
     ap.add_argument("--probes", type=int, default=300)
+    ap.add_argument("--endpoints", type=int, default=N_ENDPOINTS,
+                    help="endpoints the bookings spread over (1,000,000 occurrences need ~2000)")
     ap.add_argument("--populated", action="store_true", help="--url already holds this bench's data")
     args = ap.parse_args()
     with ExitStack() as stack:
@@ -155,7 +159,7 @@ def run(args: argparse.Namespace, url: str) -> None:
         with engine.connect() as conn:
             n_slots = int(conn.execute(text("SELECT count(*) FROM endpoint_slots")).scalar_one())
     else:
-        n_slots = populate(factory, args.occurrences)
+        n_slots = populate(factory, args.occurrences, n_endpoints=args.endpoints)
     populate_s = time.perf_counter() - t0
     # Settle the database after the bulk load (statistics, no autovacuum or checkpoint mid-measurement)
     # and keep the loader's garbage out of the timed loops.
@@ -172,10 +176,10 @@ def run(args: argparse.Namespace, url: str) -> None:
     gc.collect()
     gc.freeze()
     print(f"database: {engine.dialect.name}; {args.occurrences} occurrences, {n_slots} endpoint slots on "
-          f"{N_ENDPOINTS} endpoints; populated in {populate_s:.1f} s")
+          f"{args.endpoints} endpoints; populated in {populate_s:.1f} s")
 
     rnd = random.Random(11)
-    weeks = [(sorted(rnd.sample(range(1, N_ENDPOINTS + 1), 20)),
+    weeks = [(sorted(rnd.sample(range(1, args.endpoints + 1), 20)),
               BASE + timedelta(days=7 * rnd.randrange(0, 50))) for _ in range(args.probes)]
     session = factory()
 
@@ -194,7 +198,7 @@ def run(args: argparse.Namespace, url: str) -> None:
                           "lo": _p(url, start - span)}).fetchall()
             conn.rollback()
 
-    series = [(rnd.sample(range(1, N_ENDPOINTS + 1), 5), BASE + timedelta(days=rnd.randrange(0, 7),
+    series = [(rnd.sample(range(1, args.endpoints + 1), 5), BASE + timedelta(days=rnd.randrange(0, 7),
                                                                           hours=rnd.choice(HOURS)))
               for _ in range(args.probes)]
 
@@ -236,7 +240,8 @@ def run(args: argparse.Namespace, url: str) -> None:
     load = os.getloadavg()[0]  # other work on the machine inflates every figure: say how much there was
     print(f"machine: {os.cpu_count()} CPUs, load average {load:.1f} at the start of the measurements")
     figures: dict[str, object] = {"bench": "availability", "database": engine.dialect.name, "load_avg": load,
-                                  "occurrences": args.occurrences, "slots": n_slots, "probes": args.probes,
+                                  "occurrences": args.occurrences, "endpoints": args.endpoints, "slots": n_slots,
+                                  "probes": args.probes,
                                   "populate_s": round(populate_s, 1)}
     all_ok = True
     for key, name, ours, bare, goal in (

@@ -57,6 +57,7 @@ def test_back_to_back_windows_do_not_conflict(session, settings, user, frozen_cl
     assert session.scalar(select(func.count()).select_from(EndpointSlot)) == 2
 
 
+@both_databases
 def test_series_conflict_names_every_conflicting_occurrence(session, settings, user, frozen_clock) -> None:
     eps = make_endpoints(session, 2)
     book(session, settings, user, title="Giao ban thứ Hai", start=at(7, 7, 30), end=at(7, 9),
@@ -91,6 +92,7 @@ def test_limits_duration_horizon_occurrences(session, settings, user, frozen_clo
     assert "UNTIL" in info.value.fields["rrule"]
 
 
+@both_databases
 def test_bridge_capacity_counts_concurrent_ports(session, settings, user, frozen_clock) -> None:
     settings = settings.with_overrides(bridges=[{"name": "mcu1", "video_ports": 5, "url": "http://127.0.0.1:1/RPC2"}])
     eps = make_endpoints(session, 9)
@@ -132,6 +134,7 @@ def test_vietnam_has_no_dst(session, settings, user, frozen_clock) -> None:
     assert meeting.occurrences[-1].start.astimezone(HCM).date().isoformat() == "2027-03-29"
 
 
+@both_databases
 def test_edit_one_occurrence_then_following_then_series(session, settings, user, frozen_clock) -> None:
     eps = make_endpoints(session, 2)
     meeting = book(session, settings, user, start=at(7, 7, 30), end=at(7, 9), endpoint_ids=eps,
