@@ -123,7 +123,8 @@ def list_meetings(query: dict[str, Any]) -> ResponseReturnValue:
                         o.start < query["to"] and o.end > query["from_"] for o in m.occurrences):
                     seen[m.id] = m
     else:
-        occurrences = service.list_occurrences(db(), query["from_"], query["to"], endpoint_id=query["endpoint_id"])
+        occurrences = service.list_occurrences(db(), query["from_"], query["to"], endpoint_id=query["endpoint_id"],
+                                               meeting_details=True)
         for occ in occurrences:
             seen.setdefault(occ.meeting_id, occ.meeting)
     viewer = current_user()
