@@ -94,6 +94,8 @@ class Segment:
 
 def _segments(intervals: list[Any], day_start: datetime, slots: int) -> list[Segment]:
     """One row of the grid: runs of free, setup and busy slots (busy wins over setup on overlap)."""
+    if not intervals:  # most rows of a province's day: one free run, without a pass over every slot
+        return [Segment("free", slots)]
     kinds = ["free"] * slots
     labels: list[tuple[str, int | None]] = [("", None)] * slots
     step = timedelta(minutes=SLOT_MINUTES)
