@@ -340,6 +340,47 @@ class Listener:
         self._connection.__exit__(None, None, None)
 
 
+class BusTap:
+    """A subscriber on the live servers' Redis channel: when each call_dropped alarm was published (after
+    the scheduler's commit), to split the console latency into bridge → scheduler → database → bus and
+    bus → live server → client."""
+
+    def __init__(self, redis_url: str) -> None:
+        import redis
+
+        from confbridge.live.bus import CHANNEL
+
+        self._redis = redis.Redis.from_url(redis_url)
+        self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        self._pubsub.subscribe(CHANNEL)
+        self.dropped: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._read, daemon=True, name="bus-tap")
+        self._thread.start()
+
+    def _read(self) -> None:
+        while not self._stop.is_set():
+            try:
+                message = self._pubsub.get_message(timeout=0.5)
+            except Exception:  # closed at the end
+                return
+            if message is None:
+                continue
+            now = time.monotonic()
+            event = json.loads(message["data"])
+            payload = event.get("payload") or {}
+            alarm = payload.get("alarm") or {}
+            if (event.get("type") == "alarm" and payload.get("action") == "raised"
+                    and alarm.get("kind") == "call_dropped"):
+                self.dropped.setdefault(int(alarm.get("endpoint_id") or 0), now)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(2)
+        self._pubsub.close()
+        self._redis.close()
+
+
 # ---- figures -----------------------------------------------------------------------------------------
 def pct(values: list[float], q: float) -> float:
     if not values:
@@ -417,6 +458,7 @@ def main() -> int:
 
 def run(args: argparse.Namespace, db_url: str, redis_url: str, stack: ExitStack) -> int:
     began = time.monotonic()
+    load_at_start = [round(x, 2) for x in os.getloadavg()]
     folder = Path(tempfile.mkdtemp(prefix="confbridge-national-"))
     stack.callback(shutil.rmtree, folder, True)
     engine = make_engine(db_url)
@@ -501,6 +543,8 @@ def run(args: argparse.Namespace, db_url: str, redis_url: str, stack: ExitStack)
         listener = Listener(f"ws://127.0.0.1:{port}/", answer["token"])
         stack.callback(listener.close)
         listeners.append(listener)
+    tap = BusTap(redis_url)
+    stack.callback(tap.close)
 
     # ---- the storm -----------------------------------------------------------------------------------
     planned = (datetime.now(UTC) + timedelta(seconds=args.lead_seconds)).replace(microsecond=0)
@@ -630,6 +674,9 @@ def run(args: argparse.Namespace, db_url: str, redis_url: str, stack: ExitStack)
         unseen += len(injected) - len(seen)
         latency[f"live@{port}"] = seen
     every = [v for values in latency.values() for v in values]
+    to_bus = [tap.dropped[e] - at for e, (_, at) in injected.items() if e in tap.dropped]
+    bus_to_client = [listener.dropped[e] - tap.dropped[e] for listener in listeners for e in injected
+                     if e in tap.dropped and e in listener.dropped]
     deliveries = {b.name: len(b.control("GET", "/state")["deliveries"]) for b in bridges}
     receivers = {b.name: len(b.control("GET", "/state")["receivers"]) for b in bridges}
 
@@ -649,7 +696,8 @@ def run(args: argparse.Namespace, db_url: str, redis_url: str, stack: ExitStack)
     print(f"national: {args.endpoints} endpoints, {args.bridges} bridges ({args.latency_ms} ms/call, "
           f"{args.concurrency} concurrent, page {args.page_size}), {args.conferences} conferences of "
           f"{args.min_size}–{args.max_size} endpoints ({total_legs} legs) due at one instant; PostgreSQL + Redis; "
-          f"web ×{args.web_workers} workers, {args.live} live, {args.schedulers} schedulers; {os.cpu_count()} CPUs")
+          f"web ×{args.web_workers} workers, {args.live} live, {args.schedulers} schedulers; {os.cpu_count()} CPUs, "
+          f"load average at start {load_at_start}")
     print(f"  start-up {started_s:.1f} s; booking {args.conferences} meetings {booking_s:.1f} s")
     print(f"  launched exactly once: duplicates {duplicates}, missed {missed}, on a wrong bridge {wrong_bridge}; "
           f"runs {dict(states)}")
@@ -666,6 +714,9 @@ def run(args: argparse.Namespace, db_url: str, redis_url: str, stack: ExitStack)
     print(f"  console latency, dropped call → call_dropped alarm at a client ({len(injected)} drops, every "
           f"{args.drop_interval} s round-robin over the bridges): p50 {pct(every, 0.5):.3f} s, "
           f"p99 {pct(every, 0.99):.3f} s, max {max(every, default=float('nan')):.3f} s; unseen {unseen}")
+    print(f"    drop → alarm published on Redis (bridge push, scheduler monitor pass, commit): "
+          f"p50 {pct(to_bus, 0.5):.3f} s, p99 {pct(to_bus, 0.99):.3f} s; Redis → client (live server "
+          f"flush): p50 {pct(bus_to_client, 0.5):.3f} s, p99 {pct(bus_to_client, 0.99):.3f} s")
     for name, values in latency.items():
         print(f"    {name}: p50 {pct(values, 0.5):.3f} s, p99 {pct(values, 0.99):.3f} s ({len(values)} seen)")
     print(f"  feedback hints: receivers configured {receivers}, pushes delivered {deliveries}"
@@ -681,7 +732,8 @@ def run(args: argparse.Namespace, db_url: str, redis_url: str, stack: ExitStack)
         "bench": "national", "quick": args.quick, "endpoints": args.endpoints, "bridges": args.bridges,
         "conferences": args.conferences, "legs": total_legs, "schedulers": args.schedulers, "live_servers": args.live,
         "web_workers": args.web_workers, "latency_ms": args.latency_ms, "concurrency": args.concurrency,
-        "cpus": os.cpu_count(), "feedback": not args.no_feedback, "launched_once": launched_once,
+        "cpus": os.cpu_count(), "load_average_at_start": load_at_start, "feedback": not args.no_feedback,
+        "launched_once": launched_once,
         "duplicates": duplicates, "missed": missed, "wrong_bridge": wrong_bridge, "runs": dict(states),
         "storm_bridge_s": round(max(b.connected_at or 0 for b in bridges) - t0, 2),
         "storm_recorded_s": round(max(b.recorded_at or 0 for b in bridges) - t0, 2),
@@ -692,6 +744,9 @@ def run(args: argparse.Namespace, db_url: str, redis_url: str, stack: ExitStack)
         "console_max_s": round(max(every, default=float("nan")), 3),
         "console_by_live": {k: {"seen": len(v), "p50_s": round(pct(v, 0.5), 3), "p99_s": round(pct(v, 0.99), 3)}
                             for k, v in latency.items()},
+        "to_bus_p50_s": round(pct(to_bus, 0.5), 3), "to_bus_p99_s": round(pct(to_bus, 0.99), 3),
+        "bus_to_client_p50_s": round(pct(bus_to_client, 0.5), 3),
+        "bus_to_client_p99_s": round(pct(bus_to_client, 0.99), 3),
         "feedback_receivers": receivers, "feedback_deliveries": deliveries,
         "processes": usage, "handovers": handovers, "held_at_instant": held_at_instant, "held_at_end": held_at_end,
         "emulator_cpu_s": round(emulator_cpu, 1), "startup_s": round(started_s, 1), "total_s": round(total_s, 1),
