@@ -69,7 +69,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 import confbridge.model_registry  # noqa: F401 - every table known before the first query
@@ -265,6 +265,19 @@ def book(factory: sessionmaker[Session], organiser: int, planned: datetime,
         return [occ.id for occ in occurrences]
 
 
+def move(factory: sessionmaker[Session], occurrence_ids: list[int], planned: datetime) -> None:
+    """Move the booked occurrences so that their setup time is *planned* (the runs follow at the next tick)."""
+    start = planned + timedelta(minutes=1)
+    end = start + timedelta(minutes=60)
+    with factory.begin() as s:
+        meeting_ids = list(s.scalars(select(Occurrence.meeting_id).where(Occurrence.id.in_(occurrence_ids))))
+        s.execute(update(Occurrence).where(Occurrence.id.in_(occurrence_ids)).values(
+            start=start, end=end))
+        s.execute(update(Meeting).where(Meeting.id.in_(meeting_ids)).values(start=start, end=end))
+        s.execute(update(EndpointSlot).where(EndpointSlot.occurrence_id.in_(occurrence_ids)).values(
+            window_start=planned, window_end=end))
+
+
 def plan_groups(endpoint_ids: list[int], bridges: list[str], conferences: int, lo: int, hi: int,
                 rng: random.Random) -> list[tuple[str, list[int]]]:
     sizes = [rng.randint(lo, hi) for _ in range(conferences)]
@@ -428,7 +441,9 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--page-size", type=int, default=5, help="emulator enumerate page size (as a Cisco MCU)")
     ap.add_argument("--sample-seconds", type=float, default=0.25, help="how often the bridges are read")
     ap.add_argument("--no-feedback", action="store_true", help="emulators refuse feedback receivers")
+    ap.add_argument("--storm-timeout", type=float, default=900, help="seconds the storm may take at most")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--keep", action="store_true", help="keep the processes' logs (the folder is printed)")
     ap.add_argument("--database-url", default=None, help="an empty PostgreSQL database (default: a throwaway "
                                                          "cluster)")
     ap.add_argument("--redis-url", default=None, help="default: a throwaway redis-server")
@@ -460,7 +475,10 @@ def run(args: argparse.Namespace, db_url: str, redis_url: str, stack: ExitStack)
     began = time.monotonic()
     load_at_start = [round(x, 2) for x in os.getloadavg()]
     folder = Path(tempfile.mkdtemp(prefix="confbridge-national-"))
-    stack.callback(shutil.rmtree, folder, True)
+    if args.keep:
+        print(f"logs and settings kept in {folder}", flush=True)
+    else:
+        stack.callback(shutil.rmtree, folder, True)
     engine = make_engine(db_url)
     stack.callback(engine.dispose)
     if engine.dialect.name != "postgresql":
@@ -547,10 +565,30 @@ def run(args: argparse.Namespace, db_url: str, redis_url: str, stack: ExitStack)
     stack.callback(tap.close)
 
     # ---- the storm -----------------------------------------------------------------------------------
-    planned = (datetime.now(UTC) + timedelta(seconds=args.lead_seconds)).replace(microsecond=0)
+    # Booked well ahead, as a Monday 07:30 is: the schedulers plan the runs (conference names, legs) when
+    # they enter the lookahead window; then the instant is brought to --lead-seconds from now.
     booked_at = time.monotonic()
-    occurrence_ids = book(factory, organiser, planned, groups)
+    occurrence_ids = book(factory, organiser, datetime.now(UTC) + timedelta(minutes=30), groups)
     booking_s = time.monotonic() - booked_at
+
+    def runs_planned() -> int:
+        with factory() as s:
+            return int(s.scalar(select(func.count(func.distinct(CallLeg.run_id))).join(ConferenceRun).where(
+                ConferenceRun.occurrence_id.in_(occurrence_ids))) or 0)
+
+    planning_s = wait_for(lambda: runs_planned() >= len(occurrence_ids), args.storm_timeout,
+                          "every run planned", 0.5, procs) - booked_at
+    planned = (datetime.now(UTC) + timedelta(seconds=args.lead_seconds)).replace(microsecond=0)
+    move(factory, occurrence_ids, planned)
+    moved_at = time.monotonic()
+
+    def replanned() -> bool:
+        with factory() as s:
+            return not s.scalar(select(func.count()).select_from(ConferenceRun).where(
+                ConferenceRun.occurrence_id.in_(occurrence_ids), ConferenceRun.planned_start != planned))
+
+    replanned_s = wait_for(replanned, args.lead_seconds * 4, "every run moved to the instant", 0.2,
+                           procs) - moved_at
     for bridge_name, eps in groups:
         by_name[bridge_name].conferences += 1
         by_name[bridge_name].legs += len(eps)
@@ -569,19 +607,31 @@ def run(args: argparse.Namespace, db_url: str, redis_url: str, stack: ExitStack)
         return Counter({str(b): int(n) for b, n in rows})
 
     floor_max = max(b.conferences + b.legs for b in bridges) * args.latency_ms / 1000 / args.concurrency
-    deadline = time.monotonic() + 120 + 6 * floor_max
+    deadline = time.monotonic() + max(args.storm_timeout, 10 * floor_max)
+    connected: dict[str, int] = {}
+    progress_at = time.monotonic() + 10
     while any(b.connected_at is None or b.recorded_at is None for b in bridges):
-        if time.monotonic() > deadline:
-            late = [b.name for b in bridges if b.connected_at is None or b.recorded_at is None]
-            raise SystemExit(f"storm not done on {late} after {time.monotonic() - t0:.0f} s\n"
-                             + "\n".join(p.tail(1500) for p in schedulers))
         now = time.monotonic()
         for b in bridges:
             if b.connected_at is None:
                 parts = b.control("GET", "/state")["participants"]
-                if sum(1 for p in parts if p["callState"] == "connected") >= b.legs:
+                connected[b.name] = sum(1 for p in parts if p["callState"] == "connected")
+                if connected[b.name] >= b.legs:
                     b.connected_at = now
         recorded = recorded_by_bridge()
+        if now > progress_at or now > deadline:
+            progress_at = now + 10
+            with factory() as s:
+                run_states = Counter(str(st) for st in s.scalars(select(ConferenceRun.state).where(
+                    ConferenceRun.occurrence_id.in_(occurrence_ids))))
+            behind = {b.name: f"{connected.get(b.name)}/{b.legs}" for b in bridges if not b.connected_at}
+            print(f"  … {now - t0:.0f} s: connected on the bridges {sum(connected.values())}/{total_legs} "
+                  f"(not done: {behind}), "
+                  f"recorded {sum(recorded.values())}, runs {dict(run_states)}", flush=True)
+        if now > deadline:
+            late = [b.name for b in bridges if b.connected_at is None or b.recorded_at is None]
+            raise SystemExit(f"storm not done on {late} after {now - t0:.0f} s\n"
+                             + "\n".join(p.tail(1500) for p in schedulers))
         for b in bridges:
             if b.recorded_at is None and recorded.get(b.name, 0) >= b.legs:
                 b.recorded_at = now
@@ -698,7 +748,9 @@ def run(args: argparse.Namespace, db_url: str, redis_url: str, stack: ExitStack)
           f"{args.min_size}–{args.max_size} endpoints ({total_legs} legs) due at one instant; PostgreSQL + Redis; "
           f"web ×{args.web_workers} workers, {args.live} live, {args.schedulers} schedulers; {os.cpu_count()} CPUs, "
           f"load average at start {load_at_start}")
-    print(f"  start-up {started_s:.1f} s; booking {args.conferences} meetings {booking_s:.1f} s")
+    print(f"  start-up {started_s:.1f} s; booking {args.conferences} meetings {booking_s:.1f} s; every run planned "
+          f"(conference, legs) {planning_s:.1f} s after booking; moved to the instant, every run followed in "
+          f"{replanned_s:.1f} s")
     print(f"  launched exactly once: duplicates {duplicates}, missed {missed}, on a wrong bridge {wrong_bridge}; "
           f"runs {dict(states)}")
     print(f"  storm: every leg connected on every bridge {max(b.connected_at or 0 for b in bridges) - t0:.1f} s "
@@ -749,7 +801,8 @@ def run(args: argparse.Namespace, db_url: str, redis_url: str, stack: ExitStack)
         "bus_to_client_p99_s": round(pct(bus_to_client, 0.99), 3),
         "feedback_receivers": receivers, "feedback_deliveries": deliveries,
         "processes": usage, "handovers": handovers, "held_at_instant": held_at_instant, "held_at_end": held_at_end,
-        "emulator_cpu_s": round(emulator_cpu, 1), "startup_s": round(started_s, 1), "total_s": round(total_s, 1),
+        "emulator_cpu_s": round(emulator_cpu, 1), "startup_s": round(started_s, 1),
+        "planning_s": round(planning_s, 1), "replanned_s": round(replanned_s, 1), "total_s": round(total_s, 1),
     }
     print(json.dumps(summary, ensure_ascii=False))
     return 0 if ok else 1
