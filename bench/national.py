@@ -729,13 +729,21 @@ def run(args: argparse.Namespace, db_url: str, redis_url: str, stack: ExitStack)
                      if e in tap.dropped and e in listener.dropped]
     deliveries = {b.name: len(b.control("GET", "/state")["deliveries"]) for b in bridges}
     receivers = {b.name: len(b.control("GET", "/state")["receivers"]) for b in bridges}
+    for b in bridges:
+        # Per bridge: a bridge that changed hands keeps its former holder's feedback receiver configured.
+        at_bus = [tap.dropped[e] - at for e, (name, at) in injected.items() if name == b.name and e in tap.dropped]
+        b.figures.update({"drops": len(at_bus), "to_bus_p50_s": round(pct(at_bus, 0.5), 3),
+                          "to_bus_max_s": round(max(at_bus, default=float("nan")), 3),
+                          "feedback_receivers": receivers[b.name]})
 
     # ---- processes: CPU and memory; who held what ----------------------------------------------------
     held_at_end = holders(factory, names)
     usage = {p.name: {"cpu_s": round(tree_cpu_seconds(p.pid), 1), "storm_cpu_s": round(cpu_storm[p.name], 1),
                       "peak_rss_mib": round(peak_rss_mib(p.pid), 1)} for p in procs}
-    handovers = {p.name: {"took": p.tail(10**9).count("drives bridge"), "gave": p.tail(10**9).count("gives bridge")}
-                 for p in schedulers}
+    logs = {p.name: p.tail(10**9) for p in schedulers}
+    handovers = {name: {"took": log.count("drives bridge"), "gave": log.count("gives bridge"),
+                        "lost": log.count("lost bridge"), "expired_locally": log.count("lease expired locally")}
+                 for name, log in logs.items()}
     emulator_cpu = sum(tree_cpu_seconds(b.emulator.process.pid) for b in bridges)
     total_s = time.monotonic() - began
     _ = (web, lives)
@@ -771,6 +779,9 @@ def run(args: argparse.Namespace, db_url: str, redis_url: str, stack: ExitStack)
           f"flush): p50 {pct(bus_to_client, 0.5):.3f} s, p99 {pct(bus_to_client, 0.99):.3f} s")
     for name, values in latency.items():
         print(f"    {name}: p50 {pct(values, 0.5):.3f} s, p99 {pct(values, 0.99):.3f} s ({len(values)} seen)")
+    print("  drop → Redis per bridge (receivers configured on it): " + ", ".join(
+        f"{b.name} {b.figures['to_bus_p50_s']:.2f}/{b.figures['to_bus_max_s']:.2f} s ({receivers[b.name]})"
+        for b in bridges) + "  (p50/max)")
     print(f"  feedback hints: receivers configured {receivers}, pushes delivered {deliveries}"
           + (" (refused: --no-feedback, polling only)" if args.no_feedback else ""))
     for p in procs:
