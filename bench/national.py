@@ -112,6 +112,10 @@ class Proc:
     def pid(self) -> int:
         return self.proc.pid
 
+    def terminate(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
@@ -539,6 +543,11 @@ def run(args: argparse.Namespace, db_url: str, redis_url: str, stack: ExitStack)
                   for i, p in enumerate(scheduler_ports)]
     for port in [web_port, *live_ports, *scheduler_ports]:
         wait_for(partial(ready, port), 90, f"/readyz on port {port}", 0.2, procs)
+    def terminate_all() -> None:  # all at once; each stop() then waits for its own
+        for proc in procs:
+            proc.terminate()
+
+    stack.callback(terminate_all)
     names = {p.pid: p.name for p in schedulers}
     share = -(-args.bridges // args.schedulers)
 
@@ -629,9 +638,16 @@ def run(args: argparse.Namespace, db_url: str, redis_url: str, stack: ExitStack)
                   f"(not done: {behind}), "
                   f"recorded {sum(recorded.values())}, runs {dict(run_states)}", flush=True)
         if now > deadline:
-            late = [b.name for b in bridges if b.connected_at is None or b.recorded_at is None]
-            raise SystemExit(f"storm not done on {late} after {now - t0:.0f} s\n"
-                             + "\n".join(p.tail(1500) for p in schedulers))
+            # Reported, not hidden: the unfinished bridges' times are lower bounds, their legs counted missed.
+            for b in bridges:
+                if b.connected_at is None or b.recorded_at is None:
+                    b.figures["complete"] = False
+                    b.figures["not_connected"] = b.legs - connected.get(b.name, b.legs)
+                    b.figures["not_recorded"] = b.legs - recorded.get(b.name, 0)
+                    b.connected_at = b.connected_at or now
+                    b.recorded_at = b.recorded_at or now
+            print(f"  storm NOT complete after {now - t0:.0f} s (--storm-timeout)", flush=True)
+            break
         for b in bridges:
             if b.recorded_at is None and recorded.get(b.name, 0) >= b.legs:
                 b.recorded_at = now
@@ -688,6 +704,7 @@ def run(args: argparse.Namespace, db_url: str, redis_url: str, stack: ExitStack)
             "rejected_busy": state["stats"]["rejected_busy"],
         })
     missed["legs_planned"] = total_legs - len(legs)
+    missed["legs_not_connected_at_timeout"] = sum(b.figures.get("not_connected", 0) for b in bridges)
     missed["runs_not_live"] = sum(n for st, n in states.items() if st != "live")
 
     # ---- console latency: dropped calls to a client of every live server ---------------------------
@@ -706,7 +723,12 @@ def run(args: argparse.Namespace, db_url: str, redis_url: str, stack: ExitStack)
             continue
         conference, participant, endpoint_id = by_run_bridge[bridge_name].pop()
         at = time.monotonic()
-        by_name[bridge_name].control("POST", "/calls/drop", {"conference": conference, "participant": participant})
+        try:
+            by_name[bridge_name].control("POST", "/calls/drop", {"conference": conference,
+                                                                 "participant": participant})
+        except RuntimeError as exc:  # not in a call (an unfinished storm): counted, not measured
+            print(f"  drop refused: {exc}", flush=True)
+            continue
         injected[endpoint_id] = (bridge_name, at)
         time.sleep(args.drop_interval)
 
@@ -798,6 +820,7 @@ def run(args: argparse.Namespace, db_url: str, redis_url: str, stack: ExitStack)
         "cpus": os.cpu_count(), "load_average_at_start": load_at_start, "feedback": not args.no_feedback,
         "launched_once": launched_once,
         "duplicates": duplicates, "missed": missed, "wrong_bridge": wrong_bridge, "runs": dict(states),
+        "storm_complete": all(b.figures.get("complete", True) for b in bridges),
         "storm_bridge_s": round(max(b.connected_at or 0 for b in bridges) - t0, 2),
         "storm_recorded_s": round(max(b.recorded_at or 0 for b in bridges) - t0, 2),
         "ratio_bridge_median": round(statistics.median(ratios), 3), "ratio_bridge_max": round(max(ratios), 3),
