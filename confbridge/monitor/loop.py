@@ -86,6 +86,7 @@ class FeedbackReceiver:
         self.server = xmlrpc.server.SimpleXMLRPCServer((host, port), logRequests=False, allow_none=True)
         self.server.register_function(self._notify, method_name)
         self.received = 0
+        self._registered: dict[str, int] = {}  # bridge name -> receiverIndex the bridge gave us
         self._thread = threading.Thread(target=self.server.serve_forever, name="mcu-feedback", daemon=True)
 
     @property
@@ -110,11 +111,28 @@ class FeedbackReceiver:
             if configure is None or not driver.capabilities().push_events:
                 continue
             try:
-                configure(self.uri)
+                self._registered[name] = int(configure(self.uri))
                 done.append(name)
             except Exception as exc:  # polling still works without hints
                 log.warning("bridge %s: feedback receiver not configured: %s", name, type(exc).__name__)
         return done
+
+    def unregister(self, drivers: Mapping[str, BridgeDriver]) -> None:
+        """Remove this receiver from the bridges it was configured on.
+
+        A bridge keeps a receiver until told otherwise (a Cisco MCU has 20 slots) and pushes to each in
+        turn: a scheduler handing a bridge over must not leave a dead receiver that delays the next
+        holder's hints and, after twenty hand-overs, leaves it no slot."""
+        for name, index in list(self._registered.items()):
+            driver = drivers.get(name)
+            remove = getattr(driver, "remove_feedback", None)
+            if remove is None:
+                continue
+            try:
+                remove(index)
+                del self._registered[name]
+            except Exception as exc:  # best effort: the bridge may be unreachable (then it drops us itself)
+                log.warning("bridge %s: feedback receiver %d not removed: %s", name, index, type(exc).__name__)
 
     def stop(self) -> None:
         self.server.shutdown()

@@ -164,6 +164,7 @@ def _lead(settings: Settings, lease: Lease, session_factory: object, stop: threa
         done.set()
         monitor_stop.set()
         if receiver is not None:
+            receiver.unregister(drivers)
             receiver.stop()
         if aps.running:
             # A bridge given up to another scheduler: its running tick ends before the lease is released.

@@ -195,6 +195,10 @@ def test_bridge_feedback_event_makes_the_loop_poll_at_once(
         assert statuses(session_factory)[conf.endpoint_ids[0]] == "failed"
         assert receiver.received >= 1
         assert loop.passes >= 2
+        # Given up (a hand-over): the bridge no longer pushes to this receiver, nor keeps its slot.
+        assert [r["receiverURI"] for r in conf.driver.query_feedback()] == [receiver.uri]
+        receiver.unregister({"test-mcu": conf.driver})
+        assert conf.driver.query_feedback() == []
     finally:
         stop.set()
         loop.hint()
