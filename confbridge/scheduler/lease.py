@@ -2,8 +2,9 @@
 
 Works the same on SQLite (writers serialised by ``BEGIN IMMEDIATE``) and PostgreSQL (an UPDATE re-checks
 its WHERE clause after taking the row lock, so two standbys can't both win).  Each acquisition bumps
-``token``: the fencing token.  The engine's write transactions re-read the row (``FOR SHARE`` on
-PostgreSQL, so a take-over waits for them) and refuse to act when the token is no longer theirs; a
+``token``: the fencing token.  The engine's write transactions re-read the row (``FOR KEY SHARE`` on
+PostgreSQL: a take-over, which locks the row ``FOR UPDATE`` first, waits for them; the holder's renewal
+does not) and refuse to act when the token is no longer theirs; a
 monotonic local deadline stops a paused leader from calling the bridge after its lease ran out.
 """
 
@@ -53,6 +54,11 @@ class Lease:
                     s.flush()
                     token = 1
                 else:
+                    # PostgreSQL: FOR UPDATE waits for every fenced transaction still holding the row
+                    # FOR KEY SHARE (see check): a take-over never lands in the middle of the old
+                    # holder's write.  (SQLite: BEGIN IMMEDIATE already serialises the writers.)
+                    s.execute(select(SchedulerLease.name).where(SchedulerLease.name == self.name)
+                              .with_for_update())
                     result = s.execute(
                         update(SchedulerLease)
                         .where(SchedulerLease.name == self.name, SchedulerLease.expires_at < now)
@@ -108,9 +114,13 @@ class Lease:
 
     # ---- the fence (confbridge.launch.fence.Fence) ----------------------------------------------------
     def check(self, session: Session) -> None:
+        # FOR KEY SHARE, not FOR SHARE: a take-over (SELECT … FOR UPDATE in try_acquire) still waits for
+        # this transaction, but the holder's own renewal (a plain UPDATE of expires_at) does not — under
+        # FOR SHARE a long fenced unit (a plan or reconcile of a big bridge) held the renewal back until
+        # the lease expired and the bridge changed hands mid-storm (bench/national.py: 93 take-overs).
         row = session.execute(
             select(SchedulerLease.holder, SchedulerLease.token, SchedulerLease.expires_at)
-            .where(SchedulerLease.name == self.name).with_for_update(read=True)
+            .where(SchedulerLease.name == self.name).with_for_update(read=True, key_share=True)
         ).first()
         if (row is None or self.token is None or row.token != self.token or row.holder != self.holder
                 or row.expires_at < clock.now()):

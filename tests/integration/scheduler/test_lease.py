@@ -56,6 +56,35 @@ def test_concurrent_acquisition_has_exactly_one_winner(session_factory: Any, fro
     assert results.count(True) == 1
 
 
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_long_fenced_write_holds_back_a_take_over_but_not_the_holders_renewal(
+    session_factory: Any, frozen_clock: Any,
+) -> None:
+    """A plan or reconcile of a big bridge is one long fenced transaction: the holder must still renew
+    its lease meanwhile (or lose the bridge mid-storm), and a standby must not take it over until that
+    write has ended."""
+    a = Lease(session_factory, "a", 10)
+    b = Lease(session_factory, "b", 10)
+    assert a.try_acquire()
+    unit = session_factory()
+    a.check(unit)  # the fenced write transaction is open, holding the lease row
+    renewed: list[bool] = []
+    renewer = threading.Thread(target=lambda: renewed.append(a.renew()), daemon=True)
+    renewer.start()
+    renewer.join(5)
+    assert renewed == [True], "the holder's renewal waited behind its own fenced write"
+    frozen_clock.advance(seconds=11)  # the lease ran out (say the holder froze) while the write is open
+    taken: list[bool] = []
+    standby = threading.Thread(target=lambda: taken.append(b.try_acquire()), daemon=True)
+    standby.start()
+    standby.join(1.0)
+    assert taken == [], "a take-over landed in the middle of the old holder's fenced write"
+    unit.commit()
+    unit.close()
+    standby.join(10)
+    assert taken == [True] and b.token == 2
+
+
 def test_old_leader_cannot_touch_the_bridge_after_losing_the_lease(
         settings: Any, session_factory: Any, frozen_clock: Any, mcu_emulator: Any) -> None:
     eps = make_endpoints(session_factory, 2)
