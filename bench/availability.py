@@ -157,7 +157,10 @@ def run(args: argparse.Namespace, url: str) -> None:
     upgrade(engine)
     factory = make_session_factory(engine)
     settings = load_settings(environ={}).with_overrides(**{
-        "database.url": url, "bridges": [{"name": "mcu", "video_ports": 200, "url": "http://127.0.0.1:1/RPC2"}]})
+        # One video port per endpoint: the loader never double-books an endpoint but ignores the bridge's
+        # ports, so with fewer ports than endpoints every window would already be over capacity.
+        "database.url": url,
+        "bridges": [{"name": "mcu", "video_ports": args.endpoints, "url": "http://127.0.0.1:1/RPC2"}]})
     t0 = time.perf_counter()
     if args.populated:  # a database this script filled before (same --occurrences): measure again
         with engine.connect() as conn:
