@@ -160,11 +160,19 @@ class LaunchEngine:
         self._poll_pool.shutdown(wait=True, cancel_futures=True)
 
     # ---- the tick ------------------------------------------------------------------------------------
-    def tick(self, now: datetime | None = None, *, wait: bool = False) -> None:
+    def wake(self, now: datetime | None = None) -> None:
+        """A precise wake-up at a planned instant (the scheduler's ``date`` jobs): the runs due now are
+        sent first (they were planned at earlier ticks), then the tick plans as usual."""
+        self.tick(now, dispatch_first=True)
+
+    def tick(self, now: datetime | None = None, *, wait: bool = False, dispatch_first: bool = False) -> None:
         """Plan, advance states that need no bridge call, and submit every due bridge step."""
         # One tick at a time: the 1 s interval tick and a precise wake-up may fire together.
         with self._tick_lock:
             now = now or clock.now()
+            if dispatch_first:
+                with self.ctx.read() as s:
+                    self._dispatch(s, now)
             # During a storm (bridge steps in flight) the booking is compared with every open run and
             # pre-flights planned every STORM_PLAN_SECONDS, not every tick: with 200 runs that pass held
             # the database (one writer on SQLite) most of each second, and the dials waited for it.
