@@ -7,7 +7,9 @@ Prints:
 - storm: time from the planned instant until every leg is connected on the bridge (and until confbridge
   has recorded it), and the ratio to the floor (total create+dial calls × latency ÷ concurrency);
 - duplicates (a participant dialled twice, or a conference on the bridge twice; must be 0), missed/failed;
-- first-call lateness p50/p99 of the storm and of single unloaded launches (goal p99 ≤ 0.1 s).
+- first-call lateness p50/p99 of the storm and of single unloaded launches (goal p99 ≤ 0.1 s);
+- the bridge's request slots from the instant to the last create/dial: idle seconds per slot (what
+  confbridge failed to keep busy), the median wait for a slot, and slot time per API method.
 
     python bench/launch_storm.py [--conferences 200] [--endpoints 5] [--latency-ms 150] [--database-url …]
 """
