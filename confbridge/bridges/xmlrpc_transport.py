@@ -27,6 +27,7 @@ import time
 import xmlrpc.client
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -70,17 +71,45 @@ def safe_loads(data: bytes) -> tuple[tuple[Any, ...], str | None]:
 PRIORITY_METHODS = frozenset({"participant.enumerate"})
 
 
+@dataclass(frozen=True)
+class SlotUse:
+    """One call's use of a request slot (monotonic seconds): for the storm benchmark's idle figures."""
+
+    slot: int
+    method: str
+    asked: float
+    started: float
+    finished: float
+
+
 class RequestSlots:
-    """At most *size* calls in flight to one device; a freed slot goes to a waiting priority call first."""
+    """At most *size* calls in flight to one device; a freed slot goes to a waiting priority call first.
+
+    ``start_trace()`` records every use (which slot, when asked, when it began and ended) until
+    ``stop_trace()``: idle slots while calls wait elsewhere in confbridge are our overhead.
+    """
 
     def __init__(self, size: int) -> None:
         self.size = size
         self._free = size
+        self._free_ids = list(range(size))
         self._waiting_priority = 0
         self._cond = threading.Condition()
+        self._trace: list[SlotUse] | None = None
+
+    def start_trace(self) -> list[SlotUse]:
+        with self._cond:
+            self._trace = []
+            return self._trace
+
+    def stop_trace(self) -> list[SlotUse]:
+        with self._cond:
+            trace, self._trace = self._trace or [], None
+            return trace
 
     @contextmanager
-    def slot(self, priority: bool = False) -> Iterator[None]:
+    def slot(self, priority: bool = False, label: str = "") -> Iterator[None]:
+        asked = time.monotonic()
         with self._cond:
             if priority:
                 self._waiting_priority += 1
@@ -91,11 +120,17 @@ class RequestSlots:
                 if priority:
                     self._waiting_priority -= 1
             self._free -= 1
+            slot_id = self._free_ids.pop()
+        started = time.monotonic()
         try:
             yield
         finally:
+            finished = time.monotonic()
             with self._cond:
                 self._free += 1
+                self._free_ids.append(slot_id)
+                if self._trace is not None:
+                    self._trace.append(SlotUse(slot_id, label, asked, started, finished))
                 self._cond.notify_all()
 
 
@@ -158,7 +193,7 @@ class XmlRpcTransport:
     def call(self, method: str, params: dict[str, Any]) -> Any:
         """Call *method* with one struct; returns the result or raises a ``BridgeError``/``Fault``."""
         body = xmlrpc.client.dumps((params,), method, encoding="utf-8", allow_none=False).encode("utf-8")
-        with self._limit.slot(priority=method in PRIORITY_METHODS):
+        with self._limit.slot(priority=method in PRIORITY_METHODS, label=method):
             started = time.monotonic()
             try:
                 return self._call_once(method, body)

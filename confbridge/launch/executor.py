@@ -39,6 +39,8 @@ from confbridge.settings import Settings
 log = logging.getLogger(__name__)
 
 TaskKey = tuple[str, int | str]
+# While bridge steps are in flight, ticks plan (booking → runs, pre-flights) at most this often (s).
+STORM_PLAN_SECONDS = 5.0
 
 
 class LaunchEngine:
@@ -75,6 +77,7 @@ class LaunchEngine:
         # (a delta poll is usually one call, so it is barely spaced at all).
         self._poll_cost: dict[str, tuple[float, float]] = {}
         self.last_reconcile = 0.0  # monotonic
+        self._last_plan = 0.0  # monotonic: the last tick that planned (see STORM_PLAN_SECONDS)
         self.ctx = steps.StepContext(session_factory, settings, self.fence, {}, self._inflight_keys,
                                      gate if gate is not None else gate_for(session_factory))
 
@@ -90,25 +93,45 @@ class LaunchEngine:
     def _submit(self, key: TaskKey, fn: Callable[[], None], pool: ThreadPoolExecutor | None = None,
                 *, context: dict[str, Any] | None = None) -> bool:
         """Run *fn* once per *key* at a time; its log records carry *context* (run, conference, bridge)."""
+        if not self._reserve(key):
+            return False
+        self._launch(key, fn, pool, context=context)
+        return True
+
+    def _reserve(self, key: TaskKey) -> bool:
+        """Mark *key* in flight before its step is submitted (``_launch`` or ``_unreserve`` follows)."""
         with self._lock:
             if key in self._inflight:
                 return False
-
-            def job() -> None:
-                try:
-                    with log_context(**(context or {})):
-                        fn()
-                except LostLease:
-                    log.warning("lost the scheduler lease during %s; stopping that step", key)
-                except Exception:
-                    log.exception("launch step %s failed", key)
-                finally:
-                    self.ctx.done_at[key] = time.monotonic()
-                    with self._lock:
-                        self._inflight.pop(key, None)
-
-            self._inflight[key] = (pool or self._pool).submit(job)
+            self._inflight[key] = Future()  # a placeholder: completed when replaced or given back
             return True
+
+    def _unreserve(self, key: TaskKey) -> None:
+        with self._lock:
+            placeholder = self._inflight.pop(key, None)
+        if placeholder is not None and not placeholder.done():
+            placeholder.set_result(None)
+
+    def _launch(self, key: TaskKey, fn: Callable[[], None], pool: ThreadPoolExecutor | None = None,
+                *, context: dict[str, Any] | None = None) -> None:
+        def job() -> None:
+            try:
+                with log_context(**(context or {})):
+                    fn()
+            except LostLease:
+                log.warning("lost the scheduler lease during %s; stopping that step", key)
+            except Exception:
+                log.exception("launch step %s failed", key)
+            finally:
+                self.ctx.done_at[key] = time.monotonic()
+                with self._lock:
+                    self._inflight.pop(key, None)
+
+        with self._lock:
+            placeholder = self._inflight.get(key)
+            self._inflight[key] = (pool or self._pool).submit(job)
+        if placeholder is not None and not placeholder.done():
+            placeholder.set_result(None)  # ``wait`` looks again and finds the real step
 
     def wait(self, timeout: float = 60.0) -> None:
         """Block until every submitted step has finished (tests, shutdown)."""
@@ -137,17 +160,33 @@ class LaunchEngine:
         self._poll_pool.shutdown(wait=True, cancel_futures=True)
 
     # ---- the tick ------------------------------------------------------------------------------------
-    def tick(self, now: datetime | None = None, *, wait: bool = False) -> None:
+    def wake(self, now: datetime | None = None) -> None:
+        """A precise wake-up at a planned instant (the scheduler's ``date`` jobs): the runs due now are
+        sent first (they were planned at earlier ticks), then the tick plans as usual."""
+        self.tick(now, dispatch_first=True)
+
+    def tick(self, now: datetime | None = None, *, wait: bool = False, dispatch_first: bool = False) -> None:
         """Plan, advance states that need no bridge call, and submit every due bridge step."""
         # One tick at a time: the 1 s interval tick and a precise wake-up may fire together.
         with self._tick_lock:
             now = now or clock.now()
+            if dispatch_first:
+                with self.ctx.read() as s:
+                    self._dispatch(s, now)
+            # During a storm (bridge steps in flight) the booking is compared with every open run and
+            # pre-flights planned every STORM_PLAN_SECONDS, not every tick: with 200 runs that pass held
+            # the database (one writer on SQLite) most of each second, and the dials waited for it.
+            full = (wait or self.dial_backlog() == 0
+                    or time.monotonic() - self._last_plan >= STORM_PLAN_SECONDS)
             with self.ctx.write() as s:
-                plan(s, self.settings, now, self.scope)
+                if full:
+                    self._last_plan = time.monotonic()
+                    plan(s, self.settings, now, self.scope)
                 self._advance(s, now)
             with self.ctx.read() as s:
                 self._dispatch(s, now)
-            preflight.tick(self, now)
+            if full:
+                preflight.tick(self, now)
         if wait:
             self.wait()
 
@@ -225,15 +264,39 @@ class LaunchEngine:
     def _start_then_dial(self, driver: BridgeDriver, run_id: int) -> None:
         """Create the conference, then queue its dials at once (not a tick later): keeps slots busy."""
         steps.start_run(self.ctx, driver, run_id)
-        now = clock.now()
-        with self.ctx.read() as s:
-            run = s.get(ConferenceRun, run_id)
-            if run is None or not run.conference_ready or run.state not in (RunState.STARTING, RunState.LIVE):
-                return
-            due = [leg.id for leg in run.legs if leg.wanted and leg.state == LegState.PENDING
-                   and (leg.next_attempt_at is None or leg.next_attempt_at <= now)]
-        for lid in due:
-            self._submit(("dial", lid), partial(steps.dial_leg, self.ctx, driver, lid), context=current_context())
+        self._dial_run(driver, run_id)
+
+    def _dial_run(self, driver: BridgeDriver, run_id: int) -> None:
+        """Decide every due dial of a run in one transaction, then send each in its own step.
+
+        The pipeline of a storm: the request slots are fed by sends whose decisions are committed
+        already (a dial is still recorded ``dialling`` before the bridge hears of it), and a conference's
+        five dials cost one decision transaction instead of five."""
+        reserved: list[TaskKey] = []
+        claimed: list[steps.Claimed] = []
+        committed = False
+
+        def reserve(leg_id: int) -> bool:
+            key: TaskKey = ("dial", leg_id)
+            if not self._reserve(key):
+                return False
+            reserved.append(key)
+            return True
+
+        try:
+            with self.ctx.write() as s:
+                run = s.get(ConferenceRun, run_id)
+                if run is None or not run.conference_ready or run.state not in (RunState.STARTING, RunState.LIVE):
+                    return
+                claimed = steps.claim_dials(s, run, clock.now(), reserve)
+            committed = True
+        finally:
+            sending = {("dial", c.leg_id) for c in claimed} if committed else set()
+            for key in reserved:
+                if key not in sending:
+                    self._unreserve(key)
+        for c in claimed:
+            self._launch(("dial", c.leg_id), partial(steps.send_dial, self.ctx, driver, c), context=current_context())
 
     def _timed_poll(self, bridge: str) -> None:
         started = time.monotonic()

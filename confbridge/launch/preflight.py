@@ -89,10 +89,14 @@ def plan_automatic(session: Session, settings: Settings, now: datetime, scope: S
             Occurrence.start > now, Occurrence.start <= now + lead + timedelta(hours=4),
             Occurrence.id.notin_(already),
         )).all()
+    # Not when the setup time is nearer than one answer time: the trial call could not finish before the
+    # launch dials the same endpoints (it would ring them twice, and take the bridge's request slots at
+    # the launch instant: a storm of meetings booked minutes before their start).
+    answer = timedelta(seconds=settings.launch.preflight_answer_seconds)
     for occ in candidates:
-        # From preflight_minutes before the setup time until the setup time itself.
-        if occ.window_start - lead <= now < occ.window_start and owns(scope, desired_bridge(settings, occ.meeting)) \
-                and desired_endpoints(session, occ):
+        # From preflight_minutes before the setup time until one answer time before it.
+        if occ.window_start - lead <= now < occ.window_start - answer \
+                and owns(scope, desired_bridge(settings, occ.meeting)) and desired_endpoints(session, occ):
             create_preflight(session, settings, occ, trigger="auto")
 
 

@@ -225,26 +225,61 @@ def dial_target(run: ConferenceRun, leg: CallLeg) -> DialTarget:
         important=leg.endpoint_id == run.host_endpoint_id, audio_rx_muted=bool(leg.audio_muted))
 
 
+@dataclass(frozen=True)
+class Claimed:
+    """A dial decided and recorded (``dialling``, attempt counted) and not yet sent to the bridge."""
+
+    leg_id: int
+    conference: str
+    target: DialTarget
+    attempt: int
+    redial: bool
+
+
+def _claim(s: Session, run: ConferenceRun, leg: CallLeg, now: datetime) -> Claimed | None:
+    """Decide one dial inside the caller's fenced transaction (committed before the bridge hears of it)."""
+    if (run.state not in (RunState.STARTING, RunState.LIVE) or not run.conference_ready
+            or not leg.wanted or leg.state != LegState.PENDING
+            or (leg.next_attempt_at is not None and leg.next_attempt_at > now)):
+        return None
+    leg.attempts += 1
+    leg.state = LegState.DIALLING
+    leg.next_attempt_at = None
+    leg_event(s, leg)
+    return Claimed(leg.id, run.conference_name, dial_target(run, leg), leg.attempts, leg.on_bridge)
+
+
+def claim_dials(s: Session, run: ConferenceRun, now: datetime, reserve: Callable[[int], bool]) -> list[Claimed]:
+    """Decide every due dial of *run* in the caller's fenced transaction: the pipeline of a storm (one
+    transaction for a conference's dials instead of one per leg).  *reserve* marks the leg's dial step
+    in flight before the commit (False: one already is; skipped), so no poll takes the ``dialling``
+    row for a dial that was lost before reaching the bridge (``legs.apply_report``) meanwhile."""
+    claimed = []
+    for leg in run.legs:
+        if leg.wanted and leg.state == LegState.PENDING and (
+                leg.next_attempt_at is None or leg.next_attempt_at <= now) and reserve(leg.id):
+            c = _claim(s, run, leg, now)
+            if c is not None:
+                claimed.append(c)
+    return claimed
+
+
 def dial_leg(ctx: StepContext, driver: BridgeDriver, leg_id: int) -> None:
     with ctx.write() as s:
         leg = s.get(CallLeg, leg_id)
         if leg is None:
             return
-        run = leg.run
-        now = clock.now()
-        if (run.state not in (RunState.STARTING, RunState.LIVE) or not run.conference_ready
-                or not leg.wanted or leg.state != LegState.PENDING
-                or (leg.next_attempt_at is not None and leg.next_attempt_at > now)):
-            return
-        leg.attempts += 1
-        leg.state = LegState.DIALLING
-        leg.next_attempt_at = None
-        redial = leg.on_bridge
-        conference, target = run.conference_name, dial_target(run, leg)
-        attempt = leg.attempts
-        leg_event(s, leg)
+        claimed = _claim(s, leg.run, leg, clock.now())
+    if claimed is not None:
+        send_dial(ctx, driver, claimed)
+
+
+def send_dial(ctx: StepContext, driver: BridgeDriver, claimed: Claimed) -> None:
+    """Send a claimed dial to the bridge, then record the outcome."""
     if not ctx.fence.valid_locally():
         return
+    leg_id, conference, target, attempt, redial = (claimed.leg_id, claimed.conference, claimed.target,
+                                                    claimed.attempt, claimed.redial)
     sent_at = clock.now()
     info: ParticipantInfo | None = None
     error: Exception | None = None

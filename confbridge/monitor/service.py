@@ -159,24 +159,34 @@ def _title(session: Session, meeting_id: int | None, fallback: str) -> str:
 
 
 def _alarms(session: Session, settings: Settings, now: datetime, endpoint: Endpoint, v: Verdict,
-            previous: str) -> None:
+            previous: str, open_keys: set[str]) -> None:
+    """*open_keys*: the keys of the open alarms (read once per pass, kept current here): most endpoints
+    have none, and a query per endpoint and key held SQLite's write lock for seconds in a storm."""
     name = endpoint.name
+
+    def clear(key: str) -> None:
+        if key in open_keys:
+            clear_alarm(session, key)
+            open_keys.discard(key)
+
     if v.leg is not None:
         leg = v.leg
         loss_key = f"packet_loss:run={leg.run_id}:endpoint={leg.endpoint_id}"
         if v.packet_loss == "critical":
-            if not _has_open(session, loss_key):
+            if loss_key not in open_keys:
+                open_keys.add(loss_key)
                 raise_alarm(session, "packet_loss", loss_key, "alarm.packet_loss",
                             {"endpoint": name, "meeting": _title(session, leg.meeting_id, leg.conference)},
                             severity="critical", endpoint_id=leg.endpoint_id, meeting_id=leg.meeting_id,
                             conference_id=leg.run_id, bridge_name=leg.bridge)
         elif v.info is not None:
-            clear_alarm(session, loss_key)
+            clear(loss_key)
         info = v.info
         if (previous in IN_CALL and info is not None and info.state in ("disconnected", "failed")
                 and (info.reason or "other") not in NOT_A_DROP):
             drop_key = f"call_dropped:run={leg.run_id}:endpoint={leg.endpoint_id}"
-            if not _has_open(session, drop_key):
+            if drop_key not in open_keys:
+                open_keys.add(drop_key)
                 raise_alarm(session, "call_dropped", drop_key, "alarm.call_dropped",
                             {"endpoint": name, "meeting": _title(session, leg.meeting_id, leg.conference),
                              "reason": notices.reason(info.reason)},
@@ -185,30 +195,36 @@ def _alarms(session: Session, settings: Settings, now: datetime, endpoint: Endpo
     offline_key = f"endpoint_offline:endpoint={endpoint.id}"
     if v.status == "offline":
         booked = _booked_soon(session, endpoint.id, now, settings.monitor.offline_alarm_minutes)
-        if booked is not None and not _has_open(session, offline_key):
+        if booked is not None and offline_key not in open_keys:
+            open_keys.add(offline_key)
             meeting_id, title, start = booked
             local = start.astimezone(settings.zone).strftime("%H:%M %d/%m")
             raise_alarm(session, "endpoint_offline", offline_key, "alarm.endpoint_offline",
                         {"endpoint": name, "meeting": title, "at": local}, severity="critical", endpoint_id=endpoint.id,
                         meeting_id=meeting_id)
     elif v.status != "unknown":
-        clear_alarm(session, offline_key)
+        clear(offline_key)
 
 
 def _store(session: Session, settings: Settings, now: datetime, verdicts: dict[int, Verdict]) -> int:
     changed = 0
     endpoints = {e.id: e for e in session.scalars(select(Endpoint).where(Endpoint.id.in_(list(verdicts))))}
+    # In bulk (one query, not one per endpoint): on SQLite this transaction holds the write lock, and
+    # during a storm every other writer of the scheduler (the lease renewals) waits for it.
+    statuses = {r.endpoint_id: r for r in session.scalars(
+        select(EndpointStatus).where(EndpointStatus.endpoint_id.in_(list(endpoints))))}
+    open_keys = set(session.scalars(select(Alarm.key).where(Alarm.cleared_at.is_(None))))
     for endpoint_id, v in verdicts.items():
         endpoint = endpoints.get(endpoint_id)
         if endpoint is None:
             continue
-        row = session.get(EndpointStatus, endpoint_id)
+        row = statuses.get(endpoint_id)
         previous = row.status if row is not None else "unknown"
         if row is None:
             row = EndpointStatus(endpoint_id=endpoint_id, status=v.status, since=now, checked_at=now,
                                  conference_id=v.conference_id, packet_loss=v.packet_loss, detail=v.detail)
             session.add(row)
-        _alarms(session, settings, now, endpoint, v, previous)
+        _alarms(session, settings, now, endpoint, v, previous, open_keys)
         row.checked_at = now
         same = (previous, row.packet_loss, row.conference_id) == (v.status, v.packet_loss, v.conference_id)
         if same and row.since != now:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from confbridge import clock
 from confbridge.db import unit_of_work
+from confbridge.launch.dbgate import first
 from confbridge.launch.fence import LostLease
 from confbridge.launch.models import SchedulerLease
 
@@ -82,7 +83,8 @@ class Lease:
         if self.token is None:
             return False
         started = time.monotonic()
-        with self.gate, unit_of_work(self.session_factory) as s:
+        # Ahead of every queued engine transaction (a storm's backlog never delays a renewal).
+        with first(self.gate), unit_of_work(self.session_factory) as s:
             now = clock.now()
             result = s.execute(
                 update(SchedulerLease)

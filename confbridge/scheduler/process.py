@@ -148,9 +148,11 @@ def _lead(settings: Settings, lease: Lease, session_factory: object, stop: threa
 
         aps.add_job(_guard("reconcile", periodic_reconcile), "interval", seconds=interval, id="reconcile")
 
+        wake = _guard("wake", engine.wake)
+
         def plan_wakeups() -> None:
             for instant in engine.next_wakeups(clock.now(), WAKEUP_HORIZON):
-                aps.add_job(tick, "date", run_date=instant, id=f"wake-{instant.isoformat()}",
+                aps.add_job(wake, "date", run_date=instant, id=f"wake-{instant.isoformat()}",
                             replace_existing=True)
 
         aps.add_job(_guard("wakeups", plan_wakeups), "interval", seconds=5, id="wakeups",

@@ -140,6 +140,29 @@ def test_automatic_preflight_runs_preflight_minutes_before_the_setup_time(
         launch.close()
 
 
+def test_no_automatic_preflight_when_the_setup_time_is_nearer_than_an_answer_time(
+        settings: Any, session_factory: Any, frozen_clock: Any, mcu_emulator: Any) -> None:
+    """Booked 30 s before its setup time (answer time 45 s): a trial call could not finish before the
+    launch dials the same endpoints, so none is made; the launch itself dials each endpoint once."""
+    fc = frozen_clock
+    eps = make_endpoints(session_factory, 2)
+    start = fc.now() + timedelta(minutes=10, seconds=30)
+    _m, occ_id = book(session_factory, start, minutes=30, setup=10, endpoints=eps)
+    _s2, launch = engine_for(settings, session_factory, mcu_emulator.bridge_settings(),
+                             launch={"preflight_minutes": 60, "preflight_answer_seconds": 45})
+    try:
+        launch.tick(wait=True)
+        assert _preflights(session_factory) == []
+        fc.advance(seconds=30)  # the setup time: launched
+        drive(launch, fc, lambda: (run := run_for(session_factory, occ_id)) is not None and all(
+            leg.state == LegState.CONNECTED for leg in legs(session_factory, run.id)), max_steps=40)
+        assert _preflights(session_factory) == []
+        assert sorted(c["participant"] for c in mcu_emulator.calls()) == sorted(
+            {c["participant"] for c in mcu_emulator.calls()})
+    finally:
+        launch.close()
+
+
 def test_preflight_off_when_preflight_minutes_is_zero(settings: Any, session_factory: Any, frozen_clock: Any,
                                                      mcu_emulator: Any) -> None:
     eps = make_endpoints(session_factory, 1)
