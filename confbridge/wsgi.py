@@ -9,7 +9,9 @@ booking hooks.
 from confbridge.app import create_app
 from confbridge.runtime import open_runtime
 from confbridge.settings import load_settings
+from confbridge.webserver import settle_heap
 
 _settings = load_settings()
 runtime = open_runtime(_settings, "wsgi")
 app = create_app(_settings, runtime=runtime)
+settle_heap()  # the app is loaded: keep full collections off its objects (see settle_heap)
