@@ -23,7 +23,6 @@ import json
 import multiprocessing as mp
 import os
 import random
-import shutil
 import socket
 import statistics
 import subprocess
@@ -31,9 +30,10 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from redisserver import throwaway_redis
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -46,24 +46,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-@dataclass
-class RedisServer:
-    url: str
-    proc: subprocess.Popen[bytes]
-
-
-def start_redis() -> RedisServer:
-    """A throwaway redis-server on 127.0.0.1 (Debian package ``redis-server``); no test helpers needed."""
-    server = shutil.which("redis-server")
-    if not server:
-        raise SystemExit("redis-server not found (apt-get install redis-server)")
-    port = free_port()
-    proc = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_port(port, proc, timeout=15)
-    return RedisServer(f"redis://127.0.0.1:{port}/0", proc)
 
 
 def wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
@@ -387,41 +369,40 @@ def main() -> None:
     print(f"setup: {args.endpoints} endpoints, {args.clients} clients, {args.rate} changes/s for "
           f"{args.seconds} s, {os.cpu_count()} CPUs; work dir {tmp}", flush=True)
     db_url, tokens = make_database(tmp / "fanout.db", args.endpoints, args.clients)
-    redis_server = start_redis()
-    results = []
-    servers: list[subprocess.Popen[bytes]] = []
-    try:
-        if args.mode in ("both", "live"):
-            port = free_port()
-            env = {**os.environ, "CONFBRIDGE_DATABASE_URL": db_url, "CONFBRIDGE_LIVE_BUS": "redis",
-                   "CONFBRIDGE_LIVE_REDIS_URL": redis_server.url, "CONFBRIDGE_LIVE_PORT": str(port),
-                   "PYTHONPATH": str(ROOT)}
-            live = subprocess.Popen([sys.executable, "-m", "confbridge.cli", "live"], cwd=tmp, env=env,
-                                    stdout=subprocess.DEVNULL, stderr=open(tmp / "live.log", "wb"))
-            servers.append(live)
-            wait_port(port, live)
-            time.sleep(1.0)  # the Redis subscription is confirmed shortly after the port opens
-            results.append(run_one("confbridge live (coalesced, 250 ms flush)", f"ws://127.0.0.1:{port}/",
-                                   tokens, True, live.pid, redis_server.url, args))
-            live.terminate()
-            live.wait(15)
-        if args.mode in ("both", "baseline"):
-            port = free_port()
-            base = subprocess.Popen([sys.executable, __file__, "--baseline-server", str(port), redis_server.url],
-                                    cwd=tmp, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                                    stderr=open(tmp / "baseline.log", "wb"))
-            servers.append(base)
-            wait_port(port, base)
-            time.sleep(1.0)
-            results.append(run_one("baseline: websockets.broadcast per event", f"ws://127.0.0.1:{port}/",
-                                   tokens, False, base.pid, redis_server.url, args))
-            base.terminate()
-            base.wait(15)
-    finally:
-        for proc in servers:
-            if proc.poll() is None:
-                proc.kill()
-        redis_server.proc.kill()
+    with throwaway_redis() as redis_url:
+        results = []
+        servers: list[subprocess.Popen[bytes]] = []
+        try:
+            if args.mode in ("both", "live"):
+                port = free_port()
+                env = {**os.environ, "CONFBRIDGE_DATABASE_URL": db_url, "CONFBRIDGE_LIVE_BUS": "redis",
+                       "CONFBRIDGE_LIVE_REDIS_URL": redis_url, "CONFBRIDGE_LIVE_PORT": str(port),
+                       "PYTHONPATH": str(ROOT)}
+                live = subprocess.Popen([sys.executable, "-m", "confbridge.cli", "live"], cwd=tmp, env=env,
+                                        stdout=subprocess.DEVNULL, stderr=open(tmp / "live.log", "wb"))
+                servers.append(live)
+                wait_port(port, live)
+                time.sleep(1.0)  # the Redis subscription is confirmed shortly after the port opens
+                results.append(run_one("confbridge live (coalesced, 250 ms flush)", f"ws://127.0.0.1:{port}/",
+                                       tokens, True, live.pid, redis_url, args))
+                live.terminate()
+                live.wait(15)
+            if args.mode in ("both", "baseline"):
+                port = free_port()
+                base = subprocess.Popen([sys.executable, __file__, "--baseline-server", str(port), redis_url],
+                                        cwd=tmp, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                                        stderr=open(tmp / "baseline.log", "wb"))
+                servers.append(base)
+                wait_port(port, base)
+                time.sleep(1.0)
+                results.append(run_one("baseline: websockets.broadcast per event", f"ws://127.0.0.1:{port}/",
+                                       tokens, False, base.pid, redis_url, args))
+                base.terminate()
+                base.wait(15)
+        finally:
+            for proc in servers:
+                if proc.poll() is None:
+                    proc.kill()
     for r in results:
         report(r)
     live_result = next((r for r in results if r["name"].startswith("confbridge")), None)

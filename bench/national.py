@@ -61,8 +61,8 @@ import urllib.error
 import urllib.request
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -128,22 +128,6 @@ class Proc:
 
     def tail(self, chars: int = 3000) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")[-chars:]
-
-
-@contextmanager
-def throwaway_redis() -> Iterator[str]:
-    server = shutil.which("redis-server")
-    if not server:
-        raise SystemExit("redis-server not found (apt-get install redis-server)")
-    port = free_port()
-    proc = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for(lambda: port_open(port), 15, "redis-server")
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def port_open(port: int) -> bool:
@@ -471,6 +455,8 @@ def main() -> int:
             from pgcluster import throwaway_postgres
 
             db_url = stack.enter_context(throwaway_postgres("max_connections=400"))
+        from redisserver import throwaway_redis
+
         redis_url = args.redis_url or stack.enter_context(throwaway_redis())
         return run(args, db_url, redis_url, stack)
 
