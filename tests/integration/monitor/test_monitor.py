@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from confbridge import clock
 from confbridge.alarms.models import Alarm
-from confbridge.launch.models import SchedulerLease
+from confbridge.launch.models import ConferenceRun, SchedulerLease
 from confbridge.monitor.models import EndpointStatus, EndpointStatusHistory
 from confbridge.monitor.probes import EmulatorProbe
 from confbridge.monitor.service import check_scheduler_heartbeat, monitor_tick, uptime
@@ -222,3 +222,48 @@ def test_with_bridge_leases_each_scheduler_judges_its_bridges_calls_and_the_glob
     assert monitor_tick(session_factory, settings, {"test-mcu": conf.driver}, clock.now(), probe=probe,
                         bridges={"test-mcu"}, probe_idle=False) == 3
     assert statuses(session_factory) == {**{e: "in_call" for e in conf.endpoint_ids}, idle.id: "idle"}
+
+
+def test_after_a_call_ends_each_probe_publishes_only_real_changes(
+    frozen_clock: clock.FrozenClock, live_conference: LiveConference, session_factory: sessionmaker[Session],
+    settings: Settings, published: Captured,
+) -> None:
+    """An endpoint back from a call keeps its last conference on the row; an idle probe answer names
+    none, which is no change: consoles were sent every such endpoint again at every probe."""
+    conf = live_conference
+    probe = EmulatorProbe(conf.emulator.control_url)
+    assert tick(session_factory, settings, conf, probe) == 3
+    with session_factory.begin() as s:
+        s.get(ConferenceRun, conf.run_id).state = "ended"  # type: ignore[union-attr]
+    frozen_clock.advance(seconds=5)
+    published.events.clear()
+    assert tick(session_factory, settings, conf, probe) == 3  # in_call → idle, once each
+    assert {(e["status"], e["previous"]) for e in published.of("endpoint.status")} == {("idle", "in_call")}
+    for _ in range(3):
+        frozen_clock.advance(seconds=settings.monitor.probe_seconds + 1)
+        published.events.clear()
+        assert tick(session_factory, settings, conf, probe) == 0
+        assert published.of("endpoint.status") == []
+    with session_factory() as s:  # still stamped by every probe, and still naming the last conference
+        rows = list(s.scalars(select(EndpointStatus)))
+    assert {(r.status, r.conference_id, r.checked_at) for r in rows} == {("idle", conf.run_id, clock.now())}
+
+
+def test_a_call_that_holds_is_restamped_once_per_probe_interval_not_at_every_pass(
+    frozen_clock: clock.FrozenClock, live_conference: LiveConference, session_factory: sessionmaker[Session],
+    settings: Settings, published: Captured,
+) -> None:
+    conf = live_conference
+    assert tick(session_factory, settings, conf) == 3
+    first = clock.now()
+    frozen_clock.advance(seconds=5)
+    published.events.clear()
+    assert tick(session_factory, settings, conf) == 0
+    assert published.events == []
+    with session_factory() as s:
+        assert {r.checked_at for r in s.scalars(select(EndpointStatus))} == {first}
+    frozen_clock.advance(seconds=settings.monitor.probe_seconds)
+    assert tick(session_factory, settings, conf) == 0
+    with session_factory() as s:
+        assert {(r.status, r.checked_at) for r in s.scalars(select(EndpointStatus))} == {("in_call", clock.now())}
+    assert published.events == []
