@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import false, or_, select, true
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from confbridge.alarms.service import raise_alarm
 from confbridge.booking.models import Meeting, MeetingStatus, Occurrence, OccurrenceStatus
@@ -41,6 +41,23 @@ def desired_bridge(settings: Settings, meeting: Meeting) -> str:
     if bridge is not None:
         return bridge.name
     return meeting.bridge_name or ""
+
+
+def desired_clause(settings: Settings, scope: Scope | None) -> list[Any]:
+    """A generous SQL condition on ``Meeting.bridge_name`` for the meetings *scope* may launch (the
+    exact test is ``owns(scope, desired_bridge(…))``): with one engine per bridge, each engine's plan
+    loaded every unplanned occurrence of every bridge and kept a tenth of them (1.7–14.8 s per plan at
+    national scale, 500 occurrences due in one minute)."""
+    if scope is None:
+        return []
+    column = Meeting.bridge_name
+    parts: list[Any] = [column.in_(sorted(scope.bridges))] if scope.bridges else []
+    default = settings.default_bridge()
+    if scope.others or (default is not None and default.name in scope.bridges):
+        parts.append(column.is_(None))  # no bridge chosen: the default one
+    if scope.others:
+        parts.append(column.notin_(sorted(scope.known)) if scope.known else true())
+    return [or_(*parts) if parts else false()]
 
 
 def desired_endpoints(session: Session, occurrence: Occurrence,
@@ -253,7 +270,9 @@ def plan(session: Session, settings: Settings, now: datetime, scope: Scope | Non
             approval_gate.launchable(),
             Occurrence.start <= horizon + timedelta(hours=4),
             Occurrence.end >= lookback,
+            *desired_clause(settings, scope),
         )
+        .options(contains_eager(Occurrence.meeting))
         .order_by(Occurrence.start)
     ).all()
     for occ in candidates:
