@@ -299,10 +299,44 @@ class LoggingSettings(_Section):
         return value.upper() if isinstance(value, str) else value
 
 
+# Listening on every interface (not an address a bridge can call back).
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})  # noqa: S104
+
+
 class SchedulerSettings(_Section):
     # Port of the scheduler's health/metrics HTTP endpoint (/healthz, /readyz, /metrics); 0: off.
     metrics_port: int = Field(default=0, ge=0, le=65535)
     metrics_host: str = "127.0.0.1"
+    # Bridge feedback (push hints: a Cisco MCU's eventNotification calls): the scheduler listens on
+    # feedback_host, one receiver per bridge it drives, each on a free port (within feedback_ports,
+    # "first-last", when a firewall between the bridges and the scheduler needs a range).  The bridge
+    # is given http://<feedback_address>:<port>/RPC2: the scheduler's address as the bridge reaches it
+    # (empty: feedback_host).  On loopback only an emulator on the same machine can push; a real MCU
+    # needs the scheduler's LAN address, or monitoring falls back to polling.
+    feedback_host: str = "127.0.0.1"
+    feedback_address: str = ""
+    feedback_ports: str = Field(default="", pattern=r"^(|\d{1,5}-\d{1,5})$")
+
+    @model_validator(mode="after")
+    def _feedback(self) -> SchedulerSettings:
+        first, last = self.feedback_port_range()
+        if first > last or last > 65535 or (first == 0 and self.feedback_ports):
+            raise ValueError("scheduler: feedback_ports must be a range first-last within 1-65535")
+        if self.feedback_host in WILDCARD_HOSTS and not self.feedback_address:
+            raise ValueError("scheduler: feedback_address must be set when feedback_host listens on every "
+                             "interface (the bridges cannot call a wildcard address)")
+        return self
+
+    def feedback_port_range(self) -> tuple[int, int]:
+        """``(first, last)`` of the receivers' ports; ``(0, 0)``: any free port."""
+        if not self.feedback_ports:
+            return 0, 0
+        first, last = self.feedback_ports.split("-")
+        return int(first), int(last)
+
+    def feedback_uri_host(self) -> str:
+        host = self.feedback_address or self.feedback_host
+        return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
 class MetricsSettings(_Section):

@@ -14,9 +14,10 @@ the bridge as usual.  Usage in the scheduler's leader loop::
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import xmlrpc.server
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,7 +26,7 @@ from confbridge.bridges.base import BridgeDriver
 from confbridge.bridges.view import ParticipantView
 from confbridge.monitor.probes import Probe, make_probe
 from confbridge.monitor.service import monitor_tick
-from confbridge.settings import Settings
+from confbridge.settings import SchedulerSettings, Settings
 
 log = logging.getLogger(__name__)
 HINT_DEBOUNCE_SECONDS = 0.2  # a burst of events (a conference ending) becomes one pass
@@ -76,23 +77,52 @@ class MonitorLoop:
             self._hint.clear()
 
 
+class _Server(xmlrpc.server.SimpleXMLRPCServer):
+    def __init__(self, host: str, port: int) -> None:
+        self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        super().__init__((host, port), logRequests=False, allow_none=True)
+
+
+def _listen(host: str, ports: Iterable[int]) -> _Server:
+    """The first port of *ports* free on *host* (several schedulers on one machine, several bridges per
+    scheduler: each receiver needs its own)."""
+    error: OSError | None = None
+    for port in ports:
+        try:
+            return _Server(host, port)
+        except OSError as exc:  # in use: the next one
+            error = exc
+    raise OSError(f"no free feedback port on {host}: {error}")
+
+
 class FeedbackReceiver:
-    """An XML-RPC endpoint (``http://127.0.0.1:<port>/RPC2``) for the MCU's ``eventNotification`` pushes."""
+    """An XML-RPC endpoint (``http://<address>:<port>/RPC2``) for the MCU's ``eventNotification`` pushes.
+
+    It listens on *host* (``[scheduler] feedback_host``), on the first free port of *ports* (any free
+    port when ``(0, 0)``), and gives the bridges *address* (``feedback_address``: the scheduler as the
+    bridge reaches it; default *host*)."""
 
     def __init__(self, on_event: Callable[[], None], host: str = "127.0.0.1", port: int = 0,
-                 method_name: str = "eventNotification") -> None:
+                 method_name: str = "eventNotification", *, ports: tuple[int, int] = (0, 0),
+                 address: str | None = None) -> None:
         self.on_event = on_event
         self.host = host
-        self.server = xmlrpc.server.SimpleXMLRPCServer((host, port), logRequests=False, allow_none=True)
+        self.address = address or (f"[{host}]" if ":" in host else host)
+        self.server = _listen(host, range(ports[0], ports[1] + 1) if ports != (0, 0) else [port])
         self.server.register_function(self._notify, method_name)
         self.received = 0
         self._registered: dict[str, int] = {}  # bridge name -> receiverIndex the bridge gave us
         self._thread = threading.Thread(target=self.server.serve_forever, name="mcu-feedback", daemon=True)
 
+    @classmethod
+    def for_scheduler(cls, on_event: Callable[[], None], settings: SchedulerSettings) -> FeedbackReceiver:
+        return cls(on_event, settings.feedback_host, ports=settings.feedback_port_range(),
+                   address=settings.feedback_uri_host())
+
     @property
     def uri(self) -> str:
         port = self.server.server_address[1]
-        return f"http://{self.host}:{port}/RPC2"
+        return f"http://{self.address}:{port}/RPC2"
 
     def _notify(self, params: Any = None, *_: Any) -> dict[str, str]:
         self.received += 1

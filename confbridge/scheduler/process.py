@@ -128,7 +128,7 @@ def _lead(settings: Settings, lease: Lease, session_factory: object, stop: threa
     receiver: FeedbackReceiver | None = None
     if drivers:
         try:
-            receiver = FeedbackReceiver(monitor.hint).start()
+            receiver = FeedbackReceiver.for_scheduler(monitor.hint, settings.scheduler).start()
             receiver.register(drivers)
         except Exception:  # push hints are an optimisation: polling still runs
             log.exception("bridge feedback receiver not available; monitoring by polling only")

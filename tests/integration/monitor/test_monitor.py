@@ -267,3 +267,54 @@ def test_a_call_that_holds_is_restamped_once_per_probe_interval_not_at_every_pas
     with session_factory() as s:
         assert {(r.status, r.checked_at) for r in s.scalars(select(EndpointStatus))} == {("in_call", clock.now())}
     assert published.events == []
+
+
+def test_feedback_receiver_listens_where_configured_and_gives_the_bridge_its_reachable_address(
+    live_conference: LiveConference, settings: Settings,
+) -> None:
+    """A real MCU is on another machine: the scheduler listens on every interface (or its LAN address),
+    within a firewall's port range, and gives the bridge the address it can call."""
+    import socket
+    import time
+
+    from confbridge.monitor.loop import FeedbackReceiver
+    from tests.services import free_port
+
+    conf = live_conference
+    first = free_port()
+    taken = socket.socket()
+    taken.bind(("0.0.0.0", first))  # another receiver already holds the range's first port
+    taken.listen()
+    hints: list[float] = []
+    scheduler = settings.with_overrides(**{
+        "scheduler.feedback_host": "0.0.0.0", "scheduler.feedback_address": "127.0.0.1",
+        "scheduler.feedback_ports": f"{first}-{first + 20}"}).scheduler
+    receiver = FeedbackReceiver.for_scheduler(lambda: hints.append(time.monotonic()), scheduler).start()
+    try:
+        port = receiver.server.server_address[1]
+        assert first < port <= first + 20
+        assert receiver.register({"test-mcu": conf.driver}) == ["test-mcu"]
+        assert [r["receiverURI"] for r in conf.driver.query_feedback()] == [f"http://127.0.0.1:{port}/RPC2"]
+        conf.emulator.drop(conf.conference, conf.participant(conf.endpoint_ids[0]))  # pushes participantLeft
+        deadline = time.monotonic() + 5
+        while not hints and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert hints, "the bridge's push did not reach the receiver"
+        receiver.unregister({"test-mcu": conf.driver})
+    finally:
+        receiver.stop()
+        taken.close()
+
+
+def test_a_wildcard_feedback_host_needs_the_address_the_bridges_call(settings: Settings) -> None:
+    import pytest
+
+    from confbridge.settings import SettingsError
+
+    with pytest.raises(SettingsError, match="feedback_address must be set"):
+        settings.with_overrides(**{"scheduler.feedback_host": "0.0.0.0"})
+    with pytest.raises(SettingsError, match="feedback_ports"):
+        settings.with_overrides(**{"scheduler.feedback_ports": "9200-9100"})
+    ok = settings.with_overrides(**{"scheduler.feedback_host": "::", "scheduler.feedback_address": "fd00::5",
+                                    "scheduler.feedback_ports": "9100-9119"}).scheduler
+    assert (ok.feedback_port_range(), ok.feedback_uri_host()) == ((9100, 9119), "[fd00::5]")
