@@ -41,6 +41,10 @@ log = logging.getLogger(__name__)
 TaskKey = tuple[str, int | str]
 # While bridge steps are in flight, ticks plan (booking → runs, pre-flights) at most this often (s).
 STORM_PLAN_SECONDS = 5.0
+# Otherwise every open run is compared with the booking this often, and in between only the new ones
+# and those due to start or end before the next full comparison: comparing 50 live runs' legs, slots
+# and endpoints every second was ~0.1–0.2 CPU-s per bridge per second (bench/national.py).
+STEADY_PLAN_SECONDS = 5.0
 
 
 class LaunchEngine:
@@ -176,17 +180,19 @@ class LaunchEngine:
             # During a storm (bridge steps in flight) the booking is compared with every open run and
             # pre-flights planned every STORM_PLAN_SECONDS, not every tick: with 200 runs that pass held
             # the database (one writer on SQLite) most of each second, and the dials waited for it.
-            full = (wait or self.dial_backlog() == 0
-                    or time.monotonic() - self._last_plan >= STORM_PLAN_SECONDS)
+            storm = self.dial_backlog() > 0
+            full = wait or time.monotonic() - self._last_plan >= (STORM_PLAN_SECONDS if storm else STEADY_PLAN_SECONDS)
             with self.ctx.write() as s:
                 if full:
                     self._last_plan = time.monotonic()
                     plan(s, self.settings, now, self.scope)
+                elif not storm:
+                    plan(s, self.settings, now, self.scope, refresh_within=timedelta(seconds=STEADY_PLAN_SECONDS + 1))
                 self._advance(s, now)
             with self.ctx.read() as s:
                 self._dispatch(s, now)
-            if full:
-                preflight.tick(self, now)
+            if full or not storm:
+                preflight.tick(self, now, automatic=full)
         if wait:
             self.wait()
 

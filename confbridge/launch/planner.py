@@ -252,10 +252,14 @@ def mark_missed(session: Session, run: ConferenceRun) -> None:
     )
 
 
-def plan(session: Session, settings: Settings, now: datetime, scope: Scope | None = None) -> None:
+def plan(session: Session, settings: Settings, now: datetime, scope: Scope | None = None, *,
+         refresh_within: timedelta | None = None) -> None:
     """Create runs for occurrences entering the lookahead window and refresh every open run.
 
-    With a *scope* (one engine per held bridge), only the occurrences and runs on its bridges."""
+    With a *scope* (one engine per held bridge), only the occurrences and runs on its bridges.  With
+    *refresh_within* only the runs at a turning point are refreshed: due to start, or to end, before
+    ``now + refresh_within`` (the engine refreshes every run every few seconds, and these at every
+    tick: a meeting moved, extended or cancelled at the last moment is still followed on time)."""
     horizon = now + timedelta(minutes=settings.launch.lookahead_minutes)
     lookback = now - timedelta(hours=settings.launch.missed_lookback_hours)
     # Generous SQL bounds (setup ≤ limits.MAX_SETUP_MINUTES); exact window checks in Python.
@@ -272,7 +276,7 @@ def plan(session: Session, settings: Settings, now: datetime, scope: Scope | Non
             Occurrence.end >= lookback,
             *desired_clause(settings, scope),
         )
-        .options(contains_eager(Occurrence.meeting))
+        .options(contains_eager(Occurrence.meeting).lazyload("*"))
         .order_by(Occurrence.start)
     ).all()
     for occ in candidates:
@@ -283,15 +287,24 @@ def plan(session: Session, settings: Settings, now: datetime, scope: Scope | Non
                 mark_missed(session, run)
     # Every open run is compared with its occurrence each tick: loaded in bulk (a handful of queries
     # whatever the number of runs), because on SQLite this transaction holds the database write lock.
+    turning: list[Any] = []
+    if refresh_within is not None:
+        soon = now + refresh_within
+        turning = [or_(
+            (ConferenceRun.state == RunState.SCHEDULED) & (ConferenceRun.planned_start <= soon),
+            ConferenceRun.state.in_([RunState.STARTING, RunState.LIVE]) & (ConferenceRun.planned_end <= soon),
+        )]
     open_runs = session.scalars(
         select(ConferenceRun).where(ConferenceRun.state.notin_([str(s) for s in TERMINAL_STATES]),
-                                    *scoped(scope, ConferenceRun.bridge_name))
+                                    *scoped(scope, ConferenceRun.bridge_name), *turning)
     ).all()
     occ_ids = [r.occurrence_id for r in open_runs if r.occurrence_id is not None]
     occurrences: dict[int, Occurrence] = {}
     for chunk in range(0, len(occ_ids), 500):
+        # The meetings' own collections (attendees, co-organisers, endpoints…) only if a run needs them:
+        # loading them for every open run on every tick was most of a steady-state tick's CPU.
         for occ in session.scalars(select(Occurrence).where(Occurrence.id.in_(occ_ids[chunk:chunk + 500]))
-                                   .options(selectinload(Occurrence.meeting))):
+                                   .options(selectinload(Occurrence.meeting).lazyload("*"))):
             occurrences[occ.id] = occ
     endpoint_ids = {slot.endpoint_id for occ in occurrences.values() for slot in occ.slots}
     cache: dict[int, Endpoint] = {}
@@ -303,5 +316,6 @@ def plan(session: Session, settings: Settings, now: datetime, scope: Scope | Non
         if run.state in ACTIVE_STATES or run.state == RunState.SCHEDULED:
             current = occurrences.get(run.occurrence_id) if run.occurrence_id is not None else None
             _refresh(session, settings, run, now, current, cache)
-    approval_gate.flag_overdue(session, now, lambda m: owns(scope, desired_bridge(settings, m)))
+    if refresh_within is None:
+        approval_gate.flag_overdue(session, now, lambda m: owns(scope, desired_bridge(settings, m)))
     session.flush()

@@ -265,10 +265,12 @@ def advance(ctx: StepContext, driver: BridgeDriver, pf_id: int) -> None:
         _teardown(ctx, driver, pf_id, name)
 
 
-def tick(engine: LaunchEngine, now: datetime) -> None:
-    """Plan automatic pre-flights and submit one step per open pre-flight (called by the engine's tick)."""
-    with engine.ctx.write() as s:
-        plan_automatic(s, engine.settings, now, engine.scope)
+def tick(engine: LaunchEngine, now: datetime, *, automatic: bool = True) -> None:
+    """Plan automatic pre-flights (when *automatic*: at the engine's full plan) and submit one step
+    per open pre-flight (called by the engine's tick)."""
+    if automatic:
+        with engine.ctx.write() as s:
+            plan_automatic(s, engine.settings, now, engine.scope)
     with engine.ctx.read() as s:
         rows = s.execute(select(PreflightRun.id, PreflightRun.bridge_name).where(
             PreflightRun.phase.in_([str(p) for p in OPEN_PHASES]), *scoped(engine.scope, PreflightRun.bridge_name),

@@ -124,3 +124,36 @@ def test_endpoints_added_or_removed_live_are_dialled_or_hung_up(
         assert mcu_emulator.participant(conf, f"cb-ep-{eps[2]}") is not None
     finally:
         engine.close()
+
+
+def test_between_full_comparisons_a_last_minute_extension_or_move_is_followed_on_time(
+        settings: Any, session_factory: Any, frozen_clock: Any, mcu_emulator: Any) -> None:
+    """The scheduler compares every open run with the booking every few seconds, not every tick; the
+    runs about to start or end are compared at every tick.  A meeting extended a second before its end
+    keeps going, and one moved a second before its start waits."""
+    fc = frozen_clock
+    eps = make_endpoints(session_factory, 2)
+    _m, live_occ = book(session_factory, fc.now() - timedelta(minutes=29), minutes=30, setup=1, endpoints=eps[:1])
+    settings, engine = engine_for(settings, session_factory, mcu_emulator.bridge_settings())
+    try:
+        drive(engine, fc, lambda: run_for(session_factory, live_occ).state == RunState.LIVE)
+        end = run_for(session_factory, live_occ).planned_end
+        # The next meeting's setup begins a second after this one ends.
+        _m, next_occ = book(session_factory, end + timedelta(minutes=1, seconds=1), minutes=30, setup=1,
+                            endpoints=eps[1:])
+        fc.advance(seconds=(end - fc.now()).total_seconds() - 1)
+        engine.tick(wait=True)  # a full comparison now; the next ticks (within seconds) are not full
+        assert run_for(session_factory, next_occ).state == RunState.SCHEDULED
+        with session_factory.begin() as s:
+            s.get(Occurrence, live_occ).extension_minutes = 15  # extended from the console
+            s.get(Occurrence, next_occ).start += timedelta(hours=1)  # moved by the secretary
+            s.get(Occurrence, next_occ).end += timedelta(hours=1)
+        fc.advance(seconds=2)  # past the old end, and past the other meeting's old setup time
+        engine.tick()
+        engine.wait()
+        run = run_for(session_factory, live_occ)
+        assert (run.state, run.planned_end) == (RunState.LIVE, end + timedelta(minutes=15))
+        assert run_for(session_factory, next_occ).state == RunState.SCHEDULED
+        assert len(mcu_emulator.state()["conferences"]) == 1
+    finally:
+        engine.close()
