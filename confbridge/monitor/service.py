@@ -59,6 +59,15 @@ class _Target:
     address: str
 
 
+@dataclass(frozen=True)
+class _Stored:
+    """The stored status of an endpoint, as a pass compares it with its verdict."""
+    status: str
+    packet_loss: str
+    conference_id: int | None
+    checked_at: datetime
+
+
 @dataclass
 class Verdict:
     status: str
@@ -75,7 +84,7 @@ def _chunks(ids: Collection[int], size: int = 1000) -> list[list[int]]:
 
 
 def _read(session: Session, bridges: Collection[str] | None = None, probe_idle: bool = True,
-          ) -> tuple[list[_Leg], list[_Target], dict[int, EndpointStatus]]:
+          ) -> tuple[list[_Leg], list[_Target], dict[int, _Stored]]:
     """What one pass needs, and no more: a bridge's loop (*bridges*, no idle probing) reads the legs
     on its bridges and those endpoints' statuses; the loop that probes idle endpoints reads every
     enabled endpoint and status, and of the other bridges' legs only which endpoints are in a call.
@@ -95,16 +104,18 @@ def _read(session: Session, bridges: Collection[str] | None = None, probe_idle: 
         query = query.where(ConferenceRun.bridge_name.in_(sorted(bridges)))
     legs = [_Leg(r[0], r[1], r[2], r[3], int(r[4]), r[5], str(r[6]), r[7]) for r in session.execute(query)]
     targets: list[_Target] = []
+    # Plain tuples, not ORM rows: a pass reads hundreds and writes few (hydrating and detaching every
+    # row was most of a bridge's pass).
+    stored = select(EndpointStatus.endpoint_id, EndpointStatus.status, EndpointStatus.packet_loss,
+                    EndpointStatus.conference_id, EndpointStatus.checked_at)
     if probe_idle:
         targets = [_Target(i, a) for i, a in session.execute(
             select(Endpoint.id, Endpoint.address).where(Endpoint.enabled).order_by(Endpoint.id))]
-        rows = list(session.scalars(select(EndpointStatus)))
+        rows = list(session.execute(stored))
     else:
-        rows = [row for chunk in _chunks({leg.endpoint_id for leg in legs}) for row in session.scalars(
-            select(EndpointStatus).where(EndpointStatus.endpoint_id.in_(chunk)))]
-    current = {row.endpoint_id: row for row in rows}
-    for row in rows:
-        session.expunge(row)
+        rows = [row for chunk in _chunks({leg.endpoint_id for leg in legs}) for row in session.execute(
+            stored.where(EndpointStatus.endpoint_id.in_(chunk)))]
+    current = {int(r[0]): _Stored(str(r[1]), str(r[2]), r[3], r[4]) for r in rows}
     return legs, targets, current
 
 
@@ -128,7 +139,7 @@ def _poll(drivers: Mapping[str, BridgeDriver], bridges: set[str],
 
 
 def _verdicts(settings: Settings, now: datetime, legs: list[_Leg], targets: list[_Target],
-              current: dict[int, EndpointStatus], reports: Reports, probe: Probe, *,
+              current: dict[int, _Stored], reports: Reports, probe: Probe, *,
               bridges: Collection[str] | None = None, probe_idle: bool = True) -> dict[int, Verdict]:
     verdicts: dict[int, Verdict] = {}
     # Endpoints in a call on a bridge another scheduler monitors: neither judged nor probed here.
@@ -156,7 +167,7 @@ def _verdicts(settings: Settings, now: datetime, legs: list[_Leg], targets: list
     return verdicts
 
 
-def _settled(v: Verdict, row: EndpointStatus | None, now: datetime, restamp: timedelta) -> bool:
+def _settled(v: Verdict, row: _Stored | None, now: datetime, restamp: timedelta) -> bool:
     """Nothing to write, publish or raise for this verdict: the stored status says the same and was
     stamped within *restamp*, and it is no state that may raise an alarm (offline, critical loss, a call
     that ended).  Most of a pass's verdicts are: the write transaction then reads only the rest."""
