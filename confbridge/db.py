@@ -79,7 +79,7 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str, echo: bool = False) -> Engine:
+def make_engine(url: str, echo: bool = False, *, pool_size: int = 10, max_overflow: int = 20) -> Engine:
     if url.startswith("sqlite"):
         db_path = url.split("///", 1)[-1]
         on_disk = bool(db_path) and db_path != ":memory:" and not db_path.startswith("file:")
@@ -87,7 +87,8 @@ def make_engine(url: str, echo: bool = False) -> Engine:
             private_dir(Path(db_path).parent)
             private_file(Path(db_path))
         # A pooled connection keeps its pragmas; opening one per transaction costs ~20 ms.
-        engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=False)
+        engine = create_engine(url, echo=echo, pool_size=pool_size, max_overflow=max_overflow,
+                               pool_pre_ping=False)
         event.listen(engine, "connect", _sqlite_pragmas)
         if on_disk:
             event.listen(engine, "connect", lambda *_: tighten_sqlite(Path(db_path)))
@@ -99,7 +100,7 @@ def make_engine(url: str, echo: bool = False) -> Engine:
     # Sessions in UTC: instants come back already in UTC (no conversion per value).
     options = "-c plan_cache_mode=force_custom_plan -c timezone=UTC"
     connect_args = {"options": options} if url.startswith("postgresql") else {}
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20,
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow,
                          connect_args=connect_args)
 
 

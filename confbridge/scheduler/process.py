@@ -36,6 +36,7 @@ from confbridge.audit.service import PURGE_INTERVAL_SECONDS, purge_job
 from confbridge.bridges.base import BridgeDriver
 from confbridge.bridges.registry import make_driver
 from confbridge.bridges.view import ParticipantView
+from confbridge.db import make_engine, make_session_factory
 from confbridge.health import ProbeServer
 from confbridge.launch.dbgate import gate_for
 from confbridge.launch.executor import LaunchEngine
@@ -133,7 +134,18 @@ def _lead(settings: Settings, lease: Lease, session_factory: object, stop: threa
         except Exception:  # push hints are an optimisation: polling still runs
             log.exception("bridge feedback receiver not available; monitoring by polling only")
     try:
-        engine.reconcile(wait=True)  # start-up: adopt, re-drive, tear down before anything new
+        # Start-up: adopt, re-drive, tear down before anything new.  A big bridge's reconcile pages
+        # through every participant (600 legs: 120 pages on a Cisco MCU) and may take minutes in a
+        # storm: it is waited for as long as the lease is held, never given up after a fixed time
+        # (the holder then let go, the next one started over, and the bridge stalled for minutes).
+        engine.reconcile(wait=False)
+        while True:
+            try:
+                engine.wait(timeout=1.0)
+                break
+            except TimeoutError:
+                if stop.is_set() or lost.is_set():
+                    return
         monitor_thread.start()
         tick = _guard("tick", engine.tick)
         aps.add_job(tick, "interval", seconds=1, id="tick", next_run_time=clock.now())
@@ -268,24 +280,25 @@ def _gauge(bridge: BridgeSettings | None, value: int) -> None:
 
 
 def _share_pass(settings: Settings, factory: sessionmaker[Session], holder: str, gate: AbstractContextManager[Any],
-                workers: dict[str, _Worker]) -> None:
+                workers: dict[str, _Worker], lease_factory: sessionmaker[Session] | None = None) -> None:
     """Take the global lease when free; take or give bridges toward this scheduler's fair share."""
     seconds = settings.launch.lease_seconds
+    lease_factory = lease_factory or factory
     if share.GLOBAL_LEASE not in workers:
-        lease = Lease(factory, holder, seconds, gate=gate)
+        lease = Lease(lease_factory, holder, seconds, gate=gate)
         if lease.try_acquire():
             log.info("scheduler %s is active", holder)
             _gauge(None, 1)
             workers[share.GLOBAL_LEASE] = _Worker(settings, lease, factory, None).start()
     bridges = {b.name: b for b in settings.bridges}
     held = [name for name in workers if name != share.GLOBAL_LEASE]
-    census = share.read_census(factory, bridges, clock.now(), gate)
+    census = share.read_census(lease_factory, bridges, clock.now(), gate)
     decision = share.decide(census, holder, held)
     taken = 0
     for name in decision.take:
         if taken >= decision.want:
             break
-        lease = Lease(factory, holder, seconds, name=share.bridge_lease_name(name), gate=gate)
+        lease = Lease(lease_factory, holder, seconds, name=share.bridge_lease_name(name), gate=gate)
         if lease.try_acquire():
             taken += 1
             log.info("scheduler %s drives bridge %s", holder, name)
@@ -295,6 +308,19 @@ def _share_pass(settings: Settings, factory: sessionmaker[Session], holder: str,
         log.info("scheduler %s gives bridge %s up (fair share %d of %d bridges)", holder, decision.give,
                  share.fair_share(len(bridges), len(census.nodes | {holder})), len(bridges))
         workers[decision.give].stop.set()
+
+
+def _lease_sessions(engine: Engine, factory: sessionmaker[Session], settings: Settings,
+                    ) -> tuple[sessionmaker[Session], Engine | None]:
+    """Sessions for taking and renewing leases.  On PostgreSQL, a pool of their own: the engines'
+    steps (up to 3 × a bridge's request slots each, several bridges per scheduler) can hold every
+    connection of the shared pool, and a renewal queued behind them let the lease run out in the middle
+    of a storm.  (SQLite keeps one engine: its renewals go first through the process's gate.)"""
+    if engine.dialect.name != "postgresql":
+        return factory, None
+    own = make_engine(engine.url.render_as_string(hide_password=False), pool_size=2,
+                      max_overflow=len(settings.bridges) + 2)
+    return make_session_factory(own), own
 
 
 def _reap(workers: dict[str, _Worker], holder: str, stop: threading.Event) -> None:
@@ -331,7 +357,9 @@ def run_scheduler(settings: Settings, stop_event: threading.Event | None = None,
     holder = f"{socket.gethostname()}:{os.getpid()}:{node_id}"
     # Every lease and engine of the process shares one gate for SQLite transactions (confbridge.launch.dbgate).
     gate = gate_for(factory)
-    presence = Lease(factory, holder, settings.launch.lease_seconds, name=share.node_lease_name(node_id), gate=gate)
+    lease_factory, lease_engine = _lease_sessions(runtime.engine, factory, settings)
+    presence = Lease(lease_factory, holder, settings.launch.lease_seconds, name=share.node_lease_name(node_id),
+                     gate=gate)
     log.info("scheduler %s starting (standby until a lease is free)", holder)
     metrics.SCHEDULER_LEADER.set(0)
     probes = _start_probes(settings, runtime.engine, factory)
@@ -346,7 +374,7 @@ def run_scheduler(settings: Settings, stop_event: threading.Event | None = None,
             try:
                 if not presence.renew():
                     presence.try_acquire()
-                _share_pass(settings, factory, holder, gate, workers)
+                _share_pass(settings, factory, holder, gate, workers, lease_factory)
             except Exception:
                 log.exception("lease acquisition failed")
             stop.wait(STANDBY_POLL_SECONDS)
@@ -362,5 +390,7 @@ def run_scheduler(settings: Settings, stop_event: threading.Event | None = None,
             log.exception("lease release failed")
         if probes is not None:
             probes.stop()
+        if lease_engine is not None:
+            lease_engine.dispose()
         if owned:
             runtime.close()

@@ -85,6 +85,36 @@ def test_a_long_fenced_write_holds_back_a_take_over_but_not_the_holders_renewal(
     assert taken == [True] and b.token == 2
 
 
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_renewals_do_not_queue_behind_engine_steps_holding_every_pooled_connection(
+    session_factory: Any, settings: Any, frozen_clock: Any,
+) -> None:
+    """In a storm each bridge engine runs up to 12 steps at once, each in a transaction: a scheduler
+    with several bridges held every connection of the shared pool, and its renewals waited for one
+    until the lease ran out.  The scheduler's leases have connections of their own."""
+    from sqlalchemy import text
+
+    from confbridge.scheduler.process import _lease_sessions
+
+    engine = session_factory.kw["bind"]
+    lease_factory, lease_engine = _lease_sessions(engine, session_factory, settings)
+    assert lease_engine is not None
+    held = [engine.connect() for _ in range(engine.pool.size() + engine.pool._max_overflow)]  # type: ignore[attr-defined]
+    try:
+        for conn in held:
+            conn.execute(text("SELECT 1"))
+        lease = Lease(lease_factory, "a", 10)
+        outcome: list[bool] = []
+        worker = threading.Thread(target=lambda: outcome.extend([lease.try_acquire(), lease.renew()]), daemon=True)
+        worker.start()
+        worker.join(5)
+        assert outcome == [True, True], "the lease waited for a connection of the engines' pool"
+    finally:
+        for conn in held:
+            conn.close()
+        lease_engine.dispose()
+
+
 def test_old_leader_cannot_touch_the_bridge_after_losing_the_lease(
         settings: Any, session_factory: Any, frozen_clock: Any, mcu_emulator: Any) -> None:
     eps = make_endpoints(session_factory, 2)
