@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from confbridge import clock, notices
@@ -252,25 +254,39 @@ def _alarms(session: Session, settings: Settings, now: datetime, endpoint: Endpo
         clear(offline_key)
 
 
+def _status_rows(session: Session, endpoint_ids: list[int], now: datetime) -> dict[int, EndpointStatus]:
+    """The status rows of *endpoint_ids*, created ("unknown" since *now*) where missing.
+
+    Created with INSERT … ON CONFLICT DO NOTHING: two passes (a bridge's loop and the idle probe, or two
+    schedulers) may meet an endpoint's first status at once, and a plain INSERT failed the slower pass
+    whole (its verdicts, a dropped call's alarm among them, waited for the next one)."""
+    rows = {r.endpoint_id: r for r in session.scalars(
+        select(EndpointStatus).where(EndpointStatus.endpoint_id.in_(endpoint_ids)))}
+    missing = [i for i in endpoint_ids if i not in rows]
+    if missing:
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.execute(insert(EndpointStatus).values([
+            {"endpoint_id": i, "status": "unknown", "since": now, "checked_at": now, "packet_loss": "none",
+             "detail": ""} for i in missing]).on_conflict_do_nothing(index_elements=["endpoint_id"]))
+        rows.update({r.endpoint_id: r for r in session.scalars(
+            select(EndpointStatus).where(EndpointStatus.endpoint_id.in_(missing)))})
+    return rows
+
+
 def _store(session: Session, settings: Settings, now: datetime, verdicts: dict[int, Verdict]) -> int:
     changed = 0
     endpoints = {e.id: e for e in session.scalars(select(Endpoint).where(Endpoint.id.in_(list(verdicts))))}
     # In bulk (one query, not one per endpoint): on SQLite this transaction holds the write lock, and
     # during a storm every other writer of the scheduler (the lease renewals) waits for it.
-    statuses = {r.endpoint_id: r for r in session.scalars(
-        select(EndpointStatus).where(EndpointStatus.endpoint_id.in_(list(endpoints))))}
+    statuses = _status_rows(session, list(endpoints), now)
     open_keys = set(session.scalars(select(Alarm.key).where(Alarm.cleared_at.is_(None))))
     restamp = timedelta(seconds=settings.monitor.probe_seconds)
     for endpoint_id, v in verdicts.items():
         endpoint = endpoints.get(endpoint_id)
         if endpoint is None:
             continue
-        row = statuses.get(endpoint_id)
-        previous = row.status if row is not None else "unknown"
-        if row is None:
-            row = EndpointStatus(endpoint_id=endpoint_id, status=v.status, since=now, checked_at=now,
-                                 conference_id=v.conference_id, packet_loss=v.packet_loss, detail=v.detail)
-            session.add(row)
+        row = statuses[endpoint_id]
+        previous = row.status
         _alarms(session, settings, now, endpoint, v, previous, open_keys)
         # An idle verdict names no conference: the row keeps the last one, which is no change.
         conference = v.conference_id if v.conference_id is not None else row.conference_id

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -318,3 +319,32 @@ def test_a_wildcard_feedback_host_needs_the_address_the_bridges_call(settings: S
     ok = settings.with_overrides(**{"scheduler.feedback_host": "::", "scheduler.feedback_address": "fd00::5",
                                     "scheduler.feedback_ports": "9100-9119"}).scheduler
     assert (ok.feedback_port_range(), ok.feedback_uri_host()) == ((9100, 9119), "[fd00::5]")
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_two_passes_meeting_an_endpoints_first_status_do_not_fail_each_other(
+    frozen_clock: clock.FrozenClock, session_factory: sessionmaker[Session], settings: Settings,
+) -> None:
+    """A bridge's loop and the idle probe (or two schedulers) may both store an endpoint's first status
+    at once: the slower pass waits for the other's row and goes on from it, instead of failing whole
+    (a dropped call's alarm in the same pass would have waited for the next one)."""
+    import threading
+
+    [ep] = add_site_endpoints(session_factory, ["Sở Tư pháp"], "TP Rạch Giá")
+    other = session_factory()
+    other.add(EndpointStatus(endpoint_id=ep.id, status="dialling", since=clock.now(), checked_at=clock.now(),
+                             packet_loss="none", detail=""))
+    other.flush()  # the other pass's first status: written, not yet committed
+    changed: list[int] = []
+    def judge() -> None:
+        changed.append(monitor_tick(session_factory, settings, {}, clock.now()))
+
+    probe_pass = threading.Thread(target=judge, daemon=True)
+    probe_pass.start()
+    probe_pass.join(1.0)
+    assert changed == []  # waiting for the other pass's row
+    other.commit()
+    other.close()
+    probe_pass.join(10)
+    assert changed == [1]
+    assert statuses(session_factory) == {ep.id: "idle"}  # the dial ended with no call: idle, from "dialling"
