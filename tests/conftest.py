@@ -90,9 +90,10 @@ def _sqlite_url(template: Path, tmp_path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-def _postgres_url(request: pytest.FixtureRequest) -> str:
+def _postgres_url(request: pytest.FixtureRequest, template: str | None = None) -> str:
+    """A new database copied from *template* (default: the migrated, empty one)."""
     server: services.Postgres = request.getfixturevalue("postgres_server")
-    template: str = request.getfixturevalue("postgres_template")
+    template = template or request.getfixturevalue("postgres_template")
     name = "t_" + uuid.uuid4().hex[:16]
     admin = create_engine(server.url(), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -118,6 +119,11 @@ def both_databases(func: Any) -> Any:
 # ---- settings, engine, session ------------------------------------------------------------------------
 @pytest.fixture
 def settings(tmp_path: Path, db_url: str) -> Settings:
+    return settings_for(tmp_path, db_url)
+
+
+def settings_for(tmp_path: Path, db_url: str) -> Settings:
+    """The ``settings`` fixture's value, for fixtures of a wider scope."""
     base = load_settings(environ={})
     return base.with_overrides(**{
         "data_dir": str(tmp_path / "data"),
