@@ -37,4 +37,6 @@ npm ci --prefix tests/js/axe --no-audit --no-fund --loglevel=error  # axe-core: 
 
 .venv/bin/ruff check confbridge tests bench migrations
 .venv/bin/mypy
-exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+# Three workers (pytest-xdist) on two cores: much of the suite waits on subprocesses, sockets and Chromium.
+# Tests grouped with xdist_group (tests/conftest.py) stay together on one worker.
+exec .venv/bin/python -m pytest -q -p no:cacheprovider -n "${PYTEST_WORKERS:-3}" --dist loadgroup "$@"

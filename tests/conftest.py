@@ -30,6 +30,32 @@ pytest_plugins = [
 ]
 
 
+# ---- parallel runs (pytest-xdist: scripts/test.sh runs the suite on several workers) --------------------
+# Tests that time what a cluster of real processes does (take-over within 15 s, an urgent launch within
+# 2 s, the national quick run) run one after another on one worker, so that two of them never compete
+# for the two cores; every other test goes to whichever worker is free.
+SERIAL_GROUPS = {
+    "clusters": (
+        "tests/integration/topology/test_topology.py",
+        "tests/integration/topology/test_national_quick.py",
+    ),
+    "scheduler-timing": (
+        "tests/integration/scheduler/test_bridge_leases.py",
+        "tests/integration/scheduler/test_standby.py",
+        "tests/integration/scheduler/test_urgent_meeting.py",
+        "tests/integration/scheduler/test_lease.py",
+    ),
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    group_of = {path: group for group, paths in SERIAL_GROUPS.items() for path in paths}
+    for item in items:
+        group = group_of.get(item.nodeid.split("::", 1)[0])
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
 # ---- services ----------------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[services.Postgres]:
