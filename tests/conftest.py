@@ -31,19 +31,22 @@ pytest_plugins = [
 
 
 # ---- parallel runs (pytest-xdist: scripts/test.sh runs the suite on several workers) --------------------
-# Tests that time what a cluster of real processes does (take-over within 15 s, an urgent launch within
-# 2 s, the national quick run) run one after another on one worker, so that two of them never compete
-# for the two cores; every other test goes to whichever worker is free.
+# Tests that time what real processes do against the wall clock (take-over within 15 s, an urgent launch
+# within 2 s, a meeting seconds long that must go live after a SIGKILL and a restart, a live socket's
+# authentication deadline, the national quick run) run one after another on one worker, so that two of
+# them never compete for the two cores; every other test goes to whichever worker is free.
 SERIAL_GROUPS = {
-    "clusters": (
+    "wall-clock": (
         "tests/integration/topology/test_topology.py",
         "tests/integration/topology/test_national_quick.py",
-    ),
-    "scheduler-timing": (
         "tests/integration/scheduler/test_bridge_leases.py",
         "tests/integration/scheduler/test_standby.py",
         "tests/integration/scheduler/test_urgent_meeting.py",
         "tests/integration/scheduler/test_lease.py",
+        "tests/integration/scheduler/test_crash_recovery.py",
+        "tests/integration/scheduler/test_preflight_crash.py",
+        "tests/integration/processes/test_entry_points.py",
+        "tests/integration/health/test_live_and_scheduler_probes.py",
     ),
 }
 
