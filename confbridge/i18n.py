@@ -54,11 +54,16 @@ def compile_catalogues(directory: Path | None = None) -> list[Path]:
             continue
         with po_path.open("rb") as fh:
             catalog = read_po(fh, locale=po_path.parent.parent.name)
+        # Written beside it, then renamed over it: processes starting together (gunicorn workers) never
+        # read a half-written catalogue.
+        partial = mo_path.with_name(f".{os.getpid()}.{mo_path.name}")
         try:
-            with mo_path.open("wb") as out:
+            with partial.open("wb") as out:
                 write_mo(out, catalog)
+            os.replace(partial, mo_path)
         except OSError as exc:  # a read-only install: the Vietnamese source text still shows
             log.warning("cannot write %s: %s", mo_path, exc)
+            partial.unlink(missing_ok=True)
             continue
         written.append(mo_path)
     return written

@@ -37,4 +37,7 @@ npm ci --prefix tests/js/axe --no-audit --no-fund --loglevel=error  # axe-core: 
 
 .venv/bin/ruff check confbridge tests bench migrations
 .venv/bin/mypy
-exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+# Two workers (pytest-xdist), one a core: much of the suite waits on subprocesses, sockets and Chromium;
+# PYTEST_WORKERS=3 overlaps more of the waiting but starves the wall-clock tests when the machine is busy.
+# Tests grouped with xdist_group (tests/conftest.py) stay together on one worker.
+exec .venv/bin/python -m pytest -q -p no:cacheprovider -n "${PYTEST_WORKERS:-2}" --dist loadgroup "$@"

@@ -30,6 +30,35 @@ pytest_plugins = [
 ]
 
 
+# ---- parallel runs (pytest-xdist: scripts/test.sh runs the suite on several workers) --------------------
+# Tests that time what real processes do against the wall clock (take-over within 15 s, an urgent launch
+# within 2 s, a meeting seconds long that must go live after a SIGKILL and a restart, a live socket's
+# authentication deadline, the national quick run) run one after another on one worker, so that two of
+# them never compete for the two cores; every other test goes to whichever worker is free.
+SERIAL_GROUPS = {
+    "wall-clock": (
+        "tests/integration/topology/test_topology.py",
+        "tests/integration/topology/test_national_quick.py",
+        "tests/integration/scheduler/test_bridge_leases.py",
+        "tests/integration/scheduler/test_standby.py",
+        "tests/integration/scheduler/test_urgent_meeting.py",
+        "tests/integration/scheduler/test_lease.py",
+        "tests/integration/scheduler/test_crash_recovery.py",
+        "tests/integration/scheduler/test_preflight_crash.py",
+        "tests/integration/processes/test_entry_points.py",
+        "tests/integration/health/test_live_and_scheduler_probes.py",
+    ),
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    group_of = {path: group for group, paths in SERIAL_GROUPS.items() for path in paths}
+    for item in items:
+        group = group_of.get(item.nodeid.split("::", 1)[0])
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
 # ---- services ----------------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[services.Postgres]:
@@ -90,9 +119,10 @@ def _sqlite_url(template: Path, tmp_path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-def _postgres_url(request: pytest.FixtureRequest) -> str:
+def _postgres_url(request: pytest.FixtureRequest, template: str | None = None) -> str:
+    """A new database copied from *template* (default: the migrated, empty one)."""
     server: services.Postgres = request.getfixturevalue("postgres_server")
-    template: str = request.getfixturevalue("postgres_template")
+    template = template or request.getfixturevalue("postgres_template")
     name = "t_" + uuid.uuid4().hex[:16]
     admin = create_engine(server.url(), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -118,6 +148,11 @@ def both_databases(func: Any) -> Any:
 # ---- settings, engine, session ------------------------------------------------------------------------
 @pytest.fixture
 def settings(tmp_path: Path, db_url: str) -> Settings:
+    return settings_for(tmp_path, db_url)
+
+
+def settings_for(tmp_path: Path, db_url: str) -> Settings:
+    """The ``settings`` fixture's value, for fixtures of a wider scope."""
     base = load_settings(environ={})
     return base.with_overrides(**{
         "data_dir": str(tmp_path / "data"),

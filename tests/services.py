@@ -93,16 +93,24 @@ def start_postgres() -> Postgres:
     raise RuntimeError(f"PostgreSQL did not start; log: {(base / 'server.log').read_text()[-2000:]}")
 
 
+def _fast_shutdown(pg: Postgres) -> None:
+    """SIGINT to the postmaster itself (runuser, when used, would turn the signal into SIGTERM: a smart
+    shutdown that waits for every client to leave)."""
+    import signal
+
+    assert pg.proc is not None
+    try:
+        postmaster = int((pg.base_dir / "data" / "postmaster.pid").read_text().split()[0])
+        os.kill(postmaster, signal.SIGINT)
+    except (OSError, ValueError, IndexError):  # not written yet, or already gone
+        pg.proc.terminate()
+
+
 def restart_postgres(pg: Postgres) -> None:
     """Restart the server as for maintenance: fast shutdown (SIGINT: sessions are disconnected), then the
     same server on the same port and data."""
-    import signal
-
     assert pg.proc is not None and pg.command
-    # The postmaster itself (runuser, when used, would turn the signal into SIGTERM: a smart shutdown
-    # that waits for every client to leave).
-    postmaster = int((pg.base_dir / "data" / "postmaster.pid").read_text().split()[0])
-    os.kill(postmaster, signal.SIGINT)
+    _fast_shutdown(pg)
     pg.proc.wait(30)
     pg.proc = subprocess.Popen(pg.command, stdout=subprocess.DEVNULL,
                                stderr=open(pg.base_dir / "server.log", "ab"))
@@ -131,7 +139,9 @@ def _wait_accepting(pg: Postgres) -> bool:
 
 def stop_postgres(pg: Postgres) -> None:
     if pg.proc is not None and pg.proc.poll() is None:
-        pg.proc.terminate()
+        # A fast shutdown (SIGINT to the postmaster): SIGTERM (which runuser would pass on) is a smart
+        # shutdown that waits for every client to leave, up to the 15 s below at the session's end.
+        _fast_shutdown(pg)
         try:
             pg.proc.wait(15)
         except subprocess.TimeoutExpired:

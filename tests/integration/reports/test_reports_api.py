@@ -5,65 +5,153 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+import shutil
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
 
+from confbridge import clock
 from confbridge.alarms.models import Alarm
 from confbridge.app import create_app
+from confbridge.db import make_engine, make_session_factory
 from confbridge.directory.models import Endpoint
 from confbridge.launch.models import RunState
 from confbridge.monitor.models import EndpointStatusHistory
-from tests.conftest import both_databases
+from confbridge.settings import BridgeSettings
+from tests.conftest import TestUser as SecretaryUser
+from tests.conftest import _postgres_url, _sqlite_url, both_databases, settings_for
+from tests.fixtures.mcu import McuEmulator, start_mcu_emulator
 from tests.integration.launch.helpers import book, drive, engine_for, make_endpoints, run_for
 
 DAY = "from=2026-11-30&to=2026-11-30"
 
 
-@pytest.fixture
-def ended(settings: Any, engine: Any, session_factory: Any, frozen_clock: Any, mcu_emulator: Any,
-          make_user: Any) -> Any:
+@dataclass
+class Snapshot:
+    """A database after two meetings launched and ended on the emulator, built once per module and
+    database kind; each test works on its own copy (a file copy, or ``CREATE DATABASE … TEMPLATE``)."""
+
+    source: str  # the SQLite file, or the PostgreSQL database to copy
+    endpoints: list[int]
+    occurrences: tuple[int, int]
+    secretary: SecretaryUser
+    bridge: BridgeSettings
+    now: datetime
+
+
+@pytest.fixture(scope="module")
+def report_emulator() -> Iterator[McuEmulator]:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        emulator = start_mcu_emulator(monkeypatch)
+        try:
+            yield emulator
+        finally:
+            emulator.proc.stop()
+
+
+@pytest.fixture(scope="module")
+def snapshots() -> dict[str, Snapshot]:
+    return {}
+
+
+def _build(url: str, directory: Path, emulator: McuEmulator) -> Snapshot:
     """Two meetings launched and ended on the emulator: A (secretary 'thuky': one busy endpoint, one good),
-    B (another secretary: one good endpoint).  Now is 07:00 in Hà Nội on Monday 30/11/2026."""
-    fc = frozen_clock
-    thuky, other = make_user("secretary", "thuky"), make_user("secretary", "thuky2")
-    eps = make_endpoints(session_factory, 3)
-    start = fc.now() + timedelta(minutes=1)
-    _ma, occ_a = book(session_factory, start, minutes=2, setup=1, endpoints=eps[:2], organiser_id=thuky.id,
-                      title="Giao ban tuần Sở TT&TT")
-    _mb, occ_b = book(session_factory, start, minutes=2, setup=1, endpoints=eps[2:], organiser_id=other.id,
-                      title="Họp UBND huyện")
-    with session_factory() as s:
-        busy = s.get(Endpoint, eps[0])
-        assert busy is not None
-        mcu_emulator.set_endpoint(busy.address, "busy", answer_delay=0.02)
-    s2, launch = engine_for(settings, session_factory, mcu_emulator.bridge_settings(),
-                            launch={"dial_attempts": 3, "dial_backoff_seconds": 5, "poll_seconds": 1})
+    B (another secretary: one good endpoint).  Then it is the day after, 07:00 in Hà Nội."""
+    settings = settings_for(directory, url)
+    engine = make_engine(url)
+    session_factory = make_session_factory(engine)
+    fc = clock.FrozenClock(datetime(2026, 11, 30, 0, 0, tzinfo=UTC))  # the frozen_clock fixture's start
     try:
-        drive(launch, fc, lambda: all(run_for(session_factory, o).state == RunState.ENDED for o in (occ_a, occ_b)),
-              step=3, max_steps=120)
+        with clock.use_clock(fc):
+            thuky, other = (_user(session_factory, "thuky"), _user(session_factory, "thuky2"))
+            eps = make_endpoints(session_factory, 3)
+            start = fc.now() + timedelta(minutes=1)
+            _ma, occ_a = book(session_factory, start, minutes=2, setup=1, endpoints=eps[:2],
+                              organiser_id=thuky.id, title="Giao ban tuần Sở TT&TT")
+            _mb, occ_b = book(session_factory, start, minutes=2, setup=1, endpoints=eps[2:],
+                              organiser_id=other.id, title="Họp UBND huyện")
+            with session_factory() as s:
+                busy = s.get(Endpoint, eps[0])
+                assert busy is not None
+                emulator.set_endpoint(busy.address, "busy", answer_delay=0.02)
+            s2, launch = engine_for(settings, session_factory, emulator.bridge_settings(),
+                                    launch={"dial_attempts": 3, "dial_backoff_seconds": 5, "poll_seconds": 1})
+            try:
+                drive(launch, fc,
+                      lambda: all(run_for(session_factory, o).state == RunState.ENDED for o in (occ_a, occ_b)),
+                      step=3, max_steps=120)
+            finally:
+                launch.close()
+            # Monitor history: endpoint 3 offline for 6 of the day's hours; the bridge unreachable for 1 hour.
+            day_start = fc.now().replace(hour=0) - timedelta(hours=7)  # 00:00 in Hà Nội
+            with session_factory.begin() as s:
+                s.add(EndpointStatusHistory(endpoint_id=eps[2], status="offline", started_at=day_start,
+                                            ended_at=day_start + timedelta(hours=6)))
+                s.add(Alarm(key="bridge_unreachable:x", kind="bridge_unreachable", message="-",
+                            bridge_name=s2.bridges[0].name, raised_at=day_start + timedelta(hours=1),
+                            last_seen_at=day_start + timedelta(hours=2), cleared_at=day_start + timedelta(hours=2)))
     finally:
-        launch.close()
-    # Monitor history: endpoint 3 offline for 6 of the day's hours; the bridge unreachable for 1 hour.
-    day_start = fc.now().replace(hour=0) - timedelta(hours=7)  # 00:00 in Hà Nội
+        engine.dispose()
+    source = url.rsplit("/", 1)[1]
+    if url.startswith("sqlite:///"):
+        source = url.removeprefix("sqlite:///")
+        conn = sqlite3.connect(source)  # fold the WAL into the file: copying the file copies the database
+        conn.execute("PRAGMA journal_mode=DELETE")
+        conn.close()
+    # The day is over: availability over the whole day.
+    return Snapshot(source, eps, (occ_a, occ_b), thuky, s2.bridges[0], day_start + timedelta(hours=24))
+
+
+def _user(session_factory: Any, name: str) -> SecretaryUser:
+    from confbridge.auth.service import create_user, issue_token
+
+    password = f"pw-{uuid.uuid4().hex}"
     with session_factory.begin() as s:
-        s.add(EndpointStatusHistory(endpoint_id=eps[2], status="offline", started_at=day_start,
-                                    ended_at=day_start + timedelta(hours=6)))
-        s.add(Alarm(key="bridge_unreachable:x", kind="bridge_unreachable", message="-",
-                    bridge_name=s2.bridges[0].name, raised_at=day_start + timedelta(hours=1),
-                    last_seen_at=day_start + timedelta(hours=2), cleared_at=day_start + timedelta(hours=2)))
-    fc.set(day_start + timedelta(hours=24))  # the day is over: availability over the whole day
+        user = create_user(s, name, password, "secretary", email=f"{name}@ubnd.example")
+        token, _ = issue_token(s, user, hours=24 * 30)  # outlives frozen-clock jumps
+        return SecretaryUser(user.id, name, password, "secretary", token)
+
+
+@pytest.fixture
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory,
+           sqlite_template: Path, snapshots: dict[str, Snapshot], report_emulator: McuEmulator) -> str:
+    """This test's own copy of the module's snapshot for its kind of database (built by the first test)."""
+    kind = request.param
+    if kind not in snapshots:
+        directory = tmp_path_factory.mktemp(f"reports-{kind}")
+        url = _postgres_url(request) if kind == "postgresql" else _sqlite_url(sqlite_template, directory)
+        snapshots[kind] = _build(url, directory, report_emulator)
+    source = snapshots[kind].source
+    if kind == "postgresql":
+        return _postgres_url(request, template=source)
+    copy = tmp_path / "confbridge.db"
+    shutil.copy(source, copy)
+    return f"sqlite:///{copy}"
+
+
+@pytest.fixture
+def ended(request: pytest.FixtureRequest, settings: Any, engine: Any, session_factory: Any, frozen_clock: Any,
+          snapshots: dict[str, Snapshot]) -> Any:
+    """The snapshot's data (see ``_build``), served by an app on this test's copy."""
+    snap = snapshots[request.node.callspec.params["db_url"]]
+    frozen_clock.set(snap.now)
+    s2 = settings.with_overrides(bridges=[{**snap.bridge.model_dump(), "default": True}])
     app = create_app(s2, engine=engine, testing=True)
 
     class Data:
         client = app.test_client()
-        endpoints = eps
-        run_a = run_for(session_factory, occ_a)
-        run_b = run_for(session_factory, occ_b)
-        secretary = thuky
-        bridge = s2.bridges[0].name
+        endpoints = snap.endpoints
+        run_a = run_for(session_factory, snap.occurrences[0])
+        run_b = run_for(session_factory, snap.occurrences[1])
+        secretary = snap.secretary
+        bridge = snap.bridge.name
     return Data
 
 
