@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -102,6 +102,15 @@ def make_engine(url: str, echo: bool = False, *, pool_size: int = 10, max_overfl
     connect_args = {"options": options} if url.startswith("postgresql") else {}
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow,
                          connect_args=connect_args)
+
+
+IN_CHUNK = 500  # ids per IN (…) list: well under every driver's bound-parameter limit
+
+
+def chunked(ids: Sequence[int], size: int = IN_CHUNK) -> Iterator[list[int]]:
+    """*ids* in slices of *size*, for ``IN (…)`` queries over many rows."""
+    for first in range(0, len(ids), size):
+        yield list(ids[first:first + size])
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

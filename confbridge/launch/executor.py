@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, lazyload, sessionmaker
 from confbridge import clock
 from confbridge.bridges.base import BridgeDriver
 from confbridge.bridges.view import ParticipantView
+from confbridge.db import chunked
 from confbridge.launch import preflight, steps
 from confbridge.launch import reconcile as reconcile_mod
 from confbridge.launch.dbgate import gate_for
@@ -274,9 +275,9 @@ class LaunchEngine:
         unwanted one still on the bridge to hang up.  Read by condition, not by walking every leg of
         every live run at every tick (50 live runs: 600 legs loaded each second per bridge)."""
         out: dict[int, list[CallLeg]] = {}
-        for first in range(0, len(run_ids), 500):
+        for chunk in chunked(run_ids):
             legs = s.scalars(select(CallLeg).where(
-                CallLeg.run_id.in_(run_ids[first:first + 500]),
+                CallLeg.run_id.in_(chunk),
                 or_(CallLeg.wanted.is_(True) & (CallLeg.state == LegState.PENDING)
                     & (CallLeg.next_attempt_at.is_(None) | (CallLeg.next_attempt_at <= now)),
                     CallLeg.wanted.is_(False) & CallLeg.on_bridge.is_(True) & (CallLeg.state != LegState.REMOVED)

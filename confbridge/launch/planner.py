@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, contains_eager, selectinload
 from confbridge.alarms.service import raise_alarm
 from confbridge.booking.models import Meeting, MeetingStatus, Occurrence, OccurrenceStatus
 from confbridge.bridges import naming
+from confbridge.db import chunked
 from confbridge.directory.models import Endpoint
 from confbridge.launch import approval_gate
 from confbridge.launch.models import (
@@ -300,17 +301,16 @@ def plan(session: Session, settings: Settings, now: datetime, scope: Scope | Non
     ).all()
     occ_ids = [r.occurrence_id for r in open_runs if r.occurrence_id is not None]
     occurrences: dict[int, Occurrence] = {}
-    for chunk in range(0, len(occ_ids), 500):
+    for chunk in chunked(occ_ids):
         # The meetings' own collections (attendees, co-organisers, endpoints…) only if a run needs them:
         # loading them for every open run on every tick was most of a steady-state tick's CPU.
-        for occ in session.scalars(select(Occurrence).where(Occurrence.id.in_(occ_ids[chunk:chunk + 500]))
+        for occ in session.scalars(select(Occurrence).where(Occurrence.id.in_(chunk))
                                    .options(selectinload(Occurrence.meeting).lazyload("*"))):
             occurrences[occ.id] = occ
     endpoint_ids = {slot.endpoint_id for occ in occurrences.values() for slot in occ.slots}
     cache: dict[int, Endpoint] = {}
-    ids = sorted(endpoint_ids)
-    for chunk in range(0, len(ids), 500):
-        for endpoint in session.scalars(select(Endpoint).where(Endpoint.id.in_(ids[chunk:chunk + 500]))):
+    for chunk in chunked(sorted(endpoint_ids)):
+        for endpoint in session.scalars(select(Endpoint).where(Endpoint.id.in_(chunk))):
             cache[endpoint.id] = endpoint
     for run in open_runs:
         if run.state in ACTIVE_STATES or run.state == RunState.SCHEDULED:

@@ -29,7 +29,7 @@ from confbridge.alarms.service import clear_alarm, raise_alarm
 from confbridge.booking.models import EndpointSlot, Meeting, Occurrence
 from confbridge.bridges.base import BridgeDriver, ParticipantInfo
 from confbridge.bridges.view import ParticipantView
-from confbridge.db import unit_of_work
+from confbridge.db import chunked, unit_of_work
 from confbridge.directory.models import Endpoint
 from confbridge.events import queue_event
 from confbridge.launch.models import ACTIVE_STATES, CallLeg, ConferenceRun, SchedulerLease
@@ -80,11 +80,6 @@ class Verdict:
     info: ParticipantInfo | None = field(default=None, repr=False)
 
 
-def _chunks(ids: Collection[int], size: int = 1000) -> list[list[int]]:
-    ordered = sorted(ids)
-    return [ordered[i:i + size] for i in range(0, len(ordered), size)]
-
-
 def _read(session: Session, bridges: Collection[str] | None = None, probe_idle: bool = True,
           ) -> tuple[list[_Leg], list[_Target], dict[int, _Stored]]:
     """What one pass needs, and no more: a bridge's loop (*bridges*, no idle probing) reads the legs
@@ -115,7 +110,7 @@ def _read(session: Session, bridges: Collection[str] | None = None, probe_idle: 
             select(Endpoint.id, Endpoint.address).where(Endpoint.enabled).order_by(Endpoint.id))]
         rows = list(session.execute(stored))
     else:
-        rows = [row for chunk in _chunks({leg.endpoint_id for leg in legs}) for row in session.execute(
+        rows = [row for chunk in chunked(sorted({leg.endpoint_id for leg in legs})) for row in session.execute(
             stored.where(EndpointStatus.endpoint_id.in_(chunk)))]
     current = {int(r[0]): _Stored(str(r[1]), str(r[2]), r[3], r[4]) for r in rows}
     return legs, targets, current

@@ -27,7 +27,7 @@ from confbridge.monitor.models import EndpointStatusHistory
 from confbridge.settings import BridgeSettings
 from tests.conftest import TestUser as SecretaryUser
 from tests.conftest import _postgres_url, _sqlite_url, both_databases, settings_for
-from tests.fixtures.mcu import McuEmulator, start_mcu_emulator
+from tests.fixtures.mcu import McuEmulator, running_mcu_emulator
 from tests.integration.launch.helpers import book, drive, engine_for, make_endpoints, run_for
 
 DAY = "from=2026-11-30&to=2026-11-30"
@@ -48,12 +48,8 @@ class Snapshot:
 
 @pytest.fixture(scope="module")
 def report_emulator() -> Iterator[McuEmulator]:
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        emulator = start_mcu_emulator(monkeypatch)
-        try:
-            yield emulator
-        finally:
-            emulator.proc.stop()
+    with running_mcu_emulator() as emulator:
+        yield emulator
 
 
 @pytest.fixture(scope="module")
