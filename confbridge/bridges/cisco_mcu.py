@@ -263,9 +263,9 @@ class CiscoMcuDriver:
         except NotFound:
             pass  # already gone: done
 
-    def list_conferences(self) -> list[ConferenceInfo]:
+    def list_conferences(self, *, count_participants: bool = True) -> list[ConferenceInfo]:
         counts: dict[str, int] = {}
-        for p in self.list_participants():
+        for p in self.list_participants() if count_participants else ():
             if p.state == "connected":
                 counts[p.conference] = counts.get(p.conference, 0) + 1
         return [

@@ -11,6 +11,12 @@ with a full list never reports the removals in between).
 One view per bridge, shared by the launch engine's poll and the monitor (the scheduler holds them), so a
 poll by one refreshes the other's view and concurrent reads are coalesced instead of doubled.
 Thread-safe.
+
+A full read of a big bridge is long (600 participants: 120 pages, 18 s at 150 ms a call).  When the view
+already has a revision to read changes from, a full read pages *beside* the delta reads, not in their
+way: a dropped call is still seen within one delta read (the monitor's hint) while it runs.  Its list
+is as of its first page's revision; it is installed together with a delta read from that revision, so
+whatever changed while it paged (the call dropped meanwhile) is applied on top and nothing reappears.
 """
 
 from __future__ import annotations
@@ -33,7 +39,9 @@ class ParticipantView:
         self.driver = driver
         self.full_read_seconds = full_read_seconds
         self._monotonic = monotonic  # real elapsed time between reads (not business time)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the view's state, and every delta read
+        self._full_lock = threading.Lock()  # one full read at a time (it pages without holding _lock)
+        self._full_pending = 0  # full reads decided on and not finished (a due one is not started twice)
         self._participants: dict[ParticipantKey, ParticipantInfo] = {}
         self._revision: int | None = None
         self._last_full = 0.0
@@ -61,8 +69,8 @@ class ParticipantView:
     def read(self, *, full: bool = False) -> list[ParticipantInfo]:
         """Every participant on the bridge as of a moment after this call began (the same as
         ``driver.list_participants()`` would return then).  ``full``: list everything, not just the
-        changes (reconcile does, when no storm is under way: it also primes the view at start-up, so
-        the engine's first poll in a storm is not a full read competing with the dials)."""
+        changes (the start-up reconcile does: it primes the view, so the engine's first poll in a storm
+        is not a full read competing with the dials)."""
         asked = self._monotonic()
         with self._lock:
             # Another thread's read began after we asked and has finished: its answer is as fresh as
@@ -70,22 +78,49 @@ class ParticipantView:
             if self._started >= asked and not full:
                 return list(self._snapshot)
             started = self._monotonic()
-            try:
-                self._refresh(started, full)
-            except Exception:
-                self._revision = None  # we may have missed changes: start over with a full read
-                raise
-            self._started = started
-            self._snapshot = list(self._participants.values())
-            return list(self._snapshot)
+            if self._delta is None or self._revision is None:
+                return self._locked_read(started, None)  # nothing to read changes from: a full read
+            due = self._full_pending == 0 and started - self._last_full >= self.full_read_seconds
+            if not (full or due):
+                return self._locked_read(started, self._revision)
+            self._full_pending += 1
+        return self._full_read_beside(asked)
 
-    def _refresh(self, started: float, full: bool) -> None:
-        if self._delta is None:
-            self._apply(ParticipantDelta(self.driver.list_participants(), [], None, True), started)
-            return
-        due_full = full or self._revision is None or started - self._last_full >= self.full_read_seconds
-        delta: ParticipantDelta = self._delta(None if due_full else self._revision)
-        self._apply(delta, started)
+    def _locked_read(self, started: float, since: int | None) -> list[ParticipantInfo]:
+        """A read under ``_lock``: the changes since revision *since*, or everything when None."""
+        try:
+            if self._delta is None:
+                delta = ParticipantDelta(self.driver.list_participants(), [], None, True)
+            else:
+                delta = self._delta(since)
+            self._apply(delta, started)
+        except Exception:
+            self._revision = None  # we may have missed changes: start over with a full read
+            raise
+        self._started = started
+        self._snapshot = list(self._participants.values())
+        return list(self._snapshot)
+
+    def _full_read_beside(self, asked: float) -> list[ParticipantInfo]:
+        """A full read that pages while delta reads go on, installed with a delta from its revision.
+        A failed one leaves the view as it was (its revision is still good for deltas)."""
+        assert self._delta is not None
+        try:
+            with self._full_lock:
+                with self._lock:
+                    if self._last_full >= asked:  # a full read that began after we asked: it serves us
+                        return list(self._snapshot)
+                started = self._monotonic()
+                listed = self._delta(None)  # pages without _lock
+                with self._lock:
+                    self._apply(listed, started)
+                    if listed.revision is None:  # no revision to catch up from (the next read is full)
+                        self._started, self._snapshot = started, list(self._participants.values())
+                        return list(self._snapshot)
+                    return self._locked_read(self._monotonic(), listed.revision)
+        finally:
+            with self._lock:
+                self._full_pending -= 1
 
     def _apply(self, delta: ParticipantDelta, started: float) -> None:
         if delta.full:

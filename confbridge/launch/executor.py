@@ -332,12 +332,13 @@ class LaunchEngine:
             done = time.monotonic()
             self._poll_cost[bridge] = (done - started, done)
 
-    def reconcile(self, now: datetime | None = None, *, wait: bool = True) -> None:
-        """Compare every bridge with our runs and converge (start-up and every reconcile interval)."""
+    def reconcile(self, now: datetime | None = None, *, wait: bool = True, full: bool = True) -> None:
+        """Compare every bridge with our runs and converge (start-up and every reconcile interval).
+        ``full``: list every participant (start-up); otherwise the participant view's changes suffice."""
         self.last_reconcile = time.monotonic()
         for name, driver in self.drivers.items():
             self._submit(("reconcile", name), partial(reconcile_mod.reconcile_bridge, self.ctx, driver, name,
-                                                      self.views[name]), context={"bridge": name})
+                                                      self.views[name], full=full), context={"bridge": name})
         if wait:
             self.wait()
 

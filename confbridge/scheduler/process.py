@@ -156,7 +156,7 @@ def _lead(settings: Settings, lease: Lease, session_factory: object, stop: threa
             # of a launch storm it waits (up to 10 intervals) rather than take request slots from dials.
             overdue = time.monotonic() - engine.last_reconcile > 10 * interval
             if engine.dial_backlog() == 0 or overdue:
-                engine.reconcile(wait=False)
+                engine.reconcile(wait=False, full=False)
 
         aps.add_job(_guard("reconcile", periodic_reconcile), "interval", seconds=interval, id="reconcile")
 

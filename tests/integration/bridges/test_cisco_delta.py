@@ -110,3 +110,32 @@ def test_view_after_deltas_equals_a_full_read(mcu_emulator_factory: EmulatorFact
     view.full_read_seconds = 0.0
     view.read()
     assert view.full_reads == 2
+
+
+def test_a_full_read_pages_beside_delta_reads_and_nothing_it_read_early_comes_back(
+        mcu_emulator_factory: EmulatorFactory) -> None:
+    """A full read of a big bridge takes many pages; a call dropped meanwhile is seen by the next delta
+    read before the full read ends (the monitor's hint is not queued behind it), and the full read's
+    early pages (the call still connected) do not bring it back."""
+    import threading
+
+    emulator = mcu_emulator_factory(page_size=1, latency_ms=25)
+    driver = _setup(emulator, 30)
+    _settled(driver, 30)
+    view = ParticipantView(driver)
+    view.read()
+    calls = _enumerate_calls(emulator)
+    result: list[list[ParticipantInfo]] = []
+    full = threading.Thread(target=lambda: result.append(view.read(full=True)))
+    full.start()
+    # The full read has paged past cb-ep-0 (each page is one participant, in the order they joined).
+    emulator.wait_for(lambda s: s["stats"]["calls"].get("participant.enumerate", 0) >= calls + 3)
+    emulator.drop(CONF, "cb-ep-0")
+    seen = _by_key(view.read())
+    assert full.is_alive(), "the delta read waited for the whole full read"
+    assert seen[(CONF, "cb-ep-0", "sip", True)].state == "disconnected"
+    full.join(10)
+    assert not full.is_alive()
+    assert result[0] and _by_key(result[0])[(CONF, "cb-ep-0", "sip", True)].state == "disconnected"
+    assert _by_key(view.read()) == _by_key(driver.list_participants())
+    assert view.full_reads == 2

@@ -47,5 +47,15 @@ def test_engine_polls_by_delta_and_its_view_equals_a_full_read(
         before = emulator.state()["stats"]["calls"]["participant.enumerate"]
         view.read()
         assert emulator.state()["stats"]["calls"]["participant.enumerate"] - before == 1
+
+        # The periodic reconcile (the scheduler's, every reconcile interval) reads the view's changes,
+        # not every page again, and still carries a change into the leg.
+        other = legs(session_factory, run.id)[3]
+        emulator.drop(run.conference_name, other.participant_name)
+        before = emulator.state()["stats"]["calls"]["participant.enumerate"]
+        engine.reconcile(wait=True, full=False)
+        assert emulator.state()["stats"]["calls"]["participant.enumerate"] - before == 1
+        assert view.full_reads == 1
+        assert legs(session_factory, run.id)[3].state != LegState.CONNECTED
     finally:
         engine.close()
