@@ -27,9 +27,10 @@ reached ``--lead-seconds`` after booking).  Measured:
 
 The path of a dropped call to the console (read from confbridge/monitor and confbridge/scheduler): the
 emulator pushes ``eventNotification`` (``participantLeft``, coalesced 50 ms) to the feedback receiver the
-bridge's scheduler configured (``feedbackReceiver.configure``) → ``MonitorLoop.hint`` → a 0.2 s debounce
-→ a monitor pass: a delta participant read (``participant.enumerate`` with ``lastRevision``) → the
-``call_dropped`` alarm committed → Redis → each live server flushes every ``live.flush_ms`` → clients.
+bridge's scheduler configured (``feedbackReceiver.configure``) → ``MonitorLoop.hint`` → a monitor
+pass at once (hinted passes begin at most every 0.5 s): a delta participant read
+(``participant.enumerate`` with ``lastRevision``) → the ``call_dropped`` alarm committed → Redis → each
+live server flushes every ``live.flush_ms`` → clients.
 Without a hint the drop is found by the monitor's poll (``monitor.poll_seconds``) or the launch engine's
 leg poll (``launch.poll_seconds``).  ``--no-feedback`` makes the emulators refuse
 ``feedbackReceiver.configure`` (polling only) to measure what the hints save.

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 import xmlrpc.server
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
@@ -29,7 +30,16 @@ from confbridge.monitor.service import monitor_tick
 from confbridge.settings import SchedulerSettings, Settings
 
 log = logging.getLogger(__name__)
-HINT_DEBOUNCE_SECONDS = 0.2  # a burst of events (a conference ending) becomes one pass
+# Passes a hint asks for begin at most this often.  An isolated hint (a dropped call) starts a pass at
+# once: a trailing debounce added its length to every drop on its way to the console.  A burst (a
+# conference ending, a storm's joins) arrives while that pass reads the bridge and becomes one more pass.
+HINT_MIN_GAP_SECONDS = 0.5
+
+
+def hinted_pass_delay(last_began: float, now: float, gap: float = HINT_MIN_GAP_SECONDS) -> float:
+    """Seconds to wait before the pass a hint asked for (monotonic times): none once the last pass
+    began *gap* or more ago."""
+    return max(0.0, last_began + gap - now)
 
 
 class MonitorLoop:
@@ -68,13 +78,15 @@ class MonitorLoop:
     def run(self, stop: threading.Event) -> None:
         """Run until *stop* is set (a lost lease sets it: only the leader monitors)."""
         while not stop.is_set():
+            # Cleared before the pass reads: a hint that arrives from here on asks for the next pass.
+            self._hint.clear()
+            began = time.monotonic()
             try:
                 self.tick()
             except Exception:  # a database or bridge hiccup: the next pass tries again
                 log.exception("monitor pass failed")
             if self._hint.wait(self.settings.monitor.poll_seconds):
-                stop.wait(HINT_DEBOUNCE_SECONDS)
-            self._hint.clear()
+                stop.wait(hinted_pass_delay(began, time.monotonic()))
 
 
 class _Server(xmlrpc.server.SimpleXMLRPCServer):
