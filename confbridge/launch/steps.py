@@ -24,10 +24,10 @@ from confbridge.alarms.service import raise_alarm
 from confbridge.booking.models import Meeting
 from confbridge.bridges.base import BridgeDriver, DialTarget, ParticipantInfo
 from confbridge.bridges.view import ParticipantView
-from confbridge.db import unit_of_work
+from confbridge.db import chunked, unit_of_work
 from confbridge.launch.faults import FaultKind, bridge_alarm, bridge_ok, classify, describe
 from confbridge.launch.fence import Fence
-from confbridge.launch.legs import apply_report, dial_failed, mark_connected
+from confbridge.launch.legs import apply_report, dial_failed, mark_connected, report_changes_nothing
 from confbridge.launch.models import (
     LEG_POSITIONS,
     CallLeg,
@@ -469,21 +469,40 @@ def poll_bridge(ctx: StepContext, view: ParticipantView, bridge: str) -> None:
         log.warning("bridge %s: participant poll failed: %s", bridge, describe(exc))
         return
     by_key = {(p.conference, p.participant_name): p for p in reported}
+    dial_ins: dict[str, list[ParticipantInfo]] = {}
+    for p in reported:
+        if not p.ours:
+            dial_ins.setdefault(p.conference, []).append(p)
     now = clock.now()
+    ready = (ConferenceRun.bridge_name == bridge, ConferenceRun.state.in_([RunState.STARTING, RunState.LIVE]),
+             ConferenceRun.conference_ready.is_(True))
     with ctx.write() as s:
-        runs = s.scalars(select(ConferenceRun).where(
-            ConferenceRun.bridge_name == bridge,
-            ConferenceRun.state.in_([RunState.STARTING, RunState.LIVE]),
-            ConferenceRun.conference_ready.is_(True),
-        )).all()
         busy = ctx.inflight()
-        for run in runs:
-            for leg in run.legs:
-                if leg.kind == LegKind.DIAL_IN or not ctx.leg_settled(leg.id, listed_at, busy):
-                    continue  # a dial is in flight or finished after this snapshot: it is stale
-                key = (run.conference_name, leg.participant_name)
-                apply_report(s, ctx.settings, run, leg, by_key.get(key), now)
-            fold_dial_ins(s, run, [p for p in reported if p.conference == run.conference_name], now)
+        # The legs as plain columns first; only runs where a report changes something are loaded.
+        to_fold = {run_id for run_id, name in s.execute(select(ConferenceRun.id, ConferenceRun.conference_name)
+                                                        .where(*ready)) if name in dial_ins}
+        for row in s.execute(select(CallLeg.id, CallLeg.run_id, CallLeg.kind, CallLeg.participant_name,
+                                    CallLeg.state, CallLeg.wanted, CallLeg.on_bridge, CallLeg.audio_muted,
+                                    CallLeg.video_muted, ConferenceRun.conference_name)
+                             .join(ConferenceRun, ConferenceRun.id == CallLeg.run_id).where(*ready)):
+            if row.run_id in to_fold:
+                continue
+            if row.kind == LegKind.DIAL_IN:
+                quiet = not row.on_bridge and row.state == LegState.DISCONNECTED  # left, and known to have
+            else:
+                quiet = not ctx.leg_settled(row.id, listed_at, busy) or report_changes_nothing(
+                    row.state, row.wanted, row.on_bridge, row.audio_muted, row.video_muted,
+                    by_key.get((row.conference_name, row.participant_name)))
+            if not quiet:
+                to_fold.add(row.run_id)
+        for chunk in chunked(sorted(to_fold)):
+            for run in s.scalars(select(ConferenceRun).where(ConferenceRun.id.in_(chunk))):
+                for leg in run.legs:
+                    if leg.kind == LegKind.DIAL_IN or not ctx.leg_settled(leg.id, listed_at, busy):
+                        continue  # a dial is in flight or finished after this snapshot: it is stale
+                    key = (run.conference_name, leg.participant_name)
+                    apply_report(s, ctx.settings, run, leg, by_key.get(key), now)
+                fold_dial_ins(s, run, dial_ins.get(run.conference_name, []), now)
 
 
 def fold_dial_ins(session: Session, run: ConferenceRun, reported: list[ParticipantInfo], now: datetime) -> None:
