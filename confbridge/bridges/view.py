@@ -14,7 +14,8 @@ Thread-safe.
 
 A full read of a big bridge is long (600 participants: 120 pages, 18 s at 150 ms a call).  When the view
 already has a revision to read changes from, a full read pages *beside* the delta reads, not in their
-way: a dropped call is still seen within one delta read (the monitor's hint) while it runs.  Its list
+way: a dropped call is still seen within one delta read (the monitor's hint) while it runs.  The
+periodic safety-net full read runs on a thread of its own; the reader that found it due gets a delta.  Its list
 is as of its first page's revision; it is installed together with a delta read from that revision, so
 whatever changed while it paged (the call dropped meanwhile) is applied on top and nothing reappears.
 """
@@ -80,11 +81,23 @@ class ParticipantView:
             started = self._monotonic()
             if self._delta is None or self._revision is None:
                 return self._locked_read(started, None)  # nothing to read changes from: a full read
-            due = self._full_pending == 0 and started - self._last_full >= self.full_read_seconds
-            if not (full or due):
+            if full:
+                self._full_pending += 1
+            else:
+                if self._full_pending == 0 and started - self._last_full >= self.full_read_seconds:
+                    # The safety net's full read runs on its own thread: the caller (a monitor pass on
+                    # its way to a dropped call, the engine's poll) takes its delta and goes on.
+                    self._full_pending += 1
+                    threading.Thread(target=self._background_full_read, args=(asked,), daemon=True,
+                                     name=f"full-read-{getattr(self.driver, 'name', 'bridge')}").start()
                 return self._locked_read(started, self._revision)
-            self._full_pending += 1
         return self._full_read_beside(asked)
+
+    def _background_full_read(self, asked: float) -> None:
+        try:
+            self._full_read_beside(asked)
+        except Exception as exc:  # the view keeps its revision: deltas go on, the next due read retries
+            log.warning("participant view: safety-net full read failed: %s", type(exc).__name__)
 
     def _locked_read(self, started: float, since: int | None) -> list[ParticipantInfo]:
         """A read under ``_lock``: the changes since revision *since*, or everything when None."""

@@ -106,9 +106,19 @@ def test_view_after_deltas_equals_a_full_read(mcu_emulator_factory: EmulatorFact
     assert view.full_reads == 1 and view.delta_reads == 3
     assert (CONF, "cb-ep-1", "sip", True) not in _by_key(seen)
 
-    # The safety net: past full_read_seconds the next read is a full one again.
+    # The safety net: past full_read_seconds a full read is made again, on a thread of its own; the
+    # reader that found it due is answered by a delta at once.
+    import time
+
     view.full_read_seconds = 0.0
-    view.read()
+    deltas = view.delta_reads
+    assert _by_key(view.read()) == _by_key(driver.list_participants())
+    view.full_read_seconds = 3600.0
+    assert view.delta_reads >= deltas + 1
+    deadline = time.monotonic() + 10
+    while view.full_reads < 2:
+        assert time.monotonic() < deadline, "the safety-net full read never ran"
+        time.sleep(0.02)
     assert view.full_reads == 2
 
 
@@ -139,3 +149,12 @@ def test_a_full_read_pages_beside_delta_reads_and_nothing_it_read_early_comes_ba
     assert result[0] and _by_key(result[0])[(CONF, "cb-ep-0", "sip", True)].state == "disconnected"
     assert _by_key(view.read()) == _by_key(driver.list_participants())
     assert view.full_reads == 2
+
+    # The periodic safety net is not paid by the reader that finds it due (a monitor pass on its way to
+    # a dropped call): it is answered by one delta while the 30 pages are read on another thread.
+    view.full_read_seconds = 0.0
+    emulator.drop(CONF, "cb-ep-1")
+    seen = _by_key(view.read())
+    view.full_read_seconds = 3600.0
+    assert view.full_reads == 2, "the reader waited for the safety-net full read"
+    assert seen[(CONF, "cb-ep-1", "sip", True)].state == "disconnected"
