@@ -1,5 +1,5 @@
-"""The monitor as the active scheduler runs it: ``monitor_tick`` every ``monitor.poll_seconds``, and at
-once (debounced) when a bridge's feedback event hints that something changed.
+"""The monitor as the active scheduler runs it: ``monitor_tick`` every ``monitor.poll_seconds``, and
+at once (paced: ``HINT_MIN_GAP_SECONDS``) when a bridge's feedback event hints that something changed.
 
 The bridge's feedback events carry no details ("participantLeft"), so they are only hints: a receiver
 (:class:`FeedbackReceiver`, XML-RPC on loopback) calls :meth:`MonitorLoop.hint` and the next pass reads
