@@ -287,10 +287,17 @@ def _slot_query(
 ) -> tuple[str, dict[str, object]]:
     """Slots of *endpoint_ids* overlapping *windows*, joined to their occurrence (o), meeting (m) and
     endpoint (e); ``w.idx`` names the window each row overlaps.  Returns the SQL and its bound values."""
-    details = " JOIN occurrences o ON o.id = s.occurrence_id JOIN meetings m ON m.id = s.meeting_id"
+    postgres = _is_postgres(session)
+    if postgres:
+        # Each slot's occurrence and meeting by primary key, one probe per slot (LATERAL, kept by OFFSET
+        # 0): joined plainly, PostgreSQL hashed every occurrence and meeting (sequential scans of
+        # 100,000 rows) for a week's 600 slots, 7 of an availability read's 9 ms (p99 20 → 10 ms).
+        details = (" CROSS JOIN LATERAL (SELECT * FROM occurrences o WHERE o.id = s.occurrence_id OFFSET 0) o"
+                   " CROSS JOIN LATERAL (SELECT * FROM meetings m WHERE m.id = s.meeting_id OFFSET 0) m")
+    else:
+        details = " JOIN occurrences o ON o.id = s.occurrence_id JOIN meetings m ON m.id = s.meeting_id"
     # The endpoint's row only when its columns are read (every slot's endpoint exists: a foreign key).
     endpoint_join = " JOIN endpoints e ON e.id = s.endpoint_id" if re.search(r"\be\.", columns + order) else ""
-    postgres = _is_postgres(session)
     if len(windows) == 1:
         # One window (availability): plain bounds let both planners use the index directly.
         ids = ("= ANY(CAST(:ep_ids AS integer[]))" if postgres

@@ -116,6 +116,7 @@ def test_malformed_json_is_4xx(client, secretary) -> None:
     assert 400 <= r.status_code < 500
 
 
+@both_databases
 def test_occurrence_patch_delete_and_listing(client, secretary, session_factory, frozen_clock) -> None:
     eps = seed_endpoints(session_factory, 2)
     meeting = client.post("/api/v1/meetings", json=meeting_body(eps), headers=secretary.headers).json
