@@ -14,10 +14,10 @@ Thread-safe.
 
 A full read of a big bridge is long (600 participants: 120 pages, 18 s at 150 ms a call).  When the view
 already has a revision to read changes from, a full read pages *beside* the delta reads, not in their
-way: a dropped call is still seen within one delta read (the monitor's hint) while it runs.  The
-periodic safety-net full read runs on a thread of its own; the reader that found it due gets a delta.  Its list
-is as of its first page's revision; it is installed together with a delta read from that revision, so
+way: a dropped call is still seen within one delta read (the monitor's hint) while it runs.  Its list is
+as of its first page's revision; it is installed together with a delta read from that revision, so
 whatever changed while it paged (the call dropped meanwhile) is applied on top and nothing reappears.
+The periodic safety-net full read runs on a thread of its own: the reader that found it due gets a delta.
 """
 
 from __future__ import annotations
