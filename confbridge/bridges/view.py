@@ -110,6 +110,10 @@ class ParticipantView:
         except Exception:
             self._revision = None  # we may have missed changes: start over with a full read
             raise
+        return self._publish(started)
+
+    def _publish(self, started: float) -> list[ParticipantInfo]:
+        """The participants as of the read that began at *started* become the view's answer."""
         self._started = started
         self._snapshot = list(self._participants.values())
         return list(self._snapshot)
@@ -128,8 +132,7 @@ class ParticipantView:
                 with self._lock:
                     self._apply(listed, started)
                     if listed.revision is None:  # no revision to catch up from (the next read is full)
-                        self._started, self._snapshot = started, list(self._participants.values())
-                        return list(self._snapshot)
+                        return self._publish(started)
                     return self._locked_read(self._monotonic(), listed.revision)
         finally:
             with self._lock:

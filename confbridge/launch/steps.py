@@ -488,7 +488,7 @@ def poll_bridge(ctx: StepContext, view: ParticipantView, bridge: str) -> None:
             if row.run_id in to_fold:
                 continue
             if row.kind == LegKind.DIAL_IN:
-                quiet = not row.on_bridge and row.state == LegState.DISCONNECTED  # left, and known to have
+                quiet = dial_in_gone(row.state, row.on_bridge)  # and not reported: nothing to fold
             else:
                 quiet = not ctx.leg_settled(row.id, listed_at, busy) or report_changes_nothing(
                     row.state, row.wanted, row.on_bridge, row.audio_muted, row.video_muted,
@@ -503,6 +503,11 @@ def poll_bridge(ctx: StepContext, view: ParticipantView, bridge: str) -> None:
                     key = (run.conference_name, leg.participant_name)
                     apply_report(s, ctx.settings, run, leg, by_key.get(key), now)
                 fold_dial_ins(s, run, dial_ins.get(run.conference_name, []), now)
+
+
+def dial_in_gone(state: str, on_bridge: bool) -> bool:
+    """A dial-in leg already marked as having left: a report without it changes nothing."""
+    return not on_bridge and state == LegState.DISCONNECTED
 
 
 def fold_dial_ins(session: Session, run: ConferenceRun, reported: list[ParticipantInfo], now: datetime) -> None:
@@ -537,7 +542,7 @@ def fold_dial_ins(session: Session, run: ConferenceRun, reported: list[Participa
             leg.audio_muted, leg.video_muted = info.audio_muted, info.video_muted
             leg_event(session, leg)
     for name, leg in known.items():
-        if name not in {n[:31] for n in present} and (leg.on_bridge or leg.state != LegState.DISCONNECTED):
+        if name not in {n[:31] for n in present} and not dial_in_gone(leg.state, leg.on_bridge):
             leg.on_bridge = False
             leg.state = LegState.DISCONNECTED
             note(session, run, TimelineKind.NOTE, "leg.left", {"endpoint": leg.display_name},
